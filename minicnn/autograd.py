@@ -1,0 +1,187 @@
+"""Reverse-mode automatic differentiation, define-by-run.
+
+A ``Tensor`` wraps an array (``.data``). Calling a ``Function`` on tensors
+runs its ``forward`` on the arrays and, when a gradient may be needed,
+records the function as the ``creator`` of its output. ``loss.backward()``
+then walks the recorded graph from the loss back to the leaves, calling each
+function's ``backward`` once, in reverse topological order:
+
+    forward:   y = f(x1, x2)           (arrays in, array out)
+    backward:  gx1, gx2 = f.backward(gy)   with gxi = dL/dxi = gy * dy/dxi
+
+Gradients of leaf tensors that have ``requires_grad=True`` accumulate into
+``.grad``, as in PyTorch; intermediate gradients are dropped once used.
+"""
+import contextlib
+
+import numpy as np
+
+from minicnn import backend
+
+_grad_enabled = [True]
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Inside this block functions record no graph (evaluation, optimizer steps)."""
+    _grad_enabled.append(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.pop()
+
+
+def is_grad_enabled():
+    return _grad_enabled[-1]
+
+
+def _as_float_array(data, xp):
+    """Float arrays keep their dtype; anything else becomes float32."""
+    if hasattr(data, 'dtype') and data.dtype.kind == 'f':
+        return data
+    return xp.asarray(data, dtype=np.float32)
+
+
+class Tensor:
+    """An array with an optional gradient and a link to the function that made it."""
+
+    __array_priority__ = 100  # ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = backend.get_array_module(data) if hasattr(data, 'shape') else backend.current_module()
+        self.data = _as_float_array(data, xp)
+        self.requires_grad = requires_grad
+        self.grad = None
+        self.creator = None
+
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    device = property(lambda self: backend.device_of(self.data))
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ', requires_grad=True' if self.requires_grad else ''
+        return f'Tensor({self.data!r}{grad})'
+
+    def numpy(self):
+        """The values as a NumPy array (copied from the GPU if needed)."""
+        return backend.to_numpy(self.data)
+
+    def item(self):
+        return float(self.data)
+
+    def detach(self):
+        """The same values, cut from the graph."""
+        return Tensor(self.data)
+
+    def to(self, device):
+        """This tensor's values on 'cpu' or 'gpu' (a new leaf tensor)."""
+        return Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+
+    def zero_grad(self):
+        self.grad = None
+
+    def backward(self, grad=None):
+        """Backpropagate from this tensor; ``grad`` defaults to 1 for a scalar.
+
+        The graph is released afterwards, so a second call needs a new
+        forward pass.
+        """
+        if not self.requires_grad:
+            raise RuntimeError('backward: this tensor does not require grad and has no graph')
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f'backward: grad can be implied only for a scalar, '
+                                   f'this tensor has shape {self.shape}; pass grad=')
+            grad = backend.get_array_module(self.data).ones_like(self.data)
+        if isinstance(grad, Tensor):
+            grad = grad.data
+        grads = {id(self): grad}
+        for t in _topological_order(self):
+            gy = grads.pop(id(t), None)
+            if gy is None:
+                continue
+            if t.creator is None:
+                if t.requires_grad:
+                    t.grad = gy if t.grad is None else t.grad + gy
+                continue
+            fn = t.creator
+            gxs = fn.backward(gy)
+            for x, gx in zip(fn.inputs, gxs):
+                if gx is None or not x.requires_grad:
+                    continue
+                grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
+            t.creator = None  # release the graph as we go
+            fn.inputs = None
+
+    # Operators, defined in minicnn.functional.basic and attached there.
+
+
+def _topological_order(root):
+    """Tensors reachable from root, each after every tensor that uses it.
+
+    Iterative depth-first search, so a chain of 10,000 functions does not hit
+    Python's recursion limit.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        if t.creator is not None:
+            stack.extend((x, False) for x in t.creator.inputs
+                         if x.requires_grad and id(x) not in visited)
+    return order[::-1]
+
+
+def as_tensor(x, like=None):
+    """x itself if it is a Tensor, else a constant Tensor (scalars take like's dtype)."""
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and not hasattr(x, 'shape'):
+        xp = backend.get_array_module(like.data)
+        return Tensor(xp.asarray(x, dtype=like.dtype))
+    return Tensor(x)
+
+
+class Function:
+    """One differentiable step. Subclasses write ``forward`` and ``backward``.
+
+    ``forward(*arrays) -> array``; ``backward(gy) -> tuple`` with one gradient
+    (or None) per input. Whatever backward needs, forward keeps on ``self``.
+    """
+
+    def __call__(self, *inputs):
+        inputs = [as_tensor(x) for x in inputs]
+        self._check_one_device(inputs)
+        y = Tensor(self.forward(*[x.data for x in inputs]))
+        if is_grad_enabled() and any(x.requires_grad for x in inputs):
+            y.requires_grad = True
+            y.creator = self
+            self.inputs = inputs
+        return y
+
+    def _check_one_device(self, inputs):
+        devices = {x.device for x in inputs}
+        if len(devices) > 1:
+            shapes = ', '.join(f'{x.shape} on {x.device}' for x in inputs)
+            raise TypeError(f'{type(self).__name__}: inputs live on different devices '
+                            f'({shapes}); move them to one with .to(device)')
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError

@@ -1,0 +1,34 @@
+"""Inverted dropout.
+
+While training, each element is kept with probability 1 - rate and scaled
+by 1 / (1 - rate), so the expected output equals the input and nothing
+needs rescaling at test time:
+
+    y = x * mask / (1 - rate),  mask ~ Bernoulli(1 - rate);   dx = gy * mask / (1 - rate)
+
+When not training it is the identity.
+"""
+from minicnn import backend
+from minicnn.autograd import Function, as_tensor
+
+
+class Dropout(Function):
+    def __init__(self, rate):
+        self.rate = rate
+
+    def forward(self, x):
+        keep = backend.rng(backend.device_of(x)).random(x.shape) >= self.rate
+        self.scale = keep.astype(x.dtype) / (1 - self.rate)
+        return x * self.scale
+
+    def backward(self, gy):
+        return (gy * self.scale,)
+
+
+def dropout(x, rate, training=True):
+    """Zero each element with probability ``rate`` and rescale the rest (see above)."""
+    if not 0 <= rate < 1:
+        raise ValueError(f'dropout: rate must be in [0, 1), got {rate}')
+    if not training or rate == 0:
+        return as_tensor(x)
+    return Dropout(rate)(x)

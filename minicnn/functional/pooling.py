@@ -1,0 +1,63 @@
+"""Max and average pooling over NHWC images.
+
+Both slide a (ph, pw) window with strides (sh, sw), default = the window:
+
+    max:  y[n, i, j, c] = max_{p, q} x_pad[n, i*sh + p, j*sw + q, c]
+          dx: each gy goes to the (first) arg-max of its window
+    avg:  y[n, i, j, c] = mean over the window's pixels inside the image
+          dx: each gy is shared equally among those pixels
+
+With ``padding='same'`` max pooling pads with -inf and average pooling
+leaves the padding out of the count, as Keras does.
+"""
+from minicnn import kernels
+from minicnn.autograd import Function
+from minicnn.functional.geometry import check_rank, pair, window_geometry
+
+
+class _Pool2d(Function):
+    name = 'pool2d'
+
+    def __init__(self, pool_size=2, strides=None, padding='valid'):
+        self.window = pair(pool_size, f'{self.name}: pool_size')
+        self.strides = pair(strides, f'{self.name}: strides') if strides is not None else self.window
+        self.padding = padding
+
+    def forward(self, x):
+        check_rank(self.name, 'x', x, 4, '(N, H, W, C)')
+        self.pad, _ = window_geometry(self.name, x.shape, self.window, self.strides, self.padding)
+        self.x_shape = x.shape
+        return self.pool(kernels.for_array(x), x)
+
+
+class MaxPool2d(_Pool2d):
+    name = 'max_pool2d'
+
+    def pool(self, k, x):
+        y, self.argmax = k.max_pool(x, self.window, self.strides, self.pad)
+        return y
+
+    def backward(self, gy):
+        k = kernels.for_array(gy)
+        return (k.max_pool_backward(gy, self.argmax, self.x_shape, self.window, self.strides, self.pad),)
+
+
+class AvgPool2d(_Pool2d):
+    name = 'avg_pool2d'
+
+    def pool(self, k, x):
+        return k.avg_pool(x, self.window, self.strides, self.pad)
+
+    def backward(self, gy):
+        k = kernels.for_array(gy)
+        return (k.avg_pool_backward(gy, self.x_shape, self.window, self.strides, self.pad),)
+
+
+def max_pool2d(x, pool_size=2, strides=None, padding='valid'):
+    """Largest value of each window: (N, H, W, C) -> (N, OH, OW, C)."""
+    return MaxPool2d(pool_size, strides, padding)(x)
+
+
+def avg_pool2d(x, pool_size=2, strides=None, padding='valid'):
+    """Mean of each window's in-image pixels: (N, H, W, C) -> (N, OH, OW, C)."""
+    return AvgPool2d(pool_size, strides, padding)(x)

@@ -1,0 +1,37 @@
+"""Memory-bound kernels (im2col, col2im, pooling), one module per backend.
+
+``reference`` is plain array code that runs on NumPy and CuPy alike;
+``numba_cpu`` and ``cupy_gpu`` are the fast twins with the same signatures.
+``for_array(x)`` picks the module for x's device. On the CPU the Numba
+kernels are the default; ``MINICNN_KERNELS=numpy`` (or ``use_kernels('numpy')``)
+selects the references everywhere, which is how the tests compare the two.
+"""
+import importlib
+import os
+
+from minicnn import backend
+
+KERNEL_CHOICES = ('numba', 'numpy')
+_state = {'choice': None}
+
+
+def use_kernels(choice):
+    """Select 'numba' (the fast kernels of each device) or 'numpy' (the references)."""
+    if choice not in KERNEL_CHOICES:
+        raise ValueError(f'use_kernels: choice must be one of {KERNEL_CHOICES}, got {choice!r}')
+    _state['choice'] = choice
+
+
+def active_kernels():
+    if _state['choice'] is None:
+        use_kernels(os.environ.get('MINICNN_KERNELS', 'numba').strip().lower() or 'numba')
+    return _state['choice']
+
+
+def for_array(x):
+    """The kernel module to use on x: reference, numba_cpu or cupy_gpu."""
+    if active_kernels() == 'numpy':
+        name = 'reference'
+    else:
+        name = 'cupy_gpu' if backend.is_gpu_array(x) else 'numba_cpu'
+    return importlib.import_module(f'minicnn.kernels.{name}')

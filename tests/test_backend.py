@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from minicnn import Tensor, backend
+from minicnn import functional as F
+
+
+class FakeGpuArray:
+    """Looks like a CuPy array to the backend (its class lives in 'cupy.*')."""
+    shape = (2, 2)
+    dtype = np.dtype('float32')
+    ndim = 2
+
+
+FakeGpuArray.__module__ = 'cupy._core.core'
+
+
+def test_cpu_is_the_default_and_unknown_devices_are_refused():
+    assert backend.get_device() in backend.DEVICES
+    with pytest.raises(ValueError, match="one of.*'tpu'"):
+        backend.set_device('tpu')
+
+
+def test_asking_for_the_gpu_without_cupy_says_what_is_missing(monkeypatch):
+    if backend.gpu_available():
+        pytest.skip('a GPU is present here')
+    with pytest.raises(RuntimeError, match='CuPy|CUDA'):
+        backend.set_device('gpu')
+    assert backend.get_device() == 'cpu'
+
+
+def test_get_array_module_for_numpy_and_scalars():
+    assert backend.get_array_module(np.zeros(2)) is np
+    assert backend.get_array_module(1.0) is np
+
+
+def test_mixing_numpy_and_cupy_arrays_is_a_clear_error():
+    with pytest.raises(TypeError, match='different devices'):
+        backend.get_array_module(np.zeros((2, 2)), FakeGpuArray())
+
+
+def test_functions_refuse_inputs_on_two_devices(monkeypatch):
+    x = Tensor(np.ones((1, 3, 3, 1)))
+    k = Tensor(np.ones((2, 2, 1, 1)))
+    monkeypatch.setattr(Tensor, 'device', property(lambda t: 'gpu' if t is k else 'cpu'))
+    with pytest.raises(TypeError, match=r'Conv2d: inputs live on different devices.*on gpu'):
+        F.conv2d(x, k)
+
+
+def test_only_the_backend_imports_cupy():
+    import pathlib
+    package = pathlib.Path(backend.__file__).parent
+    offenders = [p.relative_to(package).as_posix() for p in package.rglob('*.py')
+                 if p.name != 'backend.py' and 'import cupy' in p.read_text()]
+    assert offenders == []
