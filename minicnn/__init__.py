@@ -1,10 +1,19 @@
 """minicnn: a convolutional network framework written from scratch to be read.
 
-    minicnn.Tensor, no_grad     the autograd engine (minicnn/autograd.py)
-    minicnn.functional          conv2d, pooling, dense, activations, losses, dropout
-    minicnn.kernels             im2col/col2im/pooling kernels: NumPy, Numba, CuPy
-    minicnn.backend             set_device('cpu' | 'gpu'), get_array_module
-    minicnn.gradcheck           finite-difference gradient check
+Follow one training step from the top down:
+
+    minicnn.models.Sequential   compile / fit / evaluate / predict / summary / save
+    minicnn.training            the loop: batches, forward, loss, backward, step
+    minicnn.layers              Conv2D, MaxPooling2D, Dense, ...: own their weights
+    minicnn.functional          conv2d, pooling, dense, activations, losses, dropout:
+                                forward and backward side by side
+    minicnn.kernels             im2col, col2im, pooling: NumPy reference, Numba, CUDA
+    minicnn.autograd            Tensor, Function, backward in topological order
+    minicnn.optimizers          SGD, RMSprop, Adam
+
+Around them: backend (NumPy or CuPy), initializers, losses, metrics,
+callbacks, saving, datasets, preprocessing.image, viz, zoo (the tutorials'
+networks), gradcheck, cli.
 """
 __version__ = '0.1.0'
 
@@ -12,6 +21,9 @@ from minicnn import functional  # noqa: E402  (attaches the Tensor operators)
 from minicnn.autograd import Tensor, no_grad  # noqa: E402
 from minicnn.backend import get_array_module, get_device, set_device  # noqa: E402
 from minicnn.gradcheck import GradcheckError, gradcheck  # noqa: E402
+from minicnn import (callbacks, datasets, initializers, layers, losses, metrics,  # noqa: E402
+                     models, optimizers, preprocessing, utils)
 
-__all__ = ['Tensor', 'no_grad', 'functional', 'gradcheck', 'GradcheckError',
-           'set_device', 'get_device', 'get_array_module']
+__all__ = ['Tensor', 'no_grad', 'functional', 'gradcheck', 'GradcheckError', 'set_device',
+           'get_device', 'get_array_module', 'callbacks', 'datasets', 'initializers', 'layers',
+           'losses', 'metrics', 'models', 'optimizers', 'preprocessing', 'utils']

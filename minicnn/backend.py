@@ -142,3 +142,9 @@ def rng_state():
 
 def set_rng_state(state):
     rng('cpu').bit_generator.state = state
+
+
+def variable(value, dtype=None, name=None):
+    """Keras's ``K.variable``, as the tutorials' custom initializers call it: the
+    values as an array of the active device (minicnn has no separate Variable)."""
+    return current_module().asarray(value, dtype=dtype or 'float32')

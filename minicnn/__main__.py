@@ -1,0 +1,3 @@
+from minicnn.cli import main
+
+main()

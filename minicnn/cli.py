@@ -1,0 +1,118 @@
+"""The ``minicnn`` command (also ``python -m minicnn``).
+
+    minicnn train [MODEL]     train a tutorial network on its data set
+    minicnn summary MODEL     print a model's layers and parameter counts
+    minicnn info              versions, devices and active kernels
+    minicnn bench ...         run the benchmark suite (from a source checkout)
+"""
+import argparse
+import pathlib
+import platform
+import runpy
+import sys
+
+from minicnn import backend, kernels, zoo
+
+DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
+
+
+def add_training_options(parser):
+    """The options shared by ``minicnn train`` and the example scripts."""
+    parser.add_argument('--device', choices=backend.DEVICES, default=None,
+                        help='cpu (NumPy + Numba) or gpu (CuPy); default: $MINICNN_DEVICE or cpu')
+    parser.add_argument('--epochs', type=int, help='number of epochs')
+    parser.add_argument('--batch-size', type=int, help="batch size (default: the tutorial's)")
+    parser.add_argument('--subset', type=int, help='train on the first N training images only')
+    parser.add_argument('--out', default=None, help='folder for metrics.json and pictures')
+    return parser
+
+
+def _train(args):
+    from minicnn import experiment
+    if args.resume:
+        _, metrics = experiment.resume(args.resume, device=args.device,
+                                       verbose=0 if args.quiet else 1)
+        return _print_result(args.resume, metrics)
+    if args.full:
+        epochs, subset = args.epochs, args.subset
+    else:
+        epochs = args.epochs if args.epochs is not None else DEMO_EPOCHS
+        subset = args.subset if args.subset is not None else DEMO_SUBSET
+    out = args.out or f'runs/{args.model}'
+    _, metrics = experiment.train(args.model, out, epochs=epochs, batch_size=args.batch_size,
+                                  subset=subset, device=args.device, augment=args.augment,
+                                  verbose=0 if args.quiet else 1)
+    _print_result(out, metrics)
+
+
+def _print_result(out, metrics):
+    if metrics is None:  # interrupted; experiment said how to resume
+        return
+    print(f"{metrics['model']}: test accuracy {metrics['test_accuracy']:.4f} after "
+          f"{metrics['epochs']} epochs on {metrics['train_images']} training images "
+          f"({metrics['seconds_per_epoch'] or 0:.1f} s/epoch); results in {out}/")
+
+
+def _summary(args):
+    zoo.get(args.model).build().summary()
+
+
+def _info(args):
+    import numba
+    import numpy
+    print(f'minicnn {sys.modules["minicnn"].__version__}')
+    print(f'Python {platform.python_version()} ({platform.machine()}, {platform.processor() or "?"})')
+    print(f'NumPy {numpy.__version__}, Numba {numba.__version__} '
+          f'({numba.config.NUMBA_NUM_THREADS} threads)')
+    try:
+        cupy = backend.cupy()
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        print(f"CuPy {cupy.__version__}, GPU: {props['name'].decode()}")
+    except RuntimeError as err:
+        print(f'GPU: not available ({err})')
+    choice = kernels.active_kernels()
+    print(f"device: {backend.get_device()}; kernels: "
+          f"{'NumPy references' if choice == 'numpy' else 'Numba on the CPU, CUDA on the GPU'}")
+
+
+def _bench(args):
+    script = pathlib.Path(__file__).resolve().parent.parent / 'benchmarks' / 'run.py'
+    if not script.exists():
+        sys.exit('minicnn bench: the benchmarks/ folder of a source checkout is needed '
+                 f'(looked for {script})')
+    sys.argv = [str(script), *args.bench_args]
+    runpy.run_path(str(script), run_name='__main__')
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog='minicnn', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest='command', required=True)
+    train = add_training_options(commands.add_parser(
+        'train', help='train a tutorial network',
+        description=f'Without --full: {DEMO_EPOCHS} epochs on the first {DEMO_SUBSET} '
+                    f"images (a few minutes on a laptop CPU). --full: the tutorial's settings."))
+    train.add_argument('model', nargs='?', default='cnn-seed004', choices=sorted(zoo.RECIPES))
+    train.add_argument('--full', action='store_true',
+                       help="the tutorial's epochs on the whole training set")
+    train.add_argument('--augment', action='store_true', help='shifts and flips (seed 002)')
+    train.add_argument('--quiet', action='store_true', help='no progress bars')
+    train.add_argument('--resume', metavar='DIR', help='continue the run saved in DIR')
+    train.set_defaults(run=_train)
+    summary = commands.add_parser('summary', help="print a model's layers")
+    summary.add_argument('model', choices=sorted(zoo.RECIPES))
+    summary.set_defaults(run=_summary)
+    commands.add_parser('info', help='versions and devices').set_defaults(run=_info)
+    bench = commands.add_parser('bench', help='run benchmarks/run.py with these arguments')
+    bench.add_argument('bench_args', nargs=argparse.REMAINDER)
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    args.run(args)
+
+
+if __name__ == '__main__':
+    main()

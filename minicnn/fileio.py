@@ -1,0 +1,29 @@
+"""Writing files so that a crash never leaves a broken one behind.
+
+Everything minicnn saves (weights, checkpoints, caches, pictures) goes to a
+temporary file in the destination folder, is flushed to disk, and is then
+renamed over the destination: a rename within one folder is atomic, so the
+destination holds either the old file or the complete new one.
+"""
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode='wb'):
+    """Open a temporary file next to ``path``; on success it replaces ``path``."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,291 @@
+"""Initializers: the starting values of weights, with Keras's names and rules.
+
+An initializer is called as ``init(shape, dtype=None)`` and returns an array
+on the active device (NumPy or CuPy), float32 unless dtype says otherwise.
+Random values come from ``backend.rng()``, so ``backend.set_seed`` repeats them.
+
+Variance scaling (Glorot, He, LeCun) keeps the variance of the signal about
+the same from layer to layer, forward and backward, by drawing weights with::
+
+    Var(w) = scale / n,      n = fan_in, fan_out or (fan_in + fan_out) / 2
+
+    glorot_uniform   U(-limit, limit),  limit = sqrt(6 / (fan_in + fan_out))
+    glorot_normal    truncated normal,  std = sqrt(2 / (fan_in + fan_out))
+    he_uniform       U(-limit, limit),  limit = sqrt(6 / fan_in)
+    he_normal        truncated normal,  std = sqrt(2 / fan_in)
+    lecun_normal     truncated normal,  std = sqrt(1 / fan_in)
+
+U(-a, a) has variance a^2 / 3, hence limit = sqrt(3 * scale / n). The normals
+are truncated at two standard deviations, as in Keras: a value beyond is
+drawn again. Cutting the tails shrinks the standard deviation by the factor
+TRUNCATED_STD = 0.8796..., so the normal is first widened by 1 / 0.8796...
+and the values drawn have the variance asked for.
+
+Fans, counted as Keras does: a dense kernel (in, out) has fan_in = in and
+fan_out = out. A conv kernel (kh, kw, in, out) has fan_in = kh * kw * in
+(the inputs each output sums) and fan_out = kh * kw * out (the outputs each
+input feeds).
+"""
+import inspect
+import math
+
+import numpy as np
+
+from minicnn import backend
+from minicnn.autograd import Tensor
+
+# The standard deviation of a standard normal truncated to [-2, 2].
+TRUNCATED_STD = 0.87962566103423978
+
+
+def compute_fans(shape):
+    """(fan_in, fan_out) of a weight of this shape (see the module docstring)."""
+    if len(shape) < 2:  # a bias or a scalar
+        return math.prod(shape), math.prod(shape)
+    receptive_field = math.prod(shape[:-2])  # kh * kw for a conv kernel, 1 for a dense one
+    return shape[-2] * receptive_field, shape[-1] * receptive_field
+
+
+def _dtype(dtype):
+    return np.dtype(np.float32 if dtype is None else dtype)
+
+
+class Initializer:
+    """Base class: ``init(shape, dtype=None)`` returns the starting values.
+
+    A subclass keeps each constructor argument under its own name, which is
+    all ``get_config`` needs.
+    """
+
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError
+
+    def get_config(self):
+        """The constructor arguments (Keras style): ``type(init)(**config)`` is a twin."""
+        return {name: getattr(self, name) for name in inspect.signature(type(self)).parameters}
+
+
+class Constant(Initializer):
+    """Every element equal to ``value``."""
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        return backend.current_module().full(shape, self.value, dtype=_dtype(dtype))
+
+
+class Zeros(Constant):
+    """All zeros: Keras's default for biases."""
+
+    def __init__(self):
+        super().__init__(0.0)
+
+
+class Ones(Constant):
+    """All ones: Keras's default for batch normalization's scale."""
+
+    def __init__(self):
+        super().__init__(1.0)
+
+
+class RandomInitializer(Initializer):
+    """Base of the random initializers: subclasses write ``sample``.
+
+    With ``seed=None`` values come from ``backend.rng()``; an integer seed
+    gives the same values at every call, as in Keras.
+    """
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        dtype = _dtype(dtype)
+        if dtype.kind != 'f':
+            raise ValueError(f'{type(self).__name__}: random values need a float dtype, '
+                             f'got {dtype}')
+        xp = backend.current_module()
+        generator = backend.rng() if self.seed is None else xp.random.default_rng(self.seed)
+        return self.sample(generator, tuple(shape)).astype(dtype)
+
+    def sample(self, generator, shape):
+        """float64 values of the given shape, drawn from generator."""
+        raise NotImplementedError
+
+
+class RandomNormal(RandomInitializer):
+    """Normal values: mean + stddev * N(0, 1)."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean = mean
+        self.stddev = stddev
+
+    def sample(self, generator, shape):
+        return self.mean + self.stddev * generator.standard_normal(shape)
+
+
+class RandomUniform(RandomInitializer):
+    """Uniform values in [minval, maxval)."""
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        self.minval = minval
+        self.maxval = maxval
+
+    def sample(self, generator, shape):
+        return self.minval + (self.maxval - self.minval) * generator.random(shape)
+
+
+def truncated_standard_normal(generator, shape):
+    """N(0, 1) values, each one outside [-2, 2] drawn again until it falls inside."""
+    z = generator.standard_normal(shape)
+    while (outside := abs(z) > 2).any():  # about 4.6% of the values each round
+        z[outside] = generator.standard_normal(int(outside.sum()))
+    return z
+
+
+class VarianceScaling(RandomInitializer):
+    """Var(w) = scale / n with n from the fans ``mode``; see the module docstring."""
+    MODES = ('fan_in', 'fan_out', 'fan_avg')
+    DISTRIBUTIONS = ('truncated_normal', 'uniform')
+
+    def __init__(self, scale=1.0, mode='fan_in', distribution='truncated_normal', seed=None):
+        super().__init__(seed)
+        if mode not in self.MODES:
+            raise ValueError(f'VarianceScaling: mode must be one of {self.MODES}, got {mode!r}')
+        if distribution not in self.DISTRIBUTIONS:
+            raise ValueError(f'VarianceScaling: distribution must be one of '
+                             f'{self.DISTRIBUTIONS}, got {distribution!r}')
+        self.scale = scale
+        self.mode = mode
+        self.distribution = distribution
+
+    def sample(self, generator, shape):
+        fan_in, fan_out = compute_fans(shape)
+        n = {'fan_in': fan_in, 'fan_out': fan_out, 'fan_avg': (fan_in + fan_out) / 2}[self.mode]
+        std = math.sqrt(self.scale / max(1, n))  # max: a shape with a zero size has no fans
+        if self.distribution == 'uniform':
+            limit = math.sqrt(3) * std
+            return limit * (2 * generator.random(shape) - 1)
+        return std / TRUNCATED_STD * truncated_standard_normal(generator, shape)
+
+
+class GlorotUniform(VarianceScaling):
+    """U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010).
+
+    Keras's default for kernels.
+    """
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, 'fan_avg', 'uniform', seed)
+
+
+class GlorotNormal(VarianceScaling):
+    """Truncated normal with std sqrt(2 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, 'fan_avg', 'truncated_normal', seed)
+
+
+class HeUniform(VarianceScaling):
+    """U(-limit, limit), limit = sqrt(6 / fan_in): for ReLU layers (He et al., 2015)."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, 'fan_in', 'uniform', seed)
+
+
+class HeNormal(VarianceScaling):
+    """Truncated normal with std sqrt(2 / fan_in): for ReLU layers (He et al., 2015)."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, 'fan_in', 'truncated_normal', seed)
+
+
+class LecunNormal(VarianceScaling):
+    """Truncated normal with std sqrt(1 / fan_in): for SELU layers (LeCun et al., 1998)."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, 'fan_in', 'truncated_normal', seed)
+
+
+class FunctionInitializer(Initializer):
+    """A hand-written ``fn(shape, dtype=None)``, made safe to use as an initializer.
+
+    fn may return a list, a NumPy or CuPy array or a Tensor; the result becomes
+    an array of the active device with the dtype asked for, and its shape
+    must be the shape asked for.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = getattr(fn, '__name__', type(fn).__name__)
+
+    def __call__(self, shape, dtype=None):
+        dtype = _dtype(dtype)
+        values = self.fn(shape, dtype=dtype)
+        if isinstance(values, Tensor):
+            values = values.data
+        # astype copies, so training, which updates weights in place, cannot
+        # change an array that fn keeps and returns again.
+        array = backend.to_device(values).astype(dtype)
+        if array.shape != tuple(shape):
+            raise ValueError(f'initializer {self.name!r} returned shape {array.shape}, '
+                             f'but shape {tuple(shape)} was asked for')
+        return array
+
+
+NAMES = {
+    'zeros': Zeros, 'ones': Ones, 'constant': Constant,
+    'random_normal': RandomNormal, 'random_uniform': RandomUniform,
+    'variance_scaling': VarianceScaling,
+    'glorot_uniform': GlorotUniform, 'glorot_normal': GlorotNormal,
+    'he_uniform': HeUniform, 'he_normal': HeNormal, 'lecun_normal': LecunNormal,
+}
+_BY_KEY = {name.replace('_', ''): cls for name, cls in NAMES.items()}
+
+
+def get(identifier):
+    """An initializer from
+        a name                 'he_normal' or 'HeNormal': a new one with default arguments
+        an Initializer         returned as is
+        serialize's dict       {'class_name': 'RandomNormal', 'config': {'stddev': 1.0}}
+        a function             fn(shape, dtype=None), wrapped in a FunctionInitializer
+    """
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, dict):
+        return _class_named(identifier['class_name'])(**identifier.get('config', {}))
+    if isinstance(identifier, str):
+        return _class_named(identifier)()
+    if callable(identifier):
+        return FunctionInitializer(identifier)
+    raise _unknown(identifier)
+
+
+def serialize(initializer):
+    """What a layer's get_config stores: JSON-ready, and get() turns it back.
+
+    A name stays a name and an Initializer becomes {'class_name', 'config'}.
+    A function cannot be stored, only its name, as in Keras: get() does not
+    know that name, so the function has to be given again.
+    """
+    if isinstance(initializer, str):
+        return initializer
+    initializer = get(initializer)
+    if isinstance(initializer, FunctionInitializer):
+        return initializer.name
+    return {'class_name': type(initializer).__name__, 'config': initializer.get_config()}
+
+
+def _class_named(name):
+    # 'glorot_uniform' and 'GlorotUniform' both become 'glorotuniform'.
+    cls = _BY_KEY.get(name.replace('_', '').lower())
+    if cls is None:
+        raise _unknown(name)
+    return cls
+
+
+def _unknown(identifier):
+    return ValueError(f'unknown initializer {identifier!r}; give a function '
+                      f'(shape, dtype=None) -> array or one of {sorted(NAMES)}')

@@ -1,0 +1,71 @@
+"""Dense, Flatten, Dropout and Activation."""
+import math
+
+from minicnn import functional as F
+from minicnn.layers.base import Layer, WeightedLayer
+
+
+class Dense(WeightedLayer):
+    """Fully connected: (N, in) -> (N, units); weights kernel (in, units), bias (units,)."""
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
+                 bias_initializer='zeros', **kwargs):
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, **kwargs)
+        if not isinstance(units, int) or units < 1:
+            raise ValueError(f'Dense: units must be a positive int, got {units!r}')
+        self.units = units
+
+    def build(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(f"layer '{self.name}' expects flat inputs (N, features), got input "
+                             f"shape {(None, *input_shape)}; add a Flatten layer before it")
+        self.build_weights((input_shape[0], self.units), self.units)
+        super().build(input_shape)
+
+    def forward(self, x, training):
+        return F.dense(x, self.kernel, self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), 'units': self.units}
+
+
+class Flatten(Layer):
+    """(N, H, W, C) -> (N, H*W*C), in NHWC order."""
+
+    def forward(self, x, training):
+        return F.flatten(x)
+
+    def compute_output_shape(self, input_shape):
+        return (math.prod(input_shape),)
+
+
+class Dropout(Layer):
+    """Zeroes a fraction ``rate`` of its inputs while training (inverted dropout)."""
+
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f'Dropout: rate must be in [0, 1), got {rate!r}')
+        self.rate = rate
+
+    def forward(self, x, training):
+        return F.dropout(x, self.rate, training)
+
+    def get_config(self):
+        return {**super().get_config(), 'rate': self.rate}
+
+
+class Activation(Layer):
+    """Applies an activation by name: 'relu', 'tanh', 'sigmoid', 'softmax', 'linear'."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(activation=activation, **kwargs)
+
+    def forward(self, x, training):
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), 'activation': self.activation_name}

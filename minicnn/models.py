@@ -1,0 +1,185 @@
+"""Sequential: a stack of layers with the Keras model API.
+
+    model = Sequential([Conv2D(32, 3, activation='relu', input_shape=(32, 32, 3)), ...])
+    model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
+    history = model.fit(x, y, batch_size=128, epochs=10, validation_split=0.1)
+
+The training loop itself lives in minicnn/training.py.
+"""
+import numpy as np
+
+from minicnn import backend, losses, optimizers, saving, training
+from minicnn import metrics as metric_names
+from minicnn.autograd import as_tensor
+from minicnn.fileio import atomic_write
+from minicnn.layers.base import Layer, unique_name
+
+
+class Sequential:
+    def __init__(self, layers=None, name=None):
+        self.name = name or unique_name('sequential')
+        self.layers = []
+        self.input_shape = None
+        self.optimizer = self.loss = self.metric = None
+        self.stop_training = False
+        self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
+        self.history = None
+        self.saved_history = {}  # the history stored in the file this model was loaded from
+        for layer in ([] if layers is None else [layers] if isinstance(layers, Layer) else layers):
+            self.add(layer)
+
+    # -- building --------------------------------------------------------
+
+    def add(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f'Sequential.add: expected a minicnn layer, got {type(layer).__name__}')
+        self.layers.append(layer)
+        if len(self.layers) == 1 and layer.input_shape is not None:
+            self.input_shape = layer.input_shape
+        if self.input_shape is not None:
+            self.build(self.input_shape)
+
+    def build(self, input_shape):
+        """Create every layer's weights for inputs of ``input_shape`` (no batch axis)."""
+        self.input_shape = shape = tuple(input_shape)
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.output_shape = shape
+
+    @property
+    def built(self):
+        return self.input_shape is not None
+
+    def _require_built(self, what):
+        if not self.built:
+            raise ValueError(f'{what}: the model is not built yet; give the first layer an '
+                             f'input_shape, call build(input_shape), or call it on data first')
+
+    # -- running ---------------------------------------------------------
+
+    def __call__(self, x, training=False, logits=False):
+        """Run every layer. With ``logits=True`` a final softmax is left out."""
+        x = as_tensor(x)
+        if not self.built:
+            self.build(x.shape[1:])
+        *body, last = self.layers
+        for layer in body:
+            x = layer(x, training)
+        return last(x, training, activate=not (logits and self.ends_in_softmax))
+
+    @property
+    def ends_in_softmax(self):
+        return bool(self.layers) and self.layers[-1].activation_name == 'softmax'
+
+    def compile(self, optimizer='rmsprop', loss=None, metrics=None):
+        """Choose the optimizer (name or instance), loss (name) and metrics (['accuracy'])."""
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        names = [metric_names.get(m) for m in (metrics or [])]
+        self.metric = names[0] if names else None
+
+    def fit(self, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
+            steps_per_epoch=None, **ignored_keras_loader_kwargs):
+        """Train; returns a History whose ``history`` dict holds each epoch's metrics."""
+        return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                            callbacks=callbacks, validation_split=validation_split,
+                            validation_data=validation_data, shuffle=shuffle,
+                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch)
+
+    fit_generator = fit
+
+    def evaluate(self, x, y=None, batch_size=32, verbose=1):
+        """[loss, accuracy] on (x, y), or the loss alone without metrics."""
+        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose)
+
+    def predict(self, x, batch_size=32, verbose=0):
+        """The model's outputs for x as a NumPy array (no graph, dropout off)."""
+        return training.predict(self, x, batch_size=batch_size)
+
+    # -- weights ---------------------------------------------------------
+
+    @property
+    def weights(self):
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self.layers if layer.trainable for w in layer.weights]
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    def get_weights(self):
+        """Every weight as a NumPy array, in Keras order (each layer's kernel, then bias)."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, arrays):
+        """Load arrays in get_weights() order; shapes must match."""
+        owners = [(layer, k) for layer in self.layers for k in range(len(layer.weights))]
+        if len(arrays) != len(owners):
+            raise ValueError(f'set_weights: the model has {len(owners)} weight arrays, '
+                             f'got {len(arrays)}')
+        for (layer, k), array in zip(owners, arrays):
+            weight = layer.weights[k]
+            if tuple(np.shape(array)) != weight.shape:
+                raise ValueError(f"set_weights: layer '{layer.name}' weight {k} has shape "
+                                 f"{weight.shape}, got {tuple(np.shape(array))}")
+            xp = backend.get_array_module(weight.data)
+            weight.data = xp.asarray(backend.to_device(np.asarray(array), weight.device),
+                                     dtype=weight.dtype)
+
+    def save_weights(self, path):
+        """Write the weights to a .npz file (atomically)."""
+        with atomic_write(path) as f:
+            np.savez(f, *self.get_weights())
+
+    def load_weights(self, path):
+        """Load weights saved by save_weights, or those of a whole-model file."""
+        with np.load(path) as data:
+            if 'meta' in data.files:
+                arrays = saving.weights_of(saving.read_model_file(path)[1])
+            else:
+                arrays = [data[f'arr_{i}'] for i in range(len(data.files))]
+        self.set_weights(arrays)
+
+    def save(self, path):
+        """One file with architecture, weights, optimizer state, epoch and generator state."""
+        history = self.history.history if self.history is not None else {}
+        saving.save_model(self, path, epoch=self.epochs_done, history=dict(history))
+
+    def to(self, device):
+        """Move the weights to 'cpu' or 'gpu' (optimizer slots follow at the next step)."""
+        for w in self.weights:
+            w.data = backend.to_device(w.data, device)
+        return self
+
+    # -- summary ---------------------------------------------------------
+
+    def summary(self, print_fn=print):
+        """Print a Keras-style table of layers, output shapes and parameter counts."""
+        self._require_built('summary')
+        rule, widths = '_' * 65, (29, 26, 10)
+
+        def row(*cells):
+            # a long name pushes the next column right rather than being cut off
+            return ''.join((str(c) + ' ').ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+        lines = [f'Model: "{self.name}"', rule, row('Layer (type)', 'Output Shape', 'Param #'),
+                 '=' * 65]
+        shape = self.input_shape
+        for i, layer in enumerate(self.layers):
+            shape = layer.compute_output_shape(shape)
+            lines.append(row(f'{layer.name} ({type(layer).__name__})', (None, *shape),
+                             layer.count_params()))
+            lines.append('=' * 65 if i == len(self.layers) - 1 else rule)
+        trainable = sum(w.size for w in self.trainable_weights)
+        total = self.count_params()
+        lines += [f'Total params: {total:,}', f'Trainable params: {trainable:,}',
+                  f'Non-trainable params: {total - trainable:,}', rule]
+        print_fn('\n'.join(lines))
+
+
+load_model = saving.load_model

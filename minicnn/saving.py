@@ -1,0 +1,105 @@
+"""One file for a whole model: ``model.save(path)`` and ``load_model(path)``.
+
+The file is a NumPy .npz archive (a zip of arrays) holding
+
+    meta              JSON (as bytes): format tag, layer classes and configs,
+                      input shape, loss, metric, optimizer config, epochs done,
+                      training history and the CPU random generator's state
+    weight/K          the model's K-th weight array, in get_weights() order
+    optimizer/...     the optimizer's slots and iteration count
+
+It is written to a temporary file and renamed, so an interrupted save leaves
+the previous file intact.
+"""
+import json
+import zipfile
+
+import numpy as np
+
+from minicnn import backend, layers, optimizers
+from minicnn.fileio import atomic_write
+
+FORMAT = 'minicnn-model-1'
+
+
+class ModelFileError(ValueError):
+    """A file that is not a complete minicnn model file."""
+
+
+def save_model(model, path, epoch=None, history=None):
+    """Write architecture, weights, optimizer state, epoch and generator state to ``path``."""
+    model._require_built('save')
+    meta = {
+        'format': FORMAT,
+        'name': model.name,
+        'input_shape': list(model.input_shape),
+        'layers': [{'class_name': type(layer).__name__, 'config': layer.get_config()}
+                   for layer in model.layers],
+        'loss': getattr(model.loss, 'name', None),
+        'metric': model.metric,
+        'optimizer': None if model.optimizer is None else
+        {'class_name': type(model.optimizer).__name__, 'config': model.optimizer.get_config()},
+        'epoch': epoch,
+        'history': history or {},
+        'rng_state': backend.rng_state(),
+    }
+    arrays = {f'weight/{k}': w for k, w in enumerate(model.get_weights())}
+    if model.optimizer is not None:
+        arrays.update({f'optimizer/{k}': v for k, v in model.optimizer.get_state().items()})
+    with atomic_write(path) as f:
+        np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+
+
+def read_model_file(path):
+    """(meta, arrays) of a model file; ModelFileError says what is wrong with a bad one."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if 'meta' not in data.files:
+                raise ModelFileError(f'{path} is not a minicnn model file (no meta entry)')
+            meta = json.loads(data['meta'].tobytes().decode())
+            arrays = {name: data[name] for name in data.files if name != 'meta'}
+    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelFileError(f'{path} is truncated or not a minicnn model file ({err})') from err
+    except ValueError as err:  # np.load on a file that is not .npy/.npz at all
+        if isinstance(err, ModelFileError):
+            raise
+        raise ModelFileError(f'{path} is not a minicnn model file ({err})') from err
+    if meta.get('format') != FORMAT:
+        raise ModelFileError(f'{path} is not a minicnn model file (format {meta.get("format")!r})')
+    return meta, arrays
+
+
+def weights_of(arrays):
+    count = sum(1 for name in arrays if name.startswith('weight/'))
+    return [arrays[f'weight/{k}'] for k in range(count)]
+
+
+def _zero_initializers(config):
+    """The file holds the weights, so the initializers need not (and for a
+    hand-written function cannot) be rebuilt: zeros are cheapest."""
+    return {k: 'zeros' if k.endswith('_initializer') else v for k, v in config.items()}
+
+
+def load_model(path, compile=True):
+    """Rebuild the model saved at ``path``, with its weights and optimizer state.
+
+    Also restores the random generator, so training continues exactly as if
+    it had not stopped. ``model.epochs_done`` tells where to resume
+    (``fit(..., initial_epoch=model.epochs_done)``).
+    """
+    from minicnn.models import Sequential
+    meta, arrays = read_model_file(path)
+    model = Sequential([layers.from_config(spec['class_name'], _zero_initializers(spec['config']))
+                        for spec in meta['layers']], name=meta['name'])
+    model.build(meta['input_shape'])
+    model.set_weights(weights_of(arrays))
+    if compile and meta['optimizer'] is not None:
+        optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]
+        model.compile(optimizer.from_config(meta['optimizer']['config']), meta['loss'],
+                      [meta['metric']] if meta['metric'] else None)
+        model.optimizer.set_state({name.split('/', 1)[1]: value for name, value in arrays.items()
+                                   if name.startswith('optimizer/')})
+    model.epochs_done = meta['epoch'] or 0
+    model.saved_history = meta['history']
+    backend.set_rng_state(meta['rng_state'])
+    return model

@@ -1,0 +1,28 @@
+"""Small helpers of the Keras API: one-hot labels and seeding."""
+import numpy as np
+
+from minicnn import backend
+
+
+def to_categorical(y, num_classes=None, dtype='float32'):
+    """Class ids (N,) or (N, 1) -> one-hot rows (N, num_classes)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if y.ndim != 1:
+        raise ValueError(f'to_categorical: y must have shape (N,) or (N, 1), got {y.shape}')
+    if y.size and (y.min() < 0 or (y != np.round(y)).any()):
+        raise ValueError('to_categorical: class ids must be non-negative whole numbers')
+    ids = y.astype(np.int64)
+    num_classes = int(ids.max()) + 1 if num_classes is None else num_classes
+    if ids.size and ids.max() >= num_classes:
+        raise ValueError(f'to_categorical: class id {int(ids.max())} does not fit '
+                         f'num_classes={num_classes}')
+    out = np.zeros((ids.size, num_classes), dtype=dtype)
+    out[np.arange(ids.size), ids] = 1
+    return out
+
+
+def set_seed(seed):
+    """Seed every generator minicnn draws from: weights, dropout, shuffling, augmentation."""
+    backend.set_seed(seed)

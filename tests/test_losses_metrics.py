@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from minicnn import Tensor, gradcheck, losses, metrics
+
+
+def test_cross_entropy_on_probabilities_and_from_logits_agree(rng):
+    logits = rng.standard_normal((5, 3))
+    labels = np.array([0, 2, 1, 1, 0])
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    loss = losses.get('sparse_categorical_crossentropy')
+    on_p = loss(labels, Tensor(p)).data
+    fused = loss.from_logits(labels, Tensor(logits)).data
+    np.testing.assert_allclose(on_p, fused, rtol=1e-5)
+    assert gradcheck(lambda q: loss(labels, q), p)
+
+
+def test_categorical_cross_entropy_takes_one_hot_rows(rng):
+    p = np.full((2, 4), 0.25)
+    loss = losses.get('categorical_crossentropy')(np.eye(4)[[1, 3]], Tensor(p))
+    np.testing.assert_allclose(loss.data, np.log(4), rtol=1e-6)
+
+
+def test_mse_by_both_names(rng):
+    a, b = rng.standard_normal((4, 1)), rng.standard_normal(4)
+    for name in ('mse', 'mean_squared_error', 'MSE'):
+        value = losses.get(name)(b, Tensor(a)).data
+        np.testing.assert_allclose(value, ((a.reshape(-1) - b) ** 2).mean())
+
+
+def test_unknown_loss():
+    with pytest.raises(ValueError, match="unknown loss 'l1'"):
+        losses.get('l1')
+
+
+def test_accuracy_counts_matching_classes():
+    y_pred = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert metrics.correct_count(np.array([1, 0, 0]), y_pred) == 2
+    assert metrics.correct_count(np.eye(2)[[1, 1, 1]], y_pred) == 2
+    assert metrics.correct_count(np.array([[1], [0], [0]]), y_pred) == 2
+    assert metrics.get('ACC') == 'acc' and metrics.get('accuracy') == 'accuracy'
