@@ -161,11 +161,14 @@ class Function:
 
     ``forward(*arrays) -> array``; ``backward(gy) -> tuple`` with one gradient
     (or None) per input. Whatever backward needs, forward keeps on ``self``.
+    ``self.needs_grad[i]`` says whether input i wants a gradient at all, so
+    backward can skip work (as PyTorch's ``ctx.needs_input_grad``).
     """
 
     def __call__(self, *inputs):
         inputs = [as_tensor(x) for x in inputs]
         self._check_one_device(inputs)
+        self.needs_grad = tuple(x.requires_grad for x in inputs)
         y = Tensor(self.forward(*[x.data for x in inputs]))
         if is_grad_enabled() and any(x.requires_grad for x in inputs):
             y.requires_grad = True

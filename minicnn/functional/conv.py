@@ -39,8 +39,10 @@ class Conv2d(Function):
         kh, kw, c, f = self.kernel.shape
         gy = gy.reshape(-1, f)
         g_kernel = (self.cols.T @ gy).reshape(self.kernel.shape)
-        g_cols = (gy @ self.kernel.reshape(-1, f).T).reshape(self.out_shape[:3] + (kh, kw, c))
-        gx = kernels.for_array(gy).col2im(g_cols, self.x_shape, (kh, kw), self.strides, self.pad)
+        gx = None
+        if self.needs_grad[0]:  # the first layer's images need no gradient
+            g_cols = (gy @ self.kernel.reshape(-1, f).T).reshape(self.out_shape[:3] + (kh, kw, c))
+            gx = kernels.for_array(gy).col2im(g_cols, self.x_shape, (kh, kw), self.strides, self.pad)
         return gx, g_kernel, gy.sum(axis=0)
 
     @staticmethod

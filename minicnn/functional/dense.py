@@ -21,7 +21,8 @@ class Dense(Function):
         return y if bias is None else y + bias
 
     def backward(self, gy):
-        return gy @ self.kernel.T, self.x.T @ gy, gy.sum(axis=0)
+        gx = gy @ self.kernel.T if self.needs_grad[0] else None  # not for the input data
+        return gx, self.x.T @ gy, gy.sum(axis=0)
 
 
 def dense(x, kernel, bias=None):

@@ -1,0 +1,55 @@
+"""Inside a trained network: the first layer's kernels, and one image's
+feature maps after each convolution. Trains seed 004's CNN briefly (or loads
+a model saved by ``minicnn train``, with --model PATH)."""
+import os
+
+from minicnn import Tensor, no_grad, viz
+from minicnn.datasets import cifar10
+from minicnn.layers import Activation, Conv2D
+from minicnn.models import load_model
+from minicnn.optimizers import Adam
+from minicnn.utils import to_categorical
+from minicnn.zoo import cnn_seed004
+
+import common
+
+
+def options(parser):
+    parser.add_argument('--model', help='a model file (e.g. runs/cnn-seed004/checkpoint.minicnn)')
+
+
+def feature_maps(model, image):
+    """(name, maps) for every Conv2D: its output for one image, after its activation
+    (taken from the Activation layer that follows it, where there is one)."""
+    outputs, x = [], Tensor(image[None])
+    with no_grad():
+        for layer in model.layers:
+            x = layer(x)
+            outputs.append(x.numpy()[0])
+    maps = []
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Conv2D):
+            activated = i + 1 < len(model.layers) and isinstance(model.layers[i + 1], Activation)
+            maps.append((layer.name, outputs[i + 1 if activated else i]))
+    return maps
+
+
+args = common.parse_args(__doc__, epochs=3, batch_size=128, extra=options)
+(x_train, y_train), (x_test, y_test) = common.load(cifar10, args)
+if args.model:
+    model = load_model(args.model)
+else:
+    model = cnn_seed004()
+    model.compile(loss='categorical_crossentropy', optimizer=Adam(learning_rate=0.001),
+                  metrics=['accuracy'])
+    model.fit(x_train / 255, to_categorical(y_train, 10), batch_size=args.batch_size,
+              epochs=args.epochs)
+
+first_conv = next(layer for layer in model.layers if isinstance(layer, Conv2D))
+print('saved', viz.plot_kernels(first_conv, path=os.path.join(args.out, 'kernels.png'),
+                                title=f'{first_conv.name}: {first_conv.filters} kernels'))
+image = (x_test[0] / 255).astype('float32')
+viz.plot_images(x_test[:1], y_test[:1], cifar10.CLASSES, path=os.path.join(args.out, 'image.png'))
+for name, maps in feature_maps(model, image):
+    print('saved', viz.plot_feature_maps(maps, path=os.path.join(args.out, f'maps_{name}.png'),
+                                         title=f'after {name}: {maps.shape}'))
