@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from minicnn import backend, metrics
 from minicnn.autograd import no_grad
 from minicnn.callbacks import Callback, CallbackList, History
+from minicnn.functional.losses import check_class_ids
 
 SYNC_SECONDS = 0.5  # how often a GPU run reads its metrics back
 
@@ -46,6 +47,25 @@ def check_arrays(model, x, y, where):
                          f"{(None, *model.input_shape)}, got x of shape {x.shape}")
     if x.dtype.kind == 'f' and not np.isfinite(x).all():
         raise ValueError(f'{where}: x contains NaN or infinite values')
+    y = np.asarray(y)
+    if model.built and model.loss.fuses_softmax and (y.ndim == 1 or y.shape[1] == 1):
+        check_class_ids(y.reshape(-1), model.output_shape[-1], where)
+
+
+def check_input_scale(model, x, where):
+    """Warn, once per model, when float inputs reach far beyond what it was trained on:
+    the classic slip is pixels in 0..255 fed to a model trained on x / 255."""
+    if x.dtype.kind != 'f':
+        return
+    largest = float(np.abs(x).max())
+    trained = getattr(model, 'trained_input_max', None)
+    if trained is not None and trained <= 1.5 and largest > 2 * trained + 1 \
+            and not getattr(model, 'warned_input_scale', False):
+        model.warned_input_scale = True
+        warnings.warn(f'{where}: x holds values up to {largest:g}, but the model was trained '
+                      f'on values up to {trained:g}; were the pixels divided by 255?', UserWarning)
+    if where == 'fit':
+        model.trained_input_max = max(largest, trained or 0.0)
 
 
 def as_model_input(batch):
@@ -181,6 +201,9 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     x, y, validation = split_validation(x, y, validation_split, validation_data)
     if hasattr(x, 'shape'):
         check_arrays(model, x, y, 'fit')
+        check_input_scale(model, x, 'fit')
+    if validation is not None:  # before the first epoch, not after it
+        check_arrays(model, *validation, 'fit: validation_data')
     make_batches, steps = epoch_source(x, y, batch_size, shuffle, steps_per_epoch, 'fit')
     history = model.history = History()
     cbs = CallbackList([history, *(callbacks or [])], model,
@@ -257,6 +280,7 @@ def evaluation_metrics(model, x, y, batch_size):
 def evaluate(model, x, y=None, batch_size=32, verbose=1):
     _require_compiled(model, 'evaluate')
     check_positive_int('evaluate: batch_size', batch_size)
+    check_input_scale(model, np.asarray(x), 'evaluate')
     with no_grad():
         logs = evaluation_metrics(model, x, y, batch_size).logs()
     if verbose:
@@ -267,6 +291,7 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1):
 
 def predict(model, x, batch_size=32):
     check_positive_int('predict: batch_size', batch_size)
+    check_input_scale(model, np.asarray(x), 'predict')
     outputs = []
     with no_grad():
         for start in range(0, len(x), batch_size):

@@ -223,6 +223,7 @@ def test_optimizer_names_in_any_case():
         model.compile(name, 'mse')
 
 
+@pytest.mark.filterwarnings('ignore:overflow encountered', 'ignore:invalid value encountered')
 def test_a_nan_loss_stops_training_naming_epoch_and_batch():
     x, y = plus_or_cross(64)
     model = tutorial_cnn()
@@ -262,3 +263,26 @@ def test_a_model_built_at_first_call():
         model.summary()
     out = model(np.ones((3, 5)))
     assert out.shape == (3, 2) and model.input_shape == (5,)
+
+
+def test_pixels_in_0_255_after_training_on_0_1_warn_once():
+    x, y = plus_or_cross(32)
+    x = np.clip(x, 0, 1)
+    model = tutorial_cnn()
+    model.compile('sgd', 'sparse_categorical_crossentropy')
+    model.fit(x, y, epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match=r'predict: x holds values up to 255.*divided by 255'):
+        model.predict(x * 255)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        model.evaluate(x * 255, y, verbose=0)  # said once already
+        model.predict(x)
+
+
+def test_validation_data_class_ids_are_checked_on_the_host():
+    x, y = plus_or_cross(16)
+    model = tutorial_cnn()
+    model.compile('sgd', 'sparse_categorical_crossentropy')
+    with pytest.raises(ValueError, match=r'fit: validation_data: class ids must lie in \[0, 2\)'):
+        model.fit(x, y, epochs=1, verbose=0, validation_data=(x, np.full(16, 7)))

@@ -9,9 +9,20 @@ and target rows t (N, K) (one-hot or probabilities):
 The fused gradient is exact and bounded, while log(softmax(z)) computed in
 two steps gives log(0) = -inf for large logits.
 """
+import numpy as np
+
 from minicnn.autograd import Function
 from minicnn.backend import get_array_module
 from minicnn.functional.activations import log_softmax_array
+
+
+def check_class_ids(ids, classes, fn_name):
+    """Class ids must be whole numbers in [0, classes)."""
+    if ids.dtype.kind == 'f' and (ids != np.round(ids)).any():
+        raise ValueError(f'{fn_name}: class ids must be whole numbers')
+    if ids.size and (ids.min() < 0 or ids.max() >= classes):
+        raise ValueError(f'{fn_name}: class ids must lie in [0, {classes}), '
+                         f'got values from {int(ids.min())} to {int(ids.max())}')
 
 
 def target_rows(labels, logits_shape, fn_name='softmax_cross_entropy'):
@@ -27,12 +38,9 @@ def target_rows(labels, logits_shape, fn_name='softmax_cross_entropy'):
     if ids.ndim != 1 or ids.shape[0] != n:
         raise ValueError(f'{fn_name}: labels must be class ids (N,) or (N, 1), or rows (N, {k}); '
                          f'got shape {labels.shape} for logits shape {logits_shape}')
-    if ids.dtype.kind == 'f' and bool((ids != xp.round(ids)).any()):
-        raise ValueError(f'{fn_name}: class ids must be whole numbers')
+    if xp is np:  # checking GPU labels would wait for the GPU; fit checks them before the copy
+        check_class_ids(ids, k, fn_name)
     ids = ids.astype(xp.int64)
-    if n and (int(ids.min()) < 0 or int(ids.max()) >= k):
-        raise ValueError(f'{fn_name}: class ids must lie in [0, {k}), '
-                         f'got values from {int(ids.min())} to {int(ids.max())}')
     rows = xp.zeros(logits_shape, dtype=labels.dtype if labels.dtype.kind == 'f' else xp.float32)
     rows[xp.arange(n), ids] = 1
     return rows
