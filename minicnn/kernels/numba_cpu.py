@@ -1,97 +1,92 @@
 """The memory-bound kernels as compiled CPU loops (Numba): the fast twins of ``reference``.
 
 Same functions, same signatures, same results as ``minicnn.kernels.reference``.
-Each public function is a thin wrapper: it allocates the output and calls a
-``@njit(parallel=True)`` kernel that spells the loops out. Three habits make
-the loops fast:
+Each public function is a thin wrapper that allocates the output and calls a
+``@njit(parallel=True)`` kernel, where the loops are spelled out. Every kernel
+walks the same loop nest::
 
-* The innermost loop runs over the channel axis C, which is contiguous in
-  NHWC arrays, so every loop reads and writes memory in order.
-* The outer loop is a ``prange`` over rows of the image batch, ``N * OH`` or
-  ``N * H`` of them, so every core gets work even when N is 1.
-* Padding is never materialised: a window is clipped to the pixels inside the
-  image (``_inside``), and the outputs start at the value padding would give
-  (0 for sums and copies, -inf for maxima).
+    for n in prange(N):                      # images, shared among the cores
+        for oh, ow in output positions:      # one window each
+            for i, j in the window's pixels inside the image:
+                for c in range(C):           # contiguous in NHWC: in-order memory
+                    ...
 
-The forward kernels read each output's window; each backward kernel is
-written so that no two threads ever add into the same pixel (see
-``_col2im_kernel`` and ``_max_pool_backward_kernel``).
+* ``prange`` hands whole images to the threads. The backward kernels add
+  overlapping windows into the same pixels; as every pixel belongs to one
+  image, no two threads ever write the same place.
+* Padding is never materialised: ``_inside`` clips each window to the image,
+  and the outputs start at the value padding would give (0 for copies and
+  sums, -inf for maxima).
 
-Numba compiles each kernel the first time it meets a new dtype (float32 or
-float64) and caches the machine code on disk (``cache=True``), so only the
-first run on a machine pays the compile time.
+Numba compiles a kernel the first time it sees a new dtype (float32, float64)
+or memory layout, and keeps the machine code on disk (``cache=True``), so
+later processes skip the compile. Inputs are made C-contiguous first, which
+keeps it to one compiled version per dtype.
 """
 import numpy as np
 from numba import njit, prange
 
-from minicnn.kernels.reference import output_size
+# output_size and window_counts are part of every kernel module's interface.
+from minicnn.kernels.reference import output_size, window_counts
 
-__all__ = ['output_size', 'im2col', 'col2im', 'max_pool', 'max_pool_backward',
+__all__ = ['output_size', 'window_counts', 'im2col', 'col2im', 'max_pool', 'max_pool_backward',
            'avg_pool', 'avg_pool_backward']
 
-
-# ---------------------------------------------------------------- window arithmetic
 
 @njit(cache=True)
 def _inside(start, k, size):
     """Offsets [lo, hi) of a k-wide window starting at ``start`` that fall inside [0, size).
 
-    ``start`` is the window's first pixel in image coordinates; it is
-    negative when the window begins in the padding.
+    ``start`` is the window's first pixel in image coordinates: negative when
+    the window begins in the padding. A window lying wholly in the padding
+    gets the empty range lo == hi, never hi < lo, so hi - lo counts its pixels.
     """
-    return max(0, -start), min(k, size - start)
-
-
-@njit(cache=True)
-def _covering(p, k, s, n_out):
-    """Windows [lo, hi) that contain position p of the padded axis.
-
-    Window o covers o*s <= p <= o*s + k - 1, that is
-    ceil((p - k + 1) / s) <= o <= floor(p / s); the offset of p inside it is p - o*s.
-    """
-    return max(0, (p - k) // s + 1), min(n_out, p // s + 1)
+    lo = max(0, -start)
+    return lo, max(lo, min(k, size - start))
 
 
 # ---------------------------------------------------------------- im2col / col2im
 
 @njit(parallel=True, cache=True)
 def _im2col_kernel(x, cols, sh, sw, top, left):
-    """cols[n, oh, ow, i, j, c] = x[n, oh*sh - top + i, ow*sw - left + j, c], in-image pixels only."""
+    """cols[n, oh, ow, i, j, c] = x[n, oh*sh - top + i, ow*sw - left + j, c].
+
+    Only pixels inside the image are copied; cols starts at 0 for the rest.
+    """
     n_img, h_in, w_in, n_ch = x.shape
     _, oh_n, ow_n, kh, kw, _ = cols.shape
-    for row in prange(n_img * oh_n):
-        n, oh = divmod(row, oh_n)
-        h0 = oh * sh - top
-        i_lo, i_hi = _inside(h0, kh, h_in)
-        for ow in range(ow_n):
-            w0 = ow * sw - left
-            j_lo, j_hi = _inside(w0, kw, w_in)
-            for i in range(i_lo, i_hi):
-                for j in range(j_lo, j_hi):
-                    for c in range(n_ch):
-                        cols[n, oh, ow, i, j, c] = x[n, h0 + i, w0 + j, c]
+    for n in prange(n_img):
+        for oh in range(oh_n):
+            h0 = oh * sh - top
+            i_lo, i_hi = _inside(h0, kh, h_in)
+            for ow in range(ow_n):
+                w0 = ow * sw - left
+                j_lo, j_hi = _inside(w0, kw, w_in)
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        for c in range(n_ch):
+                            cols[n, oh, ow, i, j, c] = x[n, h0 + i, w0 + j, c]
 
 
 @njit(parallel=True, cache=True)
 def _col2im_kernel(cols, x, sh, sw, top, left):
-    """x[n, h, w, c] += cols[n, oh, ow, i, j, c] over every window (oh, ow) covering (h, w).
+    """x[n, oh*sh - top + i, ow*sw - left + j, c] += cols[n, oh, ow, i, j, c].
 
-    A gather: each thread owns whole image rows and only ever writes its own
-    pixels, so overlapping windows cannot make two threads add into one place.
+    im2col run backwards; entries that fall in the padding are dropped.
     """
     n_img, h_in, w_in, n_ch = x.shape
     _, oh_n, ow_n, kh, kw, _ = cols.shape
-    for row in prange(n_img * h_in):
-        n, h = divmod(row, h_in)
-        oh_lo, oh_hi = _covering(h + top, kh, sh, oh_n)
-        for w in range(w_in):
-            ow_lo, ow_hi = _covering(w + left, kw, sw, ow_n)
-            for oh in range(oh_lo, oh_hi):
-                i = h + top - oh * sh
-                for ow in range(ow_lo, ow_hi):
-                    j = w + left - ow * sw
-                    for c in range(n_ch):
-                        x[n, h, w, c] += cols[n, oh, ow, i, j, c]
+    for n in prange(n_img):
+        for oh in range(oh_n):
+            h0 = oh * sh - top
+            i_lo, i_hi = _inside(h0, kh, h_in)
+            for ow in range(ow_n):
+                w0 = ow * sw - left
+                j_lo, j_hi = _inside(w0, kw, w_in)
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        for c in range(n_ch):
+                            x[n, h0 + i, w0 + j, c] += cols[n, oh, ow, i, j, c]
 
 
 def im2col(x, window, strides, pad):
@@ -99,26 +94,147 @@ def im2col(x, window, strides, pad):
     x = np.ascontiguousarray(x)
     cols = np.zeros((x.shape[0], *output_size(x.shape, window, strides, pad), *window, x.shape[3]),
                     dtype=x.dtype)
-    _im2col_kernel(x, cols, strides[0], strides[1], pad[0], pad[2])
+    _im2col_kernel(x, cols, *strides, pad[0], pad[2])
     return cols
 
 
 def col2im(cols, x_shape, window, strides, pad):
     """Fold windows back, summing overlaps: (N, OH, OW, kh, kw, C) -> x_shape."""
     x = np.zeros(tuple(x_shape), dtype=cols.dtype)
-    _col2im_kernel(cols, x, strides[0], strides[1], pad[0], pad[2])
+    _col2im_kernel(np.ascontiguousarray(cols), x, *strides, pad[0], pad[2])
     return x
 
 
 # ---------------------------------------------------------------- max pooling
 
 @njit(parallel=True, cache=True)
-def _max_pool_kernel(x, y, argmax, sh, sw, top, left):
-    """y = max over each window's in-image pixels, argmax = flat offset i*kw + j of the first one.
+def _max_pool_kernel(x, y, argmax, kh, kw, sh, sw, top, left):
+    """y = maximum of each window's in-image pixels, argmax = its flat offset i*kw + j.
 
-    y starts at -inf (what padding holds), so the strict ``>`` keeps the first
-    of equal maxima and never picks padding.
+    y starts at -inf, the value of padding, and the strict ``>`` keeps the
+    first of equal maxima, as the reference does.
     """
     n_img, h_in, w_in, n_ch = x.shape
     _, oh_n, ow_n, _ = y.shape
-    kh, kw = argmax_window_shape = _window_of(argmax, x, sh, sw, top, left)
+    for n in prange(n_img):
+        for oh in range(oh_n):
+            h0 = oh * sh - top
+            i_lo, i_hi = _inside(h0, kh, h_in)
+            for ow in range(ow_n):
+                w0 = ow * sw - left
+                j_lo, j_hi = _inside(w0, kw, w_in)
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        for c in range(n_ch):
+                            value = x[n, h0 + i, w0 + j, c]
+                            if value > y[n, oh, ow, c]:
+                                y[n, oh, ow, c] = value
+                                argmax[n, oh, ow, c] = i * kw + j
+
+
+@njit(parallel=True, cache=True)
+def _max_pool_backward_kernel(gy, argmax, gx, kw, sh, sw, top, left):
+    """gx[n, h, w, c] += gy[n, oh, ow, c] where (h, w) is the maximum of window (oh, ow).
+
+    Only one pixel per window gets gradient, so this visits outputs, not
+    window pixels. A window wholly in the padding has no maximum in the image
+    (its argmax 0 points into the padding) and passes nothing on.
+    """
+    n_img, h_in, w_in, n_ch = gx.shape
+    _, oh_n, ow_n, _ = gy.shape
+    for n in prange(n_img):
+        for oh in range(oh_n):
+            for ow in range(ow_n):
+                for c in range(n_ch):
+                    i, j = divmod(argmax[n, oh, ow, c], kw)
+                    h, w = oh * sh - top + i, ow * sw - left + j
+                    if 0 <= h < h_in and 0 <= w < w_in:
+                        gx[n, h, w, c] += gy[n, oh, ow, c]
+
+
+def max_pool(x, window, strides, pad):
+    """Window maxima and where they are: (N, H, W, C) -> y, argmax, both (N, OH, OW, C).
+
+    ``argmax`` holds the flat offset ``i * kw + j`` of the first maximum in
+    each window. Padding is -inf, so it is never the maximum.
+    """
+    x = np.ascontiguousarray(x)
+    out_shape = (x.shape[0], *output_size(x.shape, window, strides, pad), x.shape[3])
+    y = np.full(out_shape, -np.inf, dtype=x.dtype)
+    argmax = np.zeros(out_shape, dtype=np.int32)
+    _max_pool_kernel(x, y, argmax, *window, *strides, pad[0], pad[2])
+    return y, argmax
+
+
+def max_pool_backward(gy, argmax, x_shape, window, strides, pad):
+    """Route each output gradient to its window's maximum: -> (N, H, W, C)."""
+    gx = np.zeros(tuple(x_shape), dtype=gy.dtype)
+    _max_pool_backward_kernel(np.ascontiguousarray(gy), np.ascontiguousarray(argmax), gx,
+                              window[1], *strides, pad[0], pad[2])
+    return gx
+
+
+# ---------------------------------------------------------------- average pooling
+
+@njit(parallel=True, cache=True, error_model='numpy')
+def _avg_pool_kernel(x, y, kh, kw, sh, sw, top, left):
+    """y = sum of each window's in-image pixels / how many there are.
+
+    error_model='numpy' makes a window wholly in the padding give 0/0 = nan,
+    as in the reference, where Python's rules would raise ZeroDivisionError.
+    """
+    n_img, h_in, w_in, n_ch = x.shape
+    _, oh_n, ow_n, _ = y.shape
+    for n in prange(n_img):
+        for oh in range(oh_n):
+            h0 = oh * sh - top
+            i_lo, i_hi = _inside(h0, kh, h_in)
+            for ow in range(ow_n):
+                w0 = ow * sw - left
+                j_lo, j_hi = _inside(w0, kw, w_in)
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        for c in range(n_ch):
+                            y[n, oh, ow, c] += x[n, h0 + i, w0 + j, c]
+                count = (i_hi - i_lo) * (j_hi - j_lo)
+                for c in range(n_ch):
+                    y[n, oh, ow, c] /= count
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool_backward_kernel(gy, gx, kh, kw, sh, sw, top, left):
+    """gx[n, oh*sh - top + i, ow*sw - left + j, c] += gy[n, oh, ow, c] / count of window (oh, ow).
+
+    col2im of windows that hold the same share in every pixel. A window
+    wholly in the padding has no pixel to share with, so nothing divides by 0.
+    """
+    n_img, h_in, w_in, n_ch = gx.shape
+    _, oh_n, ow_n, _ = gy.shape
+    for n in prange(n_img):
+        for oh in range(oh_n):
+            h0 = oh * sh - top
+            i_lo, i_hi = _inside(h0, kh, h_in)
+            for ow in range(ow_n):
+                w0 = ow * sw - left
+                j_lo, j_hi = _inside(w0, kw, w_in)
+                count = (i_hi - i_lo) * (j_hi - j_lo)
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        for c in range(n_ch):
+                            gx[n, h0 + i, w0 + j, c] += gy[n, oh, ow, c] / count
+
+
+def avg_pool(x, window, strides, pad):
+    """Window means over the pixels inside the image: (N, H, W, C) -> (N, OH, OW, C)."""
+    x = np.ascontiguousarray(x)
+    y = np.zeros((x.shape[0], *output_size(x.shape, window, strides, pad), x.shape[3]),
+                 dtype=x.dtype)
+    _avg_pool_kernel(x, y, *window, *strides, pad[0], pad[2])
+    return y
+
+
+def avg_pool_backward(gy, x_shape, window, strides, pad):
+    """Spread each output gradient evenly over its window's pixels: -> (N, H, W, C)."""
+    gx = np.zeros(tuple(x_shape), dtype=gy.dtype)
+    _avg_pool_backward_kernel(np.ascontiguousarray(gy), gx, *window, *strides, pad[0], pad[2])
+    return gx

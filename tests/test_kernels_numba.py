@@ -1,0 +1,156 @@
+"""The Numba kernels give the reference kernels' results.
+
+Every public function of ``minicnn.kernels.numba_cpu`` is run next to its twin
+in ``minicnn.kernels.reference`` on the same input: first on named geometries
+chosen to hit each edge (no padding, asymmetric padding, non-square windows,
+strides 1 to 3, C=1, N=1, windows lying wholly in the padding), then on random
+ones drawn by Hypothesis. Copies and maxima must match exactly; sums may
+differ in rounding because the two add in different orders.
+"""
+import inspect
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from minicnn.kernels import numba_cpu, reference
+
+DTYPES = [np.float32, np.float64]
+TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+# id: (x shape NHWC, window (kh, kw), strides (sh, sw), pad (top, bottom, left, right))
+GEOMETRIES = {
+    'valid 3x3': ((2, 7, 6, 3), (3, 3), (1, 1), (0, 0, 0, 0)),
+    'same 3x3': ((2, 6, 6, 4), (3, 3), (1, 1), (1, 1, 1, 1)),
+    'same 3x3 stride 2, odd pad at the end': ((3, 7, 8, 2), (3, 3), (2, 2), (1, 1, 0, 1)),
+    'pool 2x2/2 on an odd size': ((4, 5, 5, 3), (2, 2), (2, 2), (0, 0, 0, 0)),
+    'non-square window, asymmetric pad': ((2, 5, 9, 3), (3, 2), (1, 2), (1, 2, 0, 1)),
+    'stride 3, pad only at the start': ((2, 10, 11, 5), (3, 2), (3, 3), (2, 0, 1, 0)),
+    'N=1, C=1': ((1, 5, 5, 1), (2, 2), (2, 2), (0, 1, 0, 1)),
+    '1x1 window': ((2, 4, 4, 3), (1, 1), (2, 1), (0, 0, 0, 0)),
+    'window as big as the image': ((2, 4, 3, 2), (4, 3), (1, 1), (0, 0, 0, 0)),
+}
+
+
+def test_same_public_functions_as_the_reference():
+    expected = {name: inspect.signature(f) for name, f in vars(reference).items()
+                if inspect.isfunction(f) and f.__module__ == reference.__name__
+                and not name.startswith('_')}
+    assert {name: inspect.signature(getattr(numba_cpu, name)) for name in numba_cpu.__all__} == expected
+
+
+def random_input(shape, dtype, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def assert_matches_reference(x, window, strides, pad):
+    """All six kernels on x: the Numba result equals the reference's, dtype included."""
+    close = TOLERANCE[x.dtype.type]
+
+    def same(got, want, exact=False):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        if exact:
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, **close)
+
+    geometry = (window, strides, pad)
+    cols = reference.im2col(x, *geometry)
+    same(numba_cpu.im2col(x, *geometry), cols, exact=True)
+    cols = random_input(cols.shape, x.dtype, seed=1)
+    same(numba_cpu.col2im(cols, x.shape, *geometry), reference.col2im(cols, x.shape, *geometry))
+
+    y, argmax = reference.max_pool(x, *geometry)
+    got_y, got_argmax = numba_cpu.max_pool(x, *geometry)
+    same(got_y, y, exact=True)
+    same(got_argmax, argmax, exact=True)
+    gy = random_input(y.shape, x.dtype, seed=2)
+    same(numba_cpu.max_pool_backward(gy, argmax, x.shape, *geometry),
+         reference.max_pool_backward(gy, argmax, x.shape, *geometry))
+
+    same(numba_cpu.avg_pool(x, *geometry), reference.avg_pool(x, *geometry))
+    same(numba_cpu.avg_pool_backward(gy, x.shape, *geometry),
+         reference.avg_pool_backward(gy, x.shape, *geometry))
+
+
+@pytest.mark.parametrize('dtype', DTYPES)
+@pytest.mark.parametrize('shape, window, strides, pad', GEOMETRIES.values(), ids=GEOMETRIES.keys())
+def test_kernels_match_reference(shape, window, strides, pad, dtype):
+    assert_matches_reference(random_input(shape, dtype), window, strides, pad)
+
+
+@pytest.mark.parametrize('dtype', DTYPES)
+@pytest.mark.parametrize('shape, window, strides, pad', GEOMETRIES.values(), ids=GEOMETRIES.keys())
+def test_kernels_match_reference_with_many_ties(shape, window, strides, pad, dtype):
+    """Values drawn from {-1, 0, 1}: most windows hold equal maxima."""
+    x = np.random.default_rng(3).integers(-1, 2, size=shape).astype(dtype)
+    assert_matches_reference(x, window, strides, pad)
+
+
+@st.composite
+def geometries(draw):
+    """A random (x shape, window, strides, pad) with at least one output and
+    padding narrower than the window, as convolution and pooling layers make."""
+    window = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    strides = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    pad = tuple(draw(st.integers(0, k - 1)) for k in (window[0], window[0], window[1], window[1]))
+    h = draw(st.integers(max(1, window[0] - pad[0] - pad[1]), 9))
+    w = draw(st.integers(max(1, window[1] - pad[2] - pad[3]), 9))
+    return (draw(st.integers(1, 3)), h, w, draw(st.integers(1, 5))), window, strides, pad
+
+
+@settings(max_examples=60, deadline=None)
+@given(geometry=geometries(), dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
+def test_kernels_match_reference_on_random_geometries(geometry, dtype, seed):
+    shape, window, strides, pad = geometry
+    assert_matches_reference(random_input(shape, dtype, seed), window, strides, pad)
+
+
+@pytest.mark.parametrize('dtype', DTYPES)
+def test_windows_wholly_in_padding(dtype):
+    """Padding wider than the window: some windows see no pixel of the image.
+    Their max is -inf (argmax 0), their mean 0/0 = nan, and they pass no gradient."""
+    with np.errstate(divide='ignore', invalid='ignore'):  # dividing by a count of 0
+        assert_matches_reference(random_input((2, 3, 4, 2), dtype), (2, 2), (2, 2), (3, 2, 2, 3))
+
+
+def test_max_pool_takes_the_first_of_equal_maxima():
+    x = np.ones((1, 4, 4, 2), dtype=np.float32)
+    x[0, 1, 1, 1] = 2.0  # channel 1, window (0, 0): a unique maximum at offset 1*2 + 1 = 3
+    geometry = ((2, 2), (2, 2), (0, 0, 0, 0))
+    y, argmax = numba_cpu.max_pool(x, *geometry)
+    np.testing.assert_array_equal(argmax[0, :, :, 0], 0)  # all equal: the first one
+    np.testing.assert_array_equal(argmax[0, :, :, 1], [[3, 0], [0, 0]])
+    np.testing.assert_array_equal(y[0, :, :, 1], [[2, 1], [1, 1]])
+
+    gx = numba_cpu.max_pool_backward(np.ones_like(y), argmax, x.shape, *geometry)
+    np.testing.assert_array_equal(gx[0, :, :, 0], [[1, 0, 1, 0], [0, 0, 0, 0]] * 2)
+
+
+def test_max_pool_never_picks_padding():
+    """All-negative input: the zero a padded copy might hold must not win."""
+    x = -np.ones((1, 2, 2, 1))
+    y, argmax = numba_cpu.max_pool(x, (2, 2), (1, 1), (1, 0, 1, 0))
+    np.testing.assert_array_equal(y[0, :, :, 0], -1)
+    np.testing.assert_array_equal(argmax[0, :, :, 0], [[3, 2], [1, 0]])
+
+
+@pytest.mark.parametrize('dtype', DTYPES)
+def test_outputs_keep_the_input_dtype(dtype):
+    x = random_input((2, 5, 5, 3), dtype)
+    geometry = ((3, 3), (2, 2), (1, 1, 1, 1))
+    cols = numba_cpu.im2col(x, *geometry)
+    y, argmax = numba_cpu.max_pool(x, *geometry)
+    assert cols.dtype == dtype
+    assert numba_cpu.col2im(cols, x.shape, *geometry).dtype == dtype
+    assert y.dtype == dtype and argmax.dtype == np.int32
+    assert numba_cpu.max_pool_backward(y, argmax, x.shape, *geometry).dtype == dtype
+    assert numba_cpu.avg_pool(x, *geometry).dtype == dtype
+    assert numba_cpu.avg_pool_backward(y, x.shape, *geometry).dtype == dtype
+
+
+def test_non_contiguous_inputs():
+    """Views such as a transpose are copied to C order before the kernels see them."""
+    x = random_input((5, 6, 7, 3), np.float64).transpose(0, 2, 1, 3)
+    assert not x.flags.c_contiguous
+    assert_matches_reference(x, (3, 2), (1, 2), (1, 1, 0, 1))
