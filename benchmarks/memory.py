@@ -1,0 +1,80 @@
+"""Peak memory of a training step, measured in a fresh process for each
+(model, implementation), so that no other run's buffers count:
+
+    python -m benchmarks.memory MODEL IMPL BATCH THREADS STEPS    (from the repo root)
+
+The method is one for NumPy, Numba and PyTorch alike: resident memory
+(RSS), which counts every library's buffers. The probe builds the model and
+its batch and trains one step on a single image, which loads the libraries
+and Numba's compiled kernels and makes the gradients and the optimizer's
+slots. Then it notes the resident memory, restarts the kernel's high-water
+mark of it (VmHWM, what ``ru_maxrss`` reports) from there, trains STEPS
+steps on the whole batch, and prints the high-water mark minus the
+baseline, in MB: what a batch costs beyond the model and its optimizer,
+mostly the activations kept for backward, and temporaries. Loading the
+Numba kernels alone takes over 100 MB, and importing PyTorch peaks above
+where it settles: hence the warm-up step and the restart. Linux >= 4.0.
+"""
+import pathlib
+import subprocess
+import sys
+
+from benchmarks import report, steps, timing
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def memory_mb(field):
+    """This process's 'VmRSS' (resident memory now) or 'VmHWM' (its high-water mark), MB."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024  # the kernel counts kB
+
+
+def restart_peak():
+    """Set the high-water mark VmHWM back to the resident memory now."""
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+
+
+def probe(model_name, impl_name, batch, threads, n_steps):
+    """In this process: MB that n_steps training steps add to the resident peak."""
+    impl = timing.make_impl(impl_name, threads)
+    x, ids = steps.random_batch(model_name, batch)
+    step, x, y = steps.trainer(impl, model_name, x, ids)
+    step(x[:1], y[:1])
+    baseline = memory_mb('VmRSS')
+    restart_peak()
+    for _ in range(n_steps):
+        step(x, y)
+    return memory_mb('VmHWM') - baseline
+
+
+def peak_mb(model_name, impl_name, batch, threads, n_steps):
+    """Run ``probe`` in a fresh Python process; its result in MB."""
+    args = [model_name, impl_name, str(batch), str(threads), str(n_steps)]
+    done = subprocess.run([sys.executable, '-m', 'benchmarks.memory', *args],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"memory probe {' '.join(args)} failed:\n{done.stderr}")
+    return float(done.stdout.split()[-1])
+
+
+def add_peaks(rows, batch, threads, n_steps):
+    """Give each row of steps.run its 'peak_mb' and 'peak_vs_torch'. The GPU's
+    rows get None: host memory says little about a GPU run."""
+    peaks = {}
+    for row in rows:
+        key = row['model'], row['impl']
+        if row['impl'] != 'cupy':
+            report.progress(f'memory: {key[0]} with {key[1]}')
+            peaks[key] = peak_mb(*key, batch, threads, n_steps)
+        row['peak_mb'] = peaks.get(key)
+    for row in rows:
+        row['peak_vs_torch'] = report.ratio(row['peak_mb'], peaks.get((row['model'], 'torch')))
+
+
+if __name__ == '__main__':
+    model, impl, batch, threads, n_steps = sys.argv[1:]
+    print(f'{probe(model, impl, int(batch), int(threads), int(n_steps)):.1f}')

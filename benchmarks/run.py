@@ -1,0 +1,117 @@
+"""Time minicnn against itself and PyTorch: single operations and training steps.
+
+    python benchmarks/run.py                     the whole suite (several minutes)
+    python benchmarks/run.py --quick             tiny sizes, one round: does it run?
+    minicnn bench --only steps --models cnn-seed004 --repeats 20
+
+Writes bench.json (every number, the settings and the machine) and
+bench.png (bar charts) to --out, then prints the tables, training steps last.
+See benchmarks/__init__.py for what is measured, timing.py for how.
+"""
+import argparse
+import importlib.util
+import os
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script or by `minicnn bench`: find the package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import memory, ops, report, steps, timing  # noqa: E402
+from minicnn import backend, zoo  # noqa: E402
+
+DEFAULT_MODELS = ['mlp', 'cnn-seed002', 'cnn-seed004']
+PRESETS = {  # option: (default, with --quick)
+    'batch_size': (128, 4),
+    'repeats': (10, 1),
+    'warmup': (2, 1),
+    'memory_steps': (3, 1),
+}
+
+
+def at_least(minimum):
+    """An argparse type: a whole number no smaller than minimum."""
+    def parse(text):
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f'must be at least {minimum}, got {value}')
+        return value
+    return parse
+
+
+def model_list(text):
+    names = [name.strip() for name in text.split(',') if name.strip()]
+    unknown = sorted(set(names) - set(zoo.RECIPES))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f'unknown models {unknown}; choose from {sorted(zoo.RECIPES)}')
+    return names
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog='benchmarks/run.py', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--quick', action='store_true',
+                        help='batch 4, one warm-up call and one round (for tests)')
+    parser.add_argument('--only', choices=('ops', 'steps'), help='run one section only')
+    parser.add_argument('--models', type=model_list, default=DEFAULT_MODELS,
+                        help=f"comma-separated zoo names (default: {','.join(DEFAULT_MODELS)})")
+    parser.add_argument('--batch-size', type=at_least(1), help='default 128')
+    parser.add_argument('--repeats', type=at_least(1), help='timed rounds (default 10)')
+    parser.add_argument('--warmup', type=at_least(0), help='untimed calls first (default 2)')
+    parser.add_argument('--memory-steps', type=at_least(0),
+                        help='training steps per memory probe (default 3; 0: no probes)')
+    parser.add_argument('--threads', type=at_least(1), default=os.cpu_count(),
+                        help='threads for Numba and PyTorch (default: every core)')
+    parser.add_argument('--device', choices=backend.DEVICES, default='cpu',
+                        help='gpu adds minicnn on CuPy')
+    parser.add_argument('--no-torch', action='store_true', help='leave PyTorch out')
+    parser.add_argument('--out', default='bench-results',
+                        help='folder for bench.json and bench.png (default: bench-results)')
+    args = parser.parse_args(argv)
+    for option, (default, quick) in PRESETS.items():
+        if getattr(args, option) is None:
+            setattr(args, option, quick if args.quick else default)
+    return args
+
+
+def implementations(args):
+    """The impls to compare: NumPy and Numba kernels, CuPy with --device gpu, and
+    PyTorch unless left out or not installed."""
+    names = ['numpy', 'numba']
+    if args.device == 'gpu':
+        try:
+            backend.cupy()
+        except RuntimeError as err:  # it says what is missing
+            sys.exit(f'--device gpu: {err}')
+        names.append('cupy')
+    if not args.no_torch:
+        if importlib.util.find_spec('torch') is None:
+            report.progress('PyTorch is not installed: its column is left out')
+        else:
+            names.append('torch')
+    return [timing.make_impl(name, args.threads) for name in names]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    impls = implementations(args)
+    settings = {**vars(args), 'impls': {impl.name: impl.label for impl in impls}}
+    record = {'machine': report.machine(), 'settings': settings, 'ops': [], 'steps': []}
+    if args.only != 'steps':
+        record['ops'] = ops.run(impls, args.models, args.batch_size, args.warmup, args.repeats)
+    if args.only != 'ops':
+        record['steps'] = steps.run(impls, args.models, args.batch_size, args.warmup,
+                                    args.repeats)
+        if args.memory_steps:
+            memory.add_peaks(record['steps'], args.batch_size, args.threads, args.memory_steps)
+    out = pathlib.Path(args.out)
+    report.write_json(out / 'bench.json', record)
+    report.bar_chart(out / 'bench.png', record)
+    print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}\n")
+    print(report.tables(record))
+
+
+if __name__ == '__main__':
+    main()

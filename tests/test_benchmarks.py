@@ -1,0 +1,67 @@
+"""The benchmark suite (benchmarks/) runs end to end in its tiny --quick mode,
+and the PyTorch twins of the networks have the same layers as the originals."""
+import json
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+from minicnn import backend, cli, kernels, zoo
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def global_settings(monkeypatch):
+    """Put back what the suite switches: kernel choice, device and sys.argv."""
+    choice, device = kernels.active_kernels(), backend.get_device()
+    monkeypatch.setattr(sys, 'argv', list(sys.argv))
+    yield
+    kernels.use_kernels(choice)
+    backend.set_device(device)
+
+
+def run_suite(*args):
+    """``minicnn bench ARGS``: benchmarks/run.py in this process."""
+    cli.main(['bench', *args])
+
+
+def test_quick_suite_writes_json_chart_and_tables(tmp_path, capsys, global_settings):
+    # seed004 has every kind of op; the mlp starts with a Dense layer
+    run_suite('--quick', '--models', 'mlp,cnn-seed004', '--out', str(tmp_path))
+    record = json.loads((tmp_path / 'bench.json').read_text())
+    impls = list(record['settings']['impls'])
+    assert impls[:2] == ['numpy', 'numba']
+    assert record['machine']['cores'] >= 1 and record['machine']['numpy'] == np.__version__
+
+    ops = {r['op']: r['ms'] for r in record['ops']}
+    assert {'im2col 32x32x3 3x3 same', 'col2im 32x32x3 3x3 same', 'dense 3072->1024',
+            'conv2d 32x32x32 3x3->64 valid', 'max_pool2d 30x30x64 2x2'} <= set(ops)
+    assert all(list(ms) == impls for ms in ops.values())
+    assert list(ops['conv2d 32x32x32 3x3->64 valid']['numba']) == ['forward', 'backward']
+    assert list(ops['im2col 32x32x3 3x3 same']['numba']) == ['forward']
+
+    steps = record['steps']
+    assert [(r['model'], r['impl']) for r in steps] == \
+        [(m, i) for m in ('mlp', 'cnn-seed004') for i in impls]
+    for r in steps:
+        assert r['ms_per_step'] > 0 and r['images_per_s'] > 0 and r['peak_mb'] is not None
+        assert r['seconds_per_epoch'] == pytest.approx(50_000 / 4 * r['ms_per_step'] / 1e3)
+
+    assert (tmp_path / 'bench.png').read_bytes().startswith(b'\x89PNG')
+    printed = capsys.readouterr().out.rstrip().splitlines()
+    assert printed[-1].startswith('cnn-seed004') and 'ms/step' in '\n'.join(printed)
+
+
+def test_torch_twins_match_the_zoo_networks():
+    torch = pytest.importorskip('torch')
+    from benchmarks import steps, timing, torch_models
+    for name, twin in torch_models.TWINS.items():
+        model, torch_model = zoo.get(name).build(), twin()
+        assert sum(p.numel() for p in torch_model.parameters()) == model.count_params(), name
+        x, _ = steps.random_batch(name, 2)
+        images = torch.from_numpy(timing.nchw(x) if x.ndim == 4 else x)
+        assert torch_model(images).shape == (2, 10), name
