@@ -12,3 +12,7 @@ the networks are in ``torch_models``. ``memory`` measures each training
 step's peak memory in a fresh process, and ``report`` prints the tables and
 writes the JSON record and the bar chart.
 """
+
+# minicnn first, before anything imports NumPy: it tells OpenMP and OpenBLAS
+# how to wait (see minicnn/__init__.py), which they read when they start.
+import minicnn  # noqa: E402,F401

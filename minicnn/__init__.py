@@ -17,6 +17,18 @@ networks), gradcheck, cli.
 """
 __version__ = '0.1.0'
 
+import os  # noqa: E402
+
+# A training step hands the CPU back and forth, dozens of times, between
+# Numba's threads (im2col, pooling) and OpenBLAS's (matrix products). Each
+# pool by default keeps its threads spinning for a while after its work,
+# and on few cores they steal them from the other pool: measured 25% of a
+# step on 2 cores. These ask both to sleep at once; they must be set before
+# OpenMP and OpenBLAS start, so before NumPy is imported, and a value the
+# user set is kept.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '1')
+
 from minicnn import functional  # noqa: E402  (attaches the Tensor operators)
 from minicnn.autograd import Tensor, no_grad  # noqa: E402
 from minicnn.backend import get_array_module, get_device, set_device  # noqa: E402

@@ -194,3 +194,14 @@ def test_float32_stays_float32_through_a_layer(kernel_choice, rng):
     y = F.max_pool2d(F.relu(F.conv2d(x, k, padding='same')), 2)
     y.sum().backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float32 and k.grad.dtype == np.float32
+
+
+def test_conv2d_unfolds_the_batch_in_slices(monkeypatch, kernel_choice, rng):
+    """With tiny slices (two images each, the last one short) nothing changes."""
+    from minicnn import kernels
+    x, k, b = rng.standard_normal((5, 6, 5, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal(3)
+    whole = F.conv2d(x, k, b, strides=2, padding='same').data
+    monkeypatch.setitem(kernels.CHUNK_BYTES, 'cpu', 1)
+    assert [p.stop for p in kernels.batch_parts(x, 100)] == [2, 4, 6]
+    np.testing.assert_allclose(F.conv2d(x, k, b, strides=2, padding='same').data, whole, rtol=1e-12)
+    assert gradcheck(lambda x, k, b: F.conv2d(x, k, b, strides=2, padding='same'), x, k, b)

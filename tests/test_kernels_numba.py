@@ -154,3 +154,16 @@ def test_non_contiguous_inputs():
     x = random_input((5, 6, 7, 3), np.float64).transpose(0, 2, 1, 3)
     assert not x.flags.c_contiguous
     assert_matches_reference(x, (3, 2), (1, 2), (1, 1, 0, 1))
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('shape', [(7,), (3, 5, 4, 2), (1, 1)])
+def test_relu_and_its_gradient_match_the_reference(shape, dtype):
+    x = random_input(shape, dtype)
+    x.reshape(-1)[0] = 0.0  # the kink: no gradient passes at exactly 0
+    y = numba_cpu.relu(x)
+    np.testing.assert_array_equal(y, reference.relu(x))
+    gy = random_input(shape, dtype, seed=1)
+    gx = numba_cpu.relu_backward(gy, y)
+    np.testing.assert_array_equal(gx, reference.relu_backward(gy, y))
+    assert y.dtype == gx.dtype == dtype

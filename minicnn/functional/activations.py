@@ -10,17 +10,19 @@
 Softmax subtracts the row maximum first: the result is the same and exp
 never overflows.
 """
+from minicnn import kernels
 from minicnn.autograd import Function
 from minicnn.backend import get_array_module
 
 
 class ReLU(Function):
     def forward(self, x):
-        self.positive = x > 0
-        return x * self.positive
+        # The output is kept, not a mask: the next layer holds it anyway.
+        self.y = kernels.for_array(x).relu(x)
+        return self.y
 
     def backward(self, gy):
-        return (gy * self.positive,)
+        return (kernels.for_array(gy).relu_backward(gy, self.y),)
 
 
 class Tanh(Function):

@@ -1,4 +1,4 @@
-"""2-D convolution by im2col and one matrix multiply.
+"""2-D convolution by im2col and matrix multiplies.
 
 Shapes (Keras layout): ``x`` (N, H, W, C) images, ``kernel`` (kh, kw, C, F)
 in HWIO order, ``bias`` (F,), output ``y`` (N, OH, OW, F) with
@@ -11,9 +11,16 @@ to (N*OH*OW, F):
 
     dK = cols.T @ gy         db = sum of gy over rows
     dcols = gy @ K.T         dx = col2im(dcols): each window's gradient added back
+
+The batch is unfolded a few images at a time (``kernels.batch_parts``). On a
+CPU the slice's ``cols`` then stays in cache between im2col and the matrix
+product; and backward unfolds ``x`` again rather than keeping the whole
+``cols``, which is kh*kw times the size of ``x`` (133 MB for the second
+layer of the seed-004 network), at the cost of one more im2col.
 """
 from minicnn import kernels
 from minicnn.autograd import Function
+from minicnn.backend import get_array_module
 from minicnn.functional.geometry import check_rank, pair, window_geometry
 
 
@@ -24,26 +31,44 @@ class Conv2d(Function):
 
     def forward(self, x, kernel, bias=None):
         self._check_shapes(x, kernel, bias)
+        xp = get_array_module(x)
         kh, kw, c, f = kernel.shape
-        self.pad, _ = window_geometry('conv2d', x.shape, (kh, kw), self.strides, self.padding)
-        self.x_shape, self.kernel = x.shape, kernel
-        cols = kernels.for_array(x).im2col(x, (kh, kw), self.strides, self.pad)
-        self.out_shape = cols.shape[:3] + (f,)
-        self.cols = cols.reshape(-1, kh * kw * c)
-        y = self.cols @ kernel.reshape(-1, f)
+        self.pad, self.out_hw = window_geometry('conv2d', x.shape, (kh, kw), self.strides,
+                                                self.padding)
+        self.x, self.kernel = x, kernel
+        y = xp.empty((x.shape[0], *self.out_hw, f), dtype=xp.result_type(x, kernel))
+        for part in self._parts():
+            y[part] = (self._unfold(self.x[part]) @ kernel.reshape(-1, f)).reshape(y[part].shape)
         if bias is not None:
             y += bias
-        return y.reshape(self.out_shape)
+        return y
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         kh, kw, c, f = self.kernel.shape
-        gy = gy.reshape(-1, f)
-        g_kernel = (self.cols.T @ gy).reshape(self.kernel.shape)
-        gx = None
-        if self.needs_grad[0]:  # the first layer's images need no gradient
-            g_cols = (gy @ self.kernel.reshape(-1, f).T).reshape(self.out_shape[:3] + (kh, kw, c))
-            gx = kernels.for_array(gy).col2im(g_cols, self.x_shape, (kh, kw), self.strides, self.pad)
-        return gx, g_kernel, gy.sum(axis=0)
+        g_kernel = xp.zeros((kh * kw * c, f), dtype=gy.dtype)
+        gx = xp.empty(self.x.shape, dtype=gy.dtype) if self.needs_grad[0] else None
+        for part in self._parts():
+            cols = self._unfold(self.x[part])
+            g = gy[part].reshape(-1, f)
+            g_kernel += cols.T @ g
+            if gx is not None:  # the first layer's images need no gradient
+                g_cols = (g @ self.kernel.reshape(-1, f).T).reshape(*gy[part].shape[:3], kh, kw, c)
+                gx[part] = kernels.for_array(gy).col2im(g_cols, gx[part].shape, (kh, kw),
+                                                        self.strides, self.pad)
+        return gx, g_kernel.reshape(self.kernel.shape), gy.sum(axis=(0, 1, 2))
+
+    def _parts(self):
+        """Slices of the batch, each unfolded into a few MB of ``cols``."""
+        kh, kw, c, _ = self.kernel.shape
+        cols_per_image = self.out_hw[0] * self.out_hw[1] * kh * kw * c * self.x.itemsize
+        return kernels.batch_parts(self.x, cols_per_image)
+
+    def _unfold(self, x):
+        """im2col of x: (B, H, W, C) -> (B*OH*OW, kh*kw*C)."""
+        kh, kw, c, _ = self.kernel.shape
+        cols = kernels.for_array(x).im2col(x, (kh, kw), self.strides, self.pad)
+        return cols.reshape(-1, kh * kw * c)
 
     @staticmethod
     def _check_shapes(x, kernel, bias):

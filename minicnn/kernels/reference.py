@@ -1,8 +1,8 @@
 """Plain array versions of the memory-bound kernels: the reference twins.
 
-Each function loops in Python over the ``kh * kw`` offsets of the window and
-does the rest with whole-array slicing, so it works unchanged on NumPy and on
-CuPy arrays. The Numba (``numba_cpu``) and CUDA (``cupy_gpu``) versions have
+Each window function loops in Python over the ``kh * kw`` offsets of the
+window and does the rest with whole-array slicing, so it works unchanged on
+NumPy and on CuPy arrays; ReLU and its gradient are one array call each. The Numba (``numba_cpu``) and CUDA (``cupy_gpu``) versions have
 the same signatures and must give the same results.
 
 Shapes: ``x`` is NHWC ``(N, H, W, C)``; ``window = (kh, kw)``,
@@ -129,3 +129,13 @@ def avg_pool_backward(gy, x_shape, window, strides, pad):
     xp = get_array_module(gy)
     share = gy / window_counts(x_shape, window, strides, pad, xp).astype(gy.dtype)
     return _fold(lambda k: share, gy, x_shape, window, strides, pad)
+
+
+def relu(x):
+    """max(x, 0), elementwise."""
+    return get_array_module(x).maximum(x, 0)
+
+
+def relu_backward(gy, y):
+    """The gradient passes where the output y = relu(x) is positive."""
+    return get_array_module(gy).where(y > 0, gy, 0)
