@@ -247,9 +247,9 @@ def avg_pool_backward(gy, x_shape, window, strides, pad):
 
 @njit(parallel=True, cache=True)
 def _relu_kernel(x, y):
-    """y = max(x, 0), elementwise over flat arrays."""
+    """y = max(x, 0), elementwise over flat arrays; NaN stays NaN, as in np.maximum."""
     for k in prange(x.size):
-        y[k] = x[k] if x[k] > 0 else 0
+        y[k] = 0 if x[k] <= 0 else x[k]
 
 
 @njit(parallel=True, cache=True)
