@@ -240,7 +240,7 @@ class ImageDataGenerator:
         """An endless iterator of augmented, standardized batches of x (and y).
 
         x is an (N, H, W, C) array (uint8 or float), y an optional array of N
-        labels on the same device. See ArrayIterator.
+        labels; both are copied to the active device first. See ArrayIterator.
         """
         if getattr(x, 'ndim', None) != 4 or len(x) == 0:
             raise ValueError('flow: x must be a non-empty array of rank 4 (images, height, '
@@ -252,7 +252,10 @@ class ImageDataGenerator:
             raise ValueError(f'flow: batch_size must be a positive int, got {batch_size!r}')
         if not (seed is None or isinstance(seed, numbers.Integral) and seed >= 0):
             raise ValueError(f'flow: seed must be None or a non-negative int, got {seed!r}')
-        backend.get_array_module(x, y)  # raises if x and y live on different devices
+        # The data moves once to the active device, so that augmentation runs
+        # where the model does (a no-op for NumPy arrays on the CPU).
+        x = backend.to_device(x)
+        y = None if y is None else backend.to_device(y)
         return ArrayIterator(self, x, y, batch_size, shuffle, _generator(x, seed))
 
 
