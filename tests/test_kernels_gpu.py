@@ -12,6 +12,8 @@ import pytest
 from minicnn import backend
 from minicnn.kernels import cupy_gpu, reference
 
+from kernel_cases import DTYPES, GEOMETRIES as CASES
+
 
 def _why_no_gpu():
     """What backend says is missing for the GPU, or ''."""
@@ -25,18 +27,6 @@ def _why_no_gpu():
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not backend.gpu_available(), reason=_why_no_gpu())]
 
-# id: (x shape NHWC, window (kh, kw), strides (sh, sw), pad (top, bottom, left, right))
-CASES = {
-    'same 3x3': ((2, 7, 6, 3), (3, 3), (1, 1), (1, 1, 1, 1)),
-    'pool 2x2/2, N=1, C=1': ((1, 8, 8, 1), (2, 2), (2, 2), (0, 0, 0, 0)),
-    'non-square window, strides 2 and 3': ((3, 9, 7, 2), (3, 2), (2, 3), (1, 2, 0, 1)),
-    'stride 3, windows apart': ((2, 5, 5, 4), (3, 3), (3, 3), (0, 1, 2, 0)),
-    'padding on three sides': ((2, 6, 5, 3), (2, 3), (1, 2), (1, 0, 2, 2)),
-    '1x1 window': ((1, 4, 6, 5), (1, 1), (1, 1), (0, 0, 0, 0)),
-    'window larger than the image': ((1, 3, 3, 2), (5, 5), (1, 1), (2, 2, 2, 2)),
-    'windows wholly in the padding': ((2, 5, 4, 1), (2, 2), (1, 2), (3, 0, 0, 1)),
-}
-DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-13}
 
 # How the kernels are launched: as chosen, or forced onto the paths that small
