@@ -99,8 +99,8 @@ def generator_batches(iterator, steps):
 def epoch_source(x, y, batch_size, shuffle, steps_per_epoch, where):
     """(make_batches, steps): a function giving one epoch's batches, and their count."""
     if hasattr(x, 'shape'):
-        check_arrays_later = steps_per_epoch or math.ceil(len(x) / batch_size)
-        return (lambda: array_batches(x, y, batch_size, shuffle)), check_arrays_later
+        steps = steps_per_epoch or math.ceil(len(x) / batch_size)
+        return (lambda: array_batches(x, y, batch_size, shuffle)), steps
     if steps_per_epoch is None:
         if not hasattr(x, '__len__'):
             raise ValueError(f'{where}: steps_per_epoch is required for a generator without len()')
@@ -268,7 +268,7 @@ def run_epoch(model, batches, steps, epoch, epochs, verbose, cbs, batch_logs_wan
 
 
 def evaluation_metrics(model, x, y, batch_size):
-    check_arrays(model, x, y, 'evaluate')
+    """Loss and accuracy sums over checked arrays x, y, in batches."""
     running = RunningMetrics(model.metric)
     for xb, yb in array_batches(x, y, batch_size, shuffle=False):
         yb = as_labels(yb)
@@ -280,6 +280,7 @@ def evaluation_metrics(model, x, y, batch_size):
 def evaluate(model, x, y=None, batch_size=32, verbose=1):
     _require_compiled(model, 'evaluate')
     check_positive_int('evaluate: batch_size', batch_size)
+    check_arrays(model, x, y, 'evaluate')
     check_input_scale(model, np.asarray(x), 'evaluate')
     with no_grad():
         logs = evaluation_metrics(model, x, y, batch_size).logs()
