@@ -18,6 +18,7 @@ def atomic_write(path, mode='wb'):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
     try:
+        os.fchmod(fd, _new_file_mode())  # mkstemp's 0600 would hide the file from others
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
@@ -27,3 +28,10 @@ def atomic_write(path, mode='wb'):
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def _new_file_mode():
+    """The permissions open() would give a new file: 0666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

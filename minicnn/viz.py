@@ -25,7 +25,6 @@ NumPy first. Wrong shapes raise ``ValueError`` naming the argument and its
 shape.
 """
 import os
-import uuid
 from collections.abc import Mapping
 
 import numpy as np
@@ -33,6 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from minicnn import backend
+from minicnn.fileio import atomic_write
 
 TILE_INCHES = 1.6   # width and height of one picture in a grid
 WIDE_GRID = 8       # columns of kernel and feature-map grids
@@ -300,18 +300,8 @@ def _new_figure(figsize, show):
 def _save(fig, path, show):
     """Write ``fig`` as a PNG at ``path`` atomically, show it if asked; return ``path``."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    # Same folder, so os.replace is a rename within one file system: atomic.
-    tmp = os.path.join(folder, f'.{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp')
-    file = open(tmp, 'xb')
-    try:
-        with file:
-            fig.savefig(file, format='png')
-        os.replace(tmp, path)
-    except BaseException:
-        os.remove(tmp)
-        raise
+    with atomic_write(path) as file:
+        fig.savefig(file, format='png')
     if show:
         plt = _pyplot()
         plt.show()
