@@ -21,3 +21,13 @@ def rng():
 @pytest.fixture(autouse=True)
 def _seeded():
     backend.set_seed(0)
+
+
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory):
+    """A folder for MINICNN_DATA with a tiny CIFAR-10 and Fashion-MNIST."""
+    from tiny_data import write_tiny_cifar10, write_tiny_fashion_mnist
+    root = tmp_path_factory.mktemp('data')
+    write_tiny_cifar10(root / 'cifar10')
+    write_tiny_fashion_mnist(root / 'fashion-mnist')
+    return root

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 from minicnn import utils
-from minicnn.callbacks import ModelCheckpoint
+from minicnn.callbacks import LambdaCallback, ModelCheckpoint
 from minicnn.models import Sequential, load_model
 from minicnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from minicnn.optimizers import Adam
-from minicnn.preprocessing.image import ImageDataGenerator
 from minicnn.saving import ModelFileError
 
 from synthetic import plus_or_cross
@@ -152,3 +151,19 @@ def test_a_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
         model.save(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ['ckpt.minicnn']
+
+
+@pytest.mark.filterwarnings('ignore:overflow encountered', 'ignore:invalid value encountered')
+def test_a_nan_loss_keeps_the_last_good_checkpoint(tmp_path):
+    x, y = plus_or_cross(64)
+    model = compiled(small_cnn())
+    path = tmp_path / 'last.minicnn'
+
+    def explode(epoch, logs):  # after a good first epoch, make the next one diverge
+        model.optimizer.learning_rate = 1e30
+    with pytest.warns(RuntimeWarning, match='epoch 2'):
+        model.fit(x, y, batch_size=8, epochs=3, verbose=0,
+                  callbacks=[ModelCheckpoint(path, monitor='loss'), LambdaCallback(on_epoch_end=explode)])
+    saved = load_model(path)
+    assert saved.epochs_done == 1
+    assert all(np.isfinite(w).all() for w in saved.get_weights())

@@ -1,0 +1,77 @@
+"""The ``minicnn`` command: summary, info, train, Ctrl-C and --resume."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from minicnn import cli
+from minicnn.saving import load_model
+
+
+def minicnn(*args, env=None, **kwargs):
+    return subprocess.run([sys.executable, '-m', 'minicnn', *args], capture_output=True,
+                          text=True, timeout=300, env=env, **kwargs)
+
+
+@pytest.fixture
+def data_env(tiny_data, tmp_path):
+    return {**os.environ, 'MINICNN_DATA': str(tiny_data), 'MINICNN_HOME': str(tmp_path / 'cache'),
+            'MPLBACKEND': 'Agg'}
+
+
+def test_summary_of_a_tutorial_network(capsys):
+    cli.main(['summary', 'cnn-seed004'])
+    out = capsys.readouterr().out
+    assert 'Total params: 776,394' in out and '(None, 2, 2, 128)' in out
+
+
+def test_info_through_python_dash_m():
+    result = minicnn('info')
+    assert result.returncode == 0, result.stderr
+    assert 'NumPy' in result.stdout and 'Numba' in result.stdout and 'kernels:' in result.stdout
+
+
+def test_unknown_model_lists_the_choices():
+    result = minicnn('train', 'resnet')
+    assert result.returncode != 0 and 'cnn-seed004' in result.stderr
+
+
+def test_train_writes_metrics_curves_and_checkpoint(data_env, tmp_path):
+    out = tmp_path / 'run'
+    result = minicnn('train', 'cnn-seed002', '--subset', '40', '--epochs', '2', '--batch-size', '16',
+                     '--out', str(out), '--quiet', env=data_env)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert metrics['epochs'] == 2 and len(metrics['history']['val_loss']) == 2
+    assert 'test accuracy' in result.stdout and (out / 'curves.png').stat().st_size > 0
+    assert load_model(out / 'checkpoint.minicnn').epochs_done == 2
+
+
+def test_ctrl_c_saves_and_resume_finishes_the_run(data_env, tmp_path):
+    out = tmp_path / 'run'
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'minicnn', 'train', 'cnn-seed004', '--epochs', '1000',
+         '--batch-size', '8', '--out', str(out), '--quiet'],
+        env=data_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = out / 'checkpoint.minicnn'
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert checkpoint.exists(), process.communicate()[1]
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert f'minicnn train --resume {out}' in stdout
+    done = load_model(checkpoint).epochs_done
+    assert 1 <= done < 1000 and not (out / 'metrics.json').exists()
+
+    run = json.loads((out / 'run.json').read_text())
+    (out / 'run.json').write_text(json.dumps({**run, 'epochs': done + 1}))
+    result = minicnn('train', '--resume', str(out), '--quiet', env=data_env)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert metrics['epochs'] == done + 1 and len(metrics['history']['loss']) == done + 1
