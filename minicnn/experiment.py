@@ -113,6 +113,10 @@ def train(name, out, epochs=None, batch_size=None, subset=None, device=None, aug
 
 def resume(out, device=None, verbose=1):
     """Continue the run in ``out`` from its last checkpoint (see ``train``)."""
+    for name in ('run.json', 'checkpoint.minicnn'):
+        if not os.path.isfile(f'{out}/{name}'):
+            raise FileNotFoundError(f'resume: {out}/{name} is missing; is {out} the --out '
+                                    f'folder of an earlier minicnn train?')
     with open(f'{out}/run.json') as f:
         run = json.load(f)
     if device:

@@ -75,3 +75,8 @@ def test_ctrl_c_saves_and_resume_finishes_the_run(data_env, tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / 'metrics.json').read_text())
     assert metrics['epochs'] == done + 1 and len(metrics['history']['loss']) == done + 1
+
+
+def test_resume_of_a_folder_without_a_run(tmp_path):
+    result = minicnn('train', '--resume', str(tmp_path))
+    assert result.returncode != 0 and 'run.json is missing' in result.stderr
