@@ -15,7 +15,7 @@ def correct_count(y_true, y_pred):
     return (predicted == truth.astype(xp.int64)).sum()
 
 
-METRIC_NAMES = {'accuracy': 'accuracy', 'acc': 'acc'}
+METRIC_NAMES = ('accuracy', 'acc')
 
 
 def get(identifier):
@@ -23,4 +23,4 @@ def get(identifier):
     name = str(identifier).lower()
     if name not in METRIC_NAMES:
         raise ValueError(f'unknown metric {identifier!r}; valid names: {sorted(METRIC_NAMES)}')
-    return METRIC_NAMES[name]
+    return name
