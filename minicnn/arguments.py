@@ -1,0 +1,66 @@
+"""Unknown keyword arguments are errors, never silently ignored.
+
+Python already refuses a keyword a function does not declare, but its message
+names neither a near miss nor the Keras arguments that minicnn knowingly
+leaves out. ``@keywords_checked`` gives every public function and
+constructor the same clear error::
+
+    model.fit(x, y, epoch=5)
+    TypeError: fit() got an unknown keyword argument 'epoch'; did you mean 'epochs'?
+
+``reject_unknown`` is the check itself, for functions that collect keywords
+in ``**kwargs`` and pass them on (the layers).
+"""
+import difflib
+import functools
+import inspect
+
+# Keras arguments that minicnn knows of but does not implement: they are
+# refused with a message that says so, rather than taken for a typo.
+NOT_IMPLEMENTED = {
+    'kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint',
+    'bias_constraint', 'dilation_rate', 'groups', 'data_format', 'dtype', 'batch_input_shape',
+    'batch_size', 'weighted_metrics', 'loss_weights', 'run_eagerly', 'steps_per_execution',
+    'jit_compile', 'validation_freq', 'validation_batch_size', 'return_dict',
+}
+
+
+def unknown_argument_error(where, name, valid):
+    """The TypeError for keyword ``name`` given to ``where``, which takes ``valid``."""
+    if name in NOT_IMPLEMENTED:
+        return TypeError(f"{where}() got the keyword argument {name!r}, a Keras argument "
+                         f"that minicnn does not implement")
+    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
+    hint = f'; did you mean {close[0]!r}?' if close else f'; it takes {sorted(valid)}'
+    return TypeError(f'{where}() got an unknown keyword argument {name!r}{hint}')
+
+
+def reject_unknown(where, kwargs, valid):
+    """Raise for the first keyword in ``kwargs``; ``valid`` lists the accepted names."""
+    for name in kwargs:
+        raise unknown_argument_error(where, name, valid)
+
+
+def keyword_names(fn):
+    """The names ``fn`` accepts as keywords (positional-only ones excluded)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {n for n, p in inspect.signature(fn).parameters.items() if p.kind in kinds} - {'self'}
+
+
+def keywords_checked(fn):
+    """Decorate ``fn`` so that an unknown keyword raises ``unknown_argument_error``.
+
+    On ``__init__`` the error names the class of the object being made
+    (a subclass that inherits the constructor included); otherwise the function.
+    """
+    valid = keyword_names(fn)
+    is_constructor = fn.__name__ == '__init__'
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        for name in kwargs:
+            if name not in valid:
+                where = type(args[0]).__name__ if is_constructor else fn.__name__
+                raise unknown_argument_error(where, name, valid)
+        return fn(*args, **kwargs)
+    return checked
