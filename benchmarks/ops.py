@@ -142,7 +142,7 @@ def loss_op(batch):
 def layer_ops(model_name, batch):
     """The ops of one zoo model's layers (see the module docstring)."""
     model = zoo.get(model_name).build()
-    shape, dense_seen = model.input_shape, False
+    shape, dense_seen = model.sample_shape, False
     for i, layer in enumerate(model.layers):
         x_shape = (batch, *shape)
         if isinstance(layer, Conv2D):

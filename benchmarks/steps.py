@@ -22,7 +22,7 @@ TRAINING_IMAGES = {'cifar10': 50_000, 'fashion_mnist': 60_000}  # one epoch
 def random_batch(model_name, batch):
     """(images, class ids): a batch in a zoo model's input shape, e.g. (batch, 32, 32, 3)."""
     rng = np.random.default_rng(0)
-    input_shape = zoo.get(model_name).build().input_shape
+    input_shape = zoo.get(model_name).build().sample_shape
     return (rng.random((batch, *input_shape), dtype=np.float32),
             rng.integers(0, CLASSES, batch))
 

@@ -47,7 +47,7 @@ class Tensor:
 
     __array_priority__ = 100  # ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data, requires_grad=False):
+    def __init__(self, data, requires_grad=False, name=None):
         if isinstance(data, Tensor):
             data = data.data
         xp = backend.get_array_module(data) if hasattr(data, 'shape') else backend.current_module()
@@ -55,6 +55,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self.grad = None
         self.creator = None
+        self.name = name  # weights are named '<layer>/<weight>', e.g. 'conv2d/kernel'
 
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)

@@ -19,7 +19,7 @@ import numpy as np
 
 DEVICES = ('cpu', 'gpu')
 
-_state = {'device': None, 'cupy': None, 'rng': {}}
+_state = {'device': None, 'cupy': None, 'rng': {}, 'seed': None}
 
 
 def _import_cupy():
@@ -119,24 +119,51 @@ def to_numpy(x):
     return to_device(x, 'cpu')
 
 
+class Generator:
+    """A device's random generator (NumPy's or CuPy's ``default_rng``) that can
+    be reseeded in place, so that whoever holds it follows ``set_seed``."""
+
+    def __init__(self, xp, seed):
+        self.xp = xp
+        self.reseed(seed)
+
+    def reseed(self, seed):
+        self.generator = self.xp.random.default_rng(seed)
+
+    def __getattr__(self, name):  # random, permutation, normal, ... of the generator
+        return getattr(self.generator, name)
+
+
 def rng(device=None):
-    """The seedable random generator of a device (numpy or cupy Generator)."""
+    """The seedable random generator of a device."""
     device = device or get_device()
     if device not in _state['rng']:
-        xp = module_for(device)
-        _state['rng'][device] = xp.random.default_rng()
+        # seeded with the last set_seed, even when CuPy came later
+        _state['rng'][device] = Generator(module_for(device), _state['seed'])
     return _state['rng'][device]
 
 
 def set_seed(seed):
-    """Reseed the generators of both devices (the GPU's only where one is in use)."""
-    _state['rng'] = {'cpu': np.random.default_rng(seed)}
-    if _state['cupy'] is not None:
-        _state['rng']['gpu'] = _state['cupy'].random.default_rng(seed)
+    """Reseed the generators of both devices (the GPU's also when it is made later)."""
+    _state['seed'] = seed
+    for generator in _state['rng'].values():
+        generator.reseed(seed)
+
+
+def reseed_gpu_from_cpu():
+    """Draw a new seed for the GPU's generator from the CPU's, if there is one.
+
+    CuPy's generators have no state that can be saved, so ``fit`` calls this
+    at the start of every epoch: the CPU generator's state, which checkpoints
+    hold, then fixes the GPU's draws too, and a resumed run repeats them.
+    """
+    if 'gpu' in _state['rng']:
+        _state['rng']['gpu'].reseed(int(rng('cpu').integers(2**63)))
 
 
 def rng_state():
-    """The CPU generator's state, a plain dict that can be saved and restored."""
+    """The CPU generator's state, a plain dict that can be saved and restored
+    (through ``reseed_gpu_from_cpu`` it also fixes the GPU's next epoch)."""
     return rng('cpu').bit_generator.state
 
 

@@ -1,6 +1,10 @@
 """Keras loss names, as ``compile(loss=...)`` takes them.
 
-Each Loss maps ``(y_true, y_pred) -> scalar Tensor``, the mean over the batch.
+Each Loss maps ``(y_true, y_pred, sample_weight=None) -> scalar Tensor``:
+Keras's "sum over batch size" reduction of the per-sample losses l_n,
+
+    L = 1/N sum_n w_n l_n          (w_n = 1 without sample weights)
+
 The cross-entropies, when the model ends in softmax, are computed from the
 logits instead (``from_logits``): softmax and log fused, exact and finite.
 """
@@ -15,8 +19,16 @@ class Loss:
     name = None
     fuses_softmax = False
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError
+
+
+def weighted_mean(per_sample, sample_weight):
+    """1/N sum_n w_n l_n for an (N,) Tensor of per-sample losses."""
+    if sample_weight is None:
+        return per_sample.mean()
+    w = F.losses.check_sample_weight(sample_weight, per_sample.shape[0], 'loss')
+    return (per_sample * Tensor(w.astype(per_sample.dtype))).sum() / per_sample.shape[0]
 
 
 class CrossEntropy(Loss):
@@ -26,21 +38,21 @@ class CrossEntropy(Loss):
     def __init__(self, name):
         self.name = name
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None):
         rows = Tensor(F.losses.target_rows(y_true, y_pred.shape, self.name).astype(y_pred.dtype))
         log_p = (y_pred * (1 - 2 * _EPSILON) + _EPSILON).log()
-        return -(rows * log_p).sum() / y_pred.shape[0]
+        return weighted_mean(-(rows * log_p).sum(axis=1), sample_weight)
 
-    def from_logits(self, y_true, logits):
-        return F.softmax_cross_entropy(logits, y_true)
+    def from_logits(self, y_true, logits, sample_weight=None):
+        return F.softmax_cross_entropy(logits, y_true, sample_weight)
 
 
 class MeanSquaredError(Loss):
     name = 'mean_squared_error'
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None):
         y_true = y_true.reshape(y_pred.shape) if y_true.size == y_pred.size else y_true
-        return F.mean_squared_error(y_pred, y_true.astype(y_pred.dtype))
+        return F.mean_squared_error(y_pred, y_true.astype(y_pred.dtype), sample_weight)
 
 
 LOSSES = {

@@ -10,16 +10,21 @@ import numpy as np
 
 from minicnn import backend, losses, optimizers, saving, training
 from minicnn import metrics as metric_names
+from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor
 from minicnn.fileio import atomic_write
 from minicnn.layers.base import Layer, unique_name
 
 
 class Sequential:
+    """A stack of layers. ``sample_shape`` is the shape of one input sample (no
+    batch axis); ``input_shape`` and ``output_shape`` are Keras's, batch axis None."""
+
+    @keywords_checked
     def __init__(self, layers=None, name=None):
         self.name = name or unique_name('sequential')
         self.layers = []
-        self.input_shape = None
+        self.sample_shape = None
         self.optimizer = self.loss = self.metric = None
         self.stop_training = False
         self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
@@ -34,23 +39,41 @@ class Sequential:
         if not isinstance(layer, Layer):
             raise TypeError(f'Sequential.add: expected a minicnn layer, got {type(layer).__name__}')
         self.layers.append(layer)
-        if len(self.layers) == 1 and layer.input_shape is not None:
-            self.input_shape = layer.input_shape
-        if self.input_shape is not None:
-            self.build(self.input_shape)
+        if len(self.layers) == 1 and layer.sample_shape is not None:
+            self.sample_shape = layer.sample_shape
+        if self.sample_shape is not None:
+            self.build(self.sample_shape)
 
     def build(self, input_shape):
-        """Create every layer's weights for inputs of ``input_shape`` (no batch axis)."""
-        self.input_shape = shape = tuple(input_shape)
+        """Create every layer's weights for inputs of ``input_shape``: the shape
+        of one sample, or Keras's form with the batch axis first as None."""
+        shape = tuple(input_shape)
+        if shape and shape[0] is None:
+            shape = shape[1:]
+        self.sample_shape = shape
         for layer in self.layers:
             if not layer.built:
                 layer.build(shape)
             shape = layer.compute_output_shape(shape)
-        self.output_shape = shape
 
     @property
     def built(self):
-        return self.input_shape is not None
+        return self.sample_shape is not None
+
+    @property
+    def input_shape(self):
+        """(None, *shape of one sample), as Keras reports it."""
+        self._require_built('input_shape')
+        return (None, *self.sample_shape)
+
+    @property
+    def output_shape(self):
+        """(None, *shape of one output), as Keras reports it."""
+        self._require_built('output_shape')
+        shape = self.sample_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+        return (None, *shape)
 
     def _require_built(self, what):
         if not self.built:
@@ -73,31 +96,51 @@ class Sequential:
     def ends_in_softmax(self):
         return bool(self.layers) and self.layers[-1].activation_name == 'softmax'
 
+    @keywords_checked
     def compile(self, optimizer='rmsprop', loss=None, metrics=None):
         """Choose the optimizer (name or instance), loss (name) and metrics (['accuracy'])."""
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
         names = [metric_names.get(m) for m in (metrics or [])]
+        if len(names) > 1:
+            raise ValueError(f'compile: minicnn tracks one metric, got metrics={metrics!r}')
         self.metric = names[0] if names else None
 
+    # workers, use_multiprocessing and max_queue_size choose how Keras loads
+    # batches in the background; they cannot change a result, and minicnn
+    # loads every batch in the training thread, so they are accepted and unused.
+    @keywords_checked
     def fit(self, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-            steps_per_epoch=None, **ignored_keras_loader_kwargs):
-        """Train; returns a History whose ``history`` dict holds each epoch's metrics."""
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None,
+            max_queue_size=10, workers=1, use_multiprocessing=False):
+        """Train; returns a History whose ``history`` dict holds each epoch's metrics.
+
+        x: arrays (with y), a Sequence, an iterable of batches or an iterator
+        (see minicnn.training); class_weight {class id: weight} or
+        sample_weight (N,) weight each sample's loss, as in Keras.
+        """
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation_split=validation_split,
                             validation_data=validation_data, shuffle=shuffle,
+                            class_weight=class_weight, sample_weight=sample_weight,
                             initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch)
 
     fit_generator = fit
 
-    def evaluate(self, x, y=None, batch_size=32, verbose=1):
-        """[loss, accuracy] on (x, y), or the loss alone without metrics."""
-        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose)
+    @keywords_checked
+    def evaluate(self, x, y=None, batch_size=32, verbose=1, sample_weight=None,
+                 max_queue_size=10, workers=1, use_multiprocessing=False):
+        """[loss, accuracy] on (x, y), or the loss alone without metrics;
+        sample_weight (N,) weights each sample's loss, as in fit."""
+        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
+                                 sample_weight=sample_weight)
 
-    def predict(self, x, batch_size=32, verbose=0):
+    @keywords_checked
+    def predict(self, x, batch_size=32, verbose=0, max_queue_size=10, workers=1,
+                use_multiprocessing=False):
         """The model's outputs for x as a NumPy array (no graph, dropout off)."""
-        return training.predict(self, x, batch_size=batch_size)
+        return training.predict(self, x, batch_size=batch_size, verbose=verbose)
 
     # -- weights ---------------------------------------------------------
 
@@ -113,31 +156,29 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     def get_weights(self):
-        """Every weight as a NumPy array, in Keras order (each layer's kernel, then bias)."""
-        return [w.numpy() for w in self.weights]
+        """Copies of every weight as NumPy arrays, in Keras order (each layer's
+        kernel, then bias): later training does not change them."""
+        return [array for layer in self.layers for array in layer.get_weights()]
 
     def set_weights(self, arrays):
-        """Load arrays in get_weights() order; shapes must match."""
-        owners = [(layer, k) for layer in self.layers for k in range(len(layer.weights))]
-        if len(arrays) != len(owners):
-            raise ValueError(f'set_weights: the model has {len(owners)} weight arrays, '
+        """Copy arrays, in get_weights() order, into the weights; shapes must match."""
+        arrays = list(arrays)
+        counts = [len(layer.weights) for layer in self.layers]
+        if len(arrays) != sum(counts):
+            raise ValueError(f'set_weights: the model has {sum(counts)} weight arrays, '
                              f'got {len(arrays)}')
-        for (layer, k), array in zip(owners, arrays):
-            weight = layer.weights[k]
-            if tuple(np.shape(array)) != weight.shape:
-                raise ValueError(f"set_weights: layer '{layer.name}' weight {k} has shape "
-                                 f"{weight.shape}, got {tuple(np.shape(array))}")
-            xp = backend.get_array_module(weight.data)
-            weight.data = xp.asarray(backend.to_device(np.asarray(array), weight.device),
-                                     dtype=weight.dtype)
+        for layer, start in zip(self.layers, np.cumsum([0, *counts[:-1]])):
+            layer.set_weights(arrays[start:start + len(layer.weights)])
 
     def save_weights(self, path):
         """Write the weights to a .npz file (atomically)."""
+        saving.refuse_hdf5(path, 'save_weights')
         with atomic_write(path) as f:
             np.savez(f, *self.get_weights())
 
     def load_weights(self, path):
         """Load weights saved by save_weights, or those of a whole-model file."""
+        saving.refuse_hdf5(path, 'load_weights')
         with np.load(path) as data:
             if 'meta' in data.files:
                 arrays = saving.weights_of(saving.read_model_file(path)[1])
@@ -169,7 +210,7 @@ class Sequential:
 
         lines = [f'Model: "{self.name}"', rule, row('Layer (type)', 'Output Shape', 'Param #'),
                  '=' * 65]
-        shape = self.input_shape
+        shape = self.sample_shape
         for i, layer in enumerate(self.layers):
             shape = layer.compute_output_shape(shape)
             lines.append(row(f'{layer.name} ({type(layer).__name__})', (None, *shape),

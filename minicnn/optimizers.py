@@ -13,8 +13,9 @@ being added to g, so Adam and RMSprop do not rescale it (Loshchilov & Hutter,
 Updates are made in place (``p -= ...``, ``v[...] = ...`` overwrites v's
 values), so the layers that hold p see the new values. Each rule keeps
 per-parameter arrays ("slots": velocities, running averages), made as zeros
-the first time a parameter is updated and found again by the parameter's
-position in the list, so pass the same list, in the same order, at every step.
+the first time a parameter is updated and found again by the parameter
+itself, not by its place in the list: freezing a layer between steps drops
+its weights from the list, and every other parameter keeps its own slots.
 
 All array arithmetic happens in the parameter's dtype: the hyperparameters
 are Python floats, which NumPy and CuPy fold into a float32 array without
@@ -25,6 +26,7 @@ import math
 import numpy as np
 
 from minicnn import backend
+from minicnn.arguments import reject_unknown
 
 
 class Optimizer:
@@ -40,8 +42,7 @@ class Optimizer:
     def __init__(self, learning_rate=None, weight_decay=None, decay=0.0, name=None, **kwargs):
         who = type(self).__name__
         lr = kwargs.pop('lr', None)  # Keras 2's name for learning_rate
-        if kwargs:
-            raise TypeError(f'{who}: unexpected keyword arguments {sorted(kwargs)}')
+        reject_unknown(who, kwargs, self.keyword_names())
         if learning_rate is not None and lr is not None:
             raise TypeError(f'{who}: give learning_rate or its old name lr, not both')
         if learning_rate is None:
@@ -51,7 +52,12 @@ class Optimizer:
         self.decay = float(decay)
         self.name = name or who.lower()
         self.iterations = 0
-        self._slots = {}  # position in the params list -> {slot name: array}
+        self._slots = {}  # parameter Tensor -> {slot name: array}
+
+    @classmethod
+    def keyword_names(cls):
+        """The constructor's keywords: its own, the base class's and 'lr'."""
+        return {'learning_rate', 'lr', 'weight_decay', 'decay', 'name', *cls.config_keys}
 
     @property
     def current_learning_rate(self):
@@ -61,32 +67,28 @@ class Optimizer:
     def step(self, params):
         """Update, in place, each Tensor in params whose .grad is set; then iterations += 1."""
         lr = self.current_learning_rate
-        for i, p in enumerate(params):
+        for p in params:
             if p.grad is None:  # frozen, or not used by this batch's loss
                 continue
             if self.weight_decay:
                 p.data -= p.data * (self.weight_decay * lr)
             g = p.grad.astype(p.data.dtype, copy=False)
-            self.update(p.data, g, self._slots_for(i, p.data), lr)
+            self.update(p.data, g, self._slots_for(p), lr)
         self.iterations += 1
 
     def update(self, p, g, slots, lr):
         """Change the array p in place, given its gradient g, its slots and the rate lr."""
         raise NotImplementedError
 
-    def _slots_for(self, i, p):
-        """The slots of parameter i: zeros on first use, then kept on p's device."""
-        slots = self._slots.setdefault(i, {})
+    def _slots_for(self, p):
+        """The slots of parameter Tensor p: zeros on first use, then kept on p's device."""
+        slots = self._slots.setdefault(p, {})
         for name in self.slot_names:
             s = slots.get(name)
             if s is None:
-                s = backend.get_array_module(p).zeros_like(p)
-            elif s.shape != p.shape:
-                raise ValueError(
-                    f'{self.name}: slot {name!r} of parameter {i} has shape {s.shape} but the '
-                    f'parameter has shape {p.shape}; pass the same parameters at every step')
+                s = backend.get_array_module(p.data).zeros_like(p.data)
             # set_state restores NumPy arrays, and a model may move to the GPU between steps.
-            slots[name] = backend.to_device(s, backend.device_of(p))
+            slots[name] = backend.to_device(s, p.device)
         return slots
 
     def get_config(self):
@@ -98,29 +100,41 @@ class Optimizer:
     def from_config(cls, config):
         return cls(**config)
 
-    def get_state(self):
-        """``iterations`` and every slot, as NumPy arrays keyed 'slot/position' ('m/3').
+    def get_state(self, params):
+        """``iterations`` and the slots of ``params``, as NumPy arrays keyed
+        'slot/position' ('m/3': slot m of params[3]).
 
-        The dict can go straight to ``np.savez(path, **state)``.
+        Pass every weight of the model (``model.weights``, frozen ones too), so
+        that positions do not depend on what is trainable. The dict can go
+        straight to ``np.savez(path, **state)``.
         """
         state = {'iterations': np.asarray(self.iterations)}
-        for i, slots in self._slots.items():
-            for name, s in slots.items():
+        for i, p in enumerate(params):
+            for name, s in self._slots.get(p, {}).items():
                 # np.array copies: later steps change s in place.
                 state[f'{name}/{i}'] = np.array(backend.to_numpy(s))
         return state
 
-    def set_state(self, state):
-        """Restore what ``get_state`` returned (or ``np.load`` of its file)."""
+    def set_state(self, state, params):
+        """Restore what ``get_state(params)`` returned (or ``np.load`` of its file)
+        onto the same list of parameters (of this model or of a rebuilt twin)."""
         slots = {}
         for key, value in state.items():
             if key == 'iterations':
                 continue
             name, i = key.rsplit('/', 1)
+            i = int(i)
             if name not in self.slot_names:
                 raise ValueError(f'{self.name}: the state has a slot {name!r}, '
                                  f'but this optimizer keeps {self.slot_names}')
-            slots.setdefault(int(i), {})[name] = np.array(backend.to_numpy(value))
+            if i >= len(params):
+                raise ValueError(f'{self.name}: the state has slots for parameter {i}, but only '
+                                 f'{len(params)} parameters were given')
+            if value.shape != params[i].shape:
+                raise ValueError(f'{self.name}: slot {name!r} of parameter {i} '
+                                 f'({params[i].name}) has shape {value.shape}, the parameter '
+                                 f'{params[i].shape}')
+            slots.setdefault(params[i], {})[name] = np.array(backend.to_numpy(value))
         self.iterations = int(state['iterations'])
         self._slots = slots
 

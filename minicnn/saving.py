@@ -26,13 +26,27 @@ class ModelFileError(ValueError):
     """A file that is not a complete minicnn model file."""
 
 
+HDF5_SUFFIXES = ('.h5', '.hdf5', '.keras')
+
+
+def refuse_hdf5(path, where):
+    """Keras's file names (.h5, .hdf5, .keras) ask for formats minicnn does not
+    write yet; saving its own format under such a name would fool every tool."""
+    if str(path).lower().endswith(HDF5_SUFFIXES):
+        raise ValueError(f'{where}: {path} asks for a Keras HDF5/.keras file, which minicnn '
+                         f'does not read or write yet; it writes its own formats: a whole '
+                         f'model (model.save, e.g. model.minicnn) and weights as a NumPy '
+                         f'archive (save_weights, e.g. weights.npz)')
+
+
 def save_model(model, path, epoch=None, history=None):
     """Write architecture, weights, optimizer state, epoch and generator state to ``path``."""
+    refuse_hdf5(path, 'save')
     model._require_built('save')
     meta = {
         'format': FORMAT,
         'name': model.name,
-        'input_shape': list(model.input_shape),
+        'input_shape': list(model.sample_shape),
         'layers': [{'class_name': type(layer).__name__, 'config': layer.get_config()}
                    for layer in model.layers],
         'loss': getattr(model.loss, 'name', None),
@@ -45,7 +59,8 @@ def save_model(model, path, epoch=None, history=None):
     }
     arrays = {f'weight/{k}': w for k, w in enumerate(model.get_weights())}
     if model.optimizer is not None:
-        arrays.update({f'optimizer/{k}': v for k, v in model.optimizer.get_state().items()})
+        state = model.optimizer.get_state(model.weights)
+        arrays.update({f'optimizer/{k}': v for k, v in state.items()})
     with atomic_write(path) as f:
         np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
 
@@ -88,6 +103,7 @@ def load_model(path, compile=True):
     (``fit(..., initial_epoch=model.epochs_done)``).
     """
     from minicnn.models import Sequential
+    refuse_hdf5(path, 'load_model')
     meta, arrays = read_model_file(path)
     model = Sequential([layers.from_config(spec['class_name'], _zero_initializers(spec['config']))
                         for spec in meta['layers']], name=meta['name'])
@@ -98,7 +114,7 @@ def load_model(path, compile=True):
         model.compile(optimizer.from_config(meta['optimizer']['config']), meta['loss'],
                       [meta['metric']] if meta['metric'] else None)
         model.optimizer.set_state({name.split('/', 1)[1]: value for name, value in arrays.items()
-                                   if name.startswith('optimizer/')})
+                                   if name.startswith('optimizer/')}, model.weights)
     model.epochs_done = meta['epoch'] or 0
     model.saved_history = meta['history']
     backend.set_rng_state(meta['rng_state'])

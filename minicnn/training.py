@@ -1,15 +1,20 @@
 """The training loop behind Sequential.fit, evaluate and predict.
 
-One training step, for a batch (x, y):
+One training step (``train_step``), for a batch (x, y) with optional
+per-sample weights w:
 
-    logits = model(x, training=True)      forward, recording the graph
-    loss = loss_fn(y, logits)             a scalar Tensor
+    outputs = model(x, training=True)     forward, recording the graph
+    loss = model.loss(y, outputs, w)      a scalar Tensor, 1/N sum_n w_n l_n
     loss.backward()                       every weight's .grad
-    optimizer.step(weights)               update the weights in place
+    optimizer.step(weights)               update the trainable weights in place
+
+When the model ends in softmax and the loss is a cross-entropy, the outputs
+are the logits and softmax is fused into the loss (``loss_and_outputs``).
 
 Loss and accuracy are summed on the device and read back (which waits for
 the GPU) only when the progress bar is redrawn or the epoch ends.
 """
+import itertools
 import math
 import time
 import warnings
@@ -38,18 +43,22 @@ def check_arrays(model, x, y, where):
     """Check x and y before a long run, naming the argument that is wrong."""
     if y is None:
         raise ValueError(f'{where}: y is required when x is an array')
+    if not is_array(x):
+        raise TypeError(f'{where}: x must be an array (NumPy, or CuPy on the GPU), got '
+                        f'{type(x).__name__}')
     if len(x) == 0:
-        raise ValueError(f'{where}: x is empty (shape {np.shape(x)})')
+        raise ValueError(f'{where}: x is empty (shape {x.shape})')
     if len(x) != len(y):
         raise ValueError(f'{where}: x and y have different lengths ({len(x)} and {len(y)})')
-    if model.built and tuple(x.shape[1:]) != model.input_shape:
+    if model.built and tuple(x.shape[1:]) != model.input_shape[1:]:
         raise ValueError(f"{where}: layer '{model.layers[0].name}' expects inputs of shape "
-                         f"{(None, *model.input_shape)}, got x of shape {x.shape}")
-    if x.dtype.kind == 'f' and not np.isfinite(x).all():
+                         f"{model.input_shape}, got x of shape {x.shape}")
+    xp = backend.get_array_module(x)
+    if x.dtype.kind == 'f' and not bool(xp.isfinite(x).all()):
         raise ValueError(f'{where}: x contains NaN or infinite values')
-    y = np.asarray(y)
+    y = y if is_array(y) else np.asarray(y)
     if model.built and model.loss.fuses_softmax and (y.ndim == 1 or y.shape[1] == 1):
-        check_class_ids(y.reshape(-1), model.output_shape[-1], where)
+        check_class_ids(backend.to_numpy(y).reshape(-1), model.output_shape[-1], where)
 
 
 def check_input_scale(model, x, where):
@@ -57,7 +66,7 @@ def check_input_scale(model, x, where):
     the classic slip is pixels in 0..255 fed to a model trained on x / 255."""
     if x.dtype.kind != 'f':
         return
-    largest = float(np.abs(x).max())
+    largest = float(backend.get_array_module(x).abs(x).max())
     trained = getattr(model, 'trained_input_max', None)
     if trained is not None and trained <= 1.5 and largest > 2 * trained + 1 \
             and not getattr(model, 'warned_input_scale', False):
@@ -78,50 +87,190 @@ def as_labels(batch):
     return backend.to_device(np.asarray(batch) if not hasattr(batch, 'shape') else batch)
 
 
-# -- batches -----------------------------------------------------------------
+# -- where batches come from -------------------------------------------------
+#
+# fit takes four kinds of x, and each becomes a "batch source" whose
+# ``epoch()`` yields one epoch's batches as (x, y, sample_weight) triples:
+#
+#   arrays x, y               ArrayBatches     shuffled anew every pass
+#   a Sequence                SequenceBatches  len() batches by index (keras.utils.Sequence)
+#   a re-iterable             IterableBatches  iter() starts a fresh pass (a DataLoader,
+#                                              a tf.data.Dataset)
+#   a one-shot iterator       IterableBatches  one stream across epochs (a generator, flow())
+#
+# ``steps`` is the number of batches an epoch takes (None: until the pass ends),
+# ``continuing`` whether epochs share one stream, which can run dry.
 
-def array_batches(x, y, batch_size, shuffle):
-    """One epoch of (x, y) batches; the order drawn from minicnn's CPU generator."""
-    order = backend.rng('cpu').permutation(len(x)) if shuffle else np.arange(len(x))
-    for start in range(0, len(x), batch_size):
-        idx = np.sort(order[start:start + batch_size]) if shuffle else order[start:start + batch_size]
-        yield x[idx], y[idx]
-
-
-def generator_batches(iterator, steps):
-    for _ in range(steps):
-        try:
-            yield next(iterator)
-        except StopIteration:  # the generator ran out before steps_per_epoch
-            return
-
-
-def epoch_source(x, y, batch_size, shuffle, steps_per_epoch, where):
-    """(make_batches, steps): a function giving one epoch's batches, and their count."""
-    if hasattr(x, 'shape'):
-        steps = steps_per_epoch or math.ceil(len(x) / batch_size)
-        return (lambda: array_batches(x, y, batch_size, shuffle)), steps
-    if steps_per_epoch is None:
-        if not hasattr(x, '__len__'):
-            raise ValueError(f'{where}: steps_per_epoch is required for a generator without len()')
-        steps_per_epoch = len(x)
-    iterator = iter(x)
-    return (lambda: generator_batches(iterator, steps_per_epoch)), steps_per_epoch
+def is_array(x):
+    return hasattr(x, 'shape') and hasattr(x, 'dtype')
 
 
-def split_validation(x, y, validation_split, validation_data):
-    """Keras takes the validation part from the end of x, y before shuffling."""
+def take(array, idx):
+    """array[idx] with the index on the array's device (CuPy wants a CuPy index)."""
+    return array[backend.get_array_module(array).asarray(idx)]
+
+
+class ArrayBatches:
+    """Batches of x, y (and weights w); the order drawn from minicnn's CPU generator.
+
+    Without steps_per_epoch an epoch is one pass over the data. With it, an
+    epoch takes the next steps_per_epoch batches from an endless run of
+    passes, each shuffled anew (tf.keras 2's repeated data set).
+    """
+
+    def __init__(self, x, y, w, batch_size, shuffle, steps_per_epoch=None):
+        self.x, self.y, self.w = x, y, w
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.steps = steps_per_epoch or math.ceil(len(x) / batch_size)
+        self.continuing = False  # the stream below never runs dry
+        self.stream = self.endless_passes() if steps_per_epoch else None
+
+    def one_pass(self):
+        n = len(self.x)
+        order = backend.rng('cpu').permutation(n) if self.shuffle else np.arange(n)
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            if self.shuffle:
+                idx = np.sort(idx)  # reads memory in order; a batch's gradient is the same
+            yield (take(self.x, idx), take(self.y, idx),
+                   None if self.w is None else take(self.w, idx))
+
+    def endless_passes(self):
+        while True:
+            yield from self.one_pass()
+
+    def epoch(self):
+        return self.one_pass() if self.stream is None else itertools.islice(self.stream, self.steps)
+
+
+class SequenceBatches:
+    """``seq[i]`` for i in range(len(seq)), shuffled when asked, then ``seq.on_epoch_end()``."""
+
+    def __init__(self, seq, shuffle, steps_per_epoch, where):
+        if steps_per_epoch is not None and steps_per_epoch > len(seq):
+            raise ValueError(f'{where}: steps_per_epoch={steps_per_epoch} is more than the '
+                             f'{len(seq)} batches the Sequence holds')
+        self.seq, self.shuffle = seq, shuffle
+        self.steps = steps_per_epoch or len(seq)
+        self.continuing = False
+
+    def epoch(self):
+        order = backend.rng('cpu').permutation(len(self.seq)) if self.shuffle \
+            else range(len(self.seq))
+        for i in order[:self.steps]:
+            yield self.seq[int(i)]
+        if hasattr(self.seq, 'on_epoch_end'):
+            self.seq.on_epoch_end()
+
+
+class IterableBatches:
+    """Batches from ``iter(data)``.
+
+    A re-iterable (no ``__next__``) starts a fresh pass every epoch, unless
+    steps_per_epoch asks for a different number of batches than one pass
+    holds: then, as for a one-shot iterator, all epochs draw from one
+    stream, which may run dry.
+    """
+
+    def __init__(self, data, steps_per_epoch, where):
+        length = len(data) if hasattr(data, '__len__') else None
+        one_shot = hasattr(data, '__next__')
+        if steps_per_epoch is None and length is None and one_shot:
+            raise ValueError(f'{where}: steps_per_epoch is required for a generator or '
+                             f'iterator without len()')
+        self.data = data
+        self.steps = steps_per_epoch or length
+        self.continuing = one_shot or (steps_per_epoch is not None and steps_per_epoch != length)
+        self.stream = iter(data) if self.continuing else None
+
+    def epoch(self):
+        batches = self.stream if self.continuing else iter(self.data)
+        return batches if self.steps is None else itertools.islice(batches, self.steps)
+
+
+def batch_source(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, where):
+    """The batch source for fit's x (see the table above)."""
+    if is_array(x):
+        return ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+    if y is not None or sample_weight is not None:
+        raise ValueError(f'{where}: y and sample_weight must be None when x is a generator, '
+                         f'Sequence or data set (its batches carry them), got '
+                         f'{type(x).__name__} with y or sample_weight')
+    if hasattr(x, '__getitem__') and hasattr(x, '__len__') and not hasattr(x, '__next__'):
+        return SequenceBatches(x, shuffle, steps_per_epoch, where)
+    if hasattr(x, '__iter__'):
+        return IterableBatches(x, steps_per_epoch, where)
+    raise TypeError(f'{where}: x must be an array, a Sequence, an iterable of batches or an '
+                    f'iterator, got {type(x).__name__}')
+
+
+def unpack_batch(batch, where):
+    """(x, y, w) from a batch (x, y) or (x, y, sample_weight)."""
+    if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
+        return (*batch, None) if len(batch) == 2 else tuple(batch)
+    kind = f'a {type(batch).__name__} of length {len(batch)}' \
+        if isinstance(batch, (tuple, list)) else f'a {type(batch).__name__}'
+    raise ValueError(f'{where}: each batch must be a tuple (x, y) or (x, y, sample_weight), '
+                     f'got {kind}')
+
+
+def split_validation(x, y, w, validation_split, validation_data):
+    """Keras takes the validation part from the end of x, y (and w) before shuffling.
+
+    Returns x, y, w for training and (x_val, y_val, w_val) or None.
+    """
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError('fit: validation_data must be a tuple (x_val, y_val)')
-        return x, y, validation_data
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError('fit: validation_data must be a tuple (x_val, y_val) or '
+                             '(x_val, y_val, val_sample_weight)')
+        x_val, y_val, *w_val = validation_data
+        return x, y, w, (x_val, y_val, w_val[0] if w_val else None)
     if not validation_split:
-        return x, y, None
-    if not 0 < validation_split < 1 or not hasattr(x, 'shape'):
+        return x, y, w, None
+    if not 0 < validation_split < 1 or not is_array(x):
         raise ValueError(f'fit: validation_split must be in (0, 1) and needs array inputs, '
                          f'got {validation_split!r}')
     cut = int(len(x) * (1 - validation_split))
-    return x[:cut], y[:cut], (x[cut:], y[cut:])
+    w_train, w_val = (None, None) if w is None else (w[:cut], w[cut:])
+    return x[:cut], y[:cut], w_train, (x[cut:], y[cut:], w_val)
+
+
+# -- sample and class weights --------------------------------------------------
+
+def check_sample_weight(w, n, where):
+    """sample_weight as a float32 (N,) array, checked; None stays None."""
+    if w is None:
+        return None
+    xp = backend.get_array_module(w)
+    w = xp.asarray(w, dtype=np.float32)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w.reshape(-1)
+    if w.shape != (n,):
+        raise ValueError(f'{where}: sample_weight must hold one weight per sample, shape ({n},), '
+                         f'got shape {w.shape}')
+    if not bool(xp.isfinite(w).all()):
+        raise ValueError(f'{where}: sample_weight contains NaN or infinite values')
+    return w
+
+
+def class_weight_table(class_weight, classes):
+    """An array t with t[k] = class_weight[k], and 1 for the classes not listed (Keras)."""
+    if not isinstance(class_weight, dict) or not all(
+            isinstance(k, (int, np.integer)) and k >= 0 for k in class_weight):
+        raise ValueError('fit: class_weight must be a dict {class id: weight} with '
+                         f'non-negative integer class ids, got {class_weight!r}')
+    table = np.ones(max(classes, max(class_weight, default=0) + 1, 2), dtype=np.float32)
+    for k, v in class_weight.items():
+        table[k] = v
+    return table
+
+
+def class_weights_of(labels, table):
+    """w_n = table[class of sample n], the class the arg-max of a row or the id."""
+    xp = backend.get_array_module(labels)
+    ids = labels.argmax(axis=-1) if labels.ndim == 2 and labels.shape[1] > 1 \
+        else xp.rint(labels.reshape(-1))
+    return xp.asarray(table)[ids.astype(xp.int64)]
 
 
 # -- running sums of loss and accuracy ---------------------------------------
@@ -159,24 +308,29 @@ class RunningMetrics:
 
 # -- steps ------------------------------------------------------------------
 
-def loss_and_predictions(model, x, y, training):
-    """The loss and the model's outputs (logits when softmax is fused into the loss)."""
+def loss_and_outputs(model, x, y, sample_weight, training):
+    """The loss and the model's outputs.
+
+    A cross-entropy after a final softmax is computed from the logits, with
+    softmax fused into the loss (exact and finite); the outputs are then
+    the logits, whose arg-max is the same class.
+    """
     if model.loss.fuses_softmax and model.ends_in_softmax:
         logits = model(x, training=training, logits=True)
-        return model.loss.from_logits(y, logits), logits
+        return model.loss.from_logits(y, logits, sample_weight), logits
     y_pred = model(x, training=training)
-    return model.loss(y, y_pred), y_pred
+    return model.loss(y, y_pred, sample_weight), y_pred
 
 
-def train_step(model, x, y):
+def train_step(model, x, y, sample_weight=None):
     """Forward, backward and one optimizer update; returns (loss, outputs) arrays."""
     weights = model.trainable_weights
     for w in weights:
         w.grad = None
-    loss, y_pred = loss_and_predictions(model, x, y, training=True)
+    loss, outputs = loss_and_outputs(model, x, y, sample_weight, training=True)
     loss.backward()
     model.optimizer.step(weights)
-    return loss.data, y_pred.data
+    return loss.data, outputs.data
 
 
 def _overrides(callback, hook):
@@ -189,31 +343,51 @@ def _require_compiled(model, where):
                            f"model.compile(optimizer='adam', loss='categorical_crossentropy')")
 
 
+def check_verbose(where, verbose):
+    if verbose == 'auto':
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"{where}: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return verbose
+
+
 # -- fit / evaluate / predict --------------------------------------------------
 
 def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
-        validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-        steps_per_epoch=None):
+        validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+        sample_weight=None, initial_epoch=0, steps_per_epoch=None):
     _require_compiled(model, 'fit')
     check_positive_int('fit: batch_size', batch_size)
     check_positive_int('fit: epochs', epochs, allow_zero=True)
     check_positive_int('fit: initial_epoch', initial_epoch, allow_zero=True)
-    x, y, validation = split_validation(x, y, validation_split, validation_data)
-    if hasattr(x, 'shape'):
+    if steps_per_epoch is not None:
+        check_positive_int('fit: steps_per_epoch', steps_per_epoch)
+    verbose = check_verbose('fit', verbose)
+    if class_weight is not None and sample_weight is not None:
+        raise ValueError('fit: give class_weight or sample_weight, not both (as in Keras)')
+    x, y, sample_weight, validation = split_validation(x, y, sample_weight, validation_split,
+                                                       validation_data)
+    if is_array(x):
         check_arrays(model, x, y, 'fit')
         check_input_scale(model, x, 'fit')
+        sample_weight = check_sample_weight(sample_weight, len(x), 'fit')
     if validation is not None:  # before the first epoch, not after it
-        check_arrays(model, *validation, 'fit: validation_data')
-    make_batches, steps = epoch_source(x, y, batch_size, shuffle, steps_per_epoch, 'fit')
+        check_arrays(model, *validation[:2], 'fit: validation_data')
+        validation = (*validation[:2],
+                      check_sample_weight(validation[2], len(validation[0]), 'fit: validation_data'))
+    source = batch_source(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, 'fit')
+    class_weights = None if class_weight is None else \
+        class_weight_table(class_weight, model.output_shape[-1])
     history = model.history = History()
     cbs = CallbackList([history, *(callbacks or [])], model,
-                       {'epochs': epochs, 'steps': steps, 'verbose': verbose})
+                       {'epochs': epochs, 'steps': source.steps, 'verbose': verbose})
     batch_logs_wanted = any(_overrides(c, 'on_batch_end') for c in cbs.callbacks)
     model.stop_training = False
     cbs.on_train_begin()
     for epoch in range(initial_epoch, epochs):
+        backend.reseed_gpu_from_cpu()
         cbs.on_epoch_begin(epoch)
-        logs = run_epoch(model, make_batches(), steps, epoch, epochs, verbose, cbs,
+        logs = run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs,
                          batch_logs_wanted)
         if logs is None:  # stopped mid-epoch: epoch-end callbacks see complete epochs only
             break
@@ -230,23 +404,42 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     return history
 
 
-def run_epoch(model, batches, steps, epoch, epochs, verbose, cbs, batch_logs_wanted):
+def prepare_batch(batch, class_weights, where):
+    """A batch (x, y, w) from a source: inputs on the device, labels and weights checked;
+    with class weights, w_n = class_weights[class of sample n]."""
+    xb, yb, wb = unpack_batch(batch, where)
+    yb = as_labels(yb)
+    if class_weights is not None:
+        if wb is not None:
+            raise ValueError(f'{where}: the batches carry sample weights and class_weight is '
+                             f'given; use one of them (as in Keras)')
+        wb = class_weights_of(yb, class_weights)
+    # the loss checks the weights' shape; their values were checked in fit for arrays
+    return as_model_input(xb), yb, None if wb is None else as_labels(wb)
+
+
+def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_logs_wanted):
     """Train one epoch; returns its logs, or None when it stopped early (a NaN or
-    infinite loss, or ``model.stop_training`` set by a callback or Ctrl-C)."""
+    infinite loss, ``model.stop_training`` set by a callback or Ctrl-C, or a
+    stream of batches that ran dry)."""
     running = RunningMetrics(model.metric)
     on_gpu = backend.get_device() == 'gpu'
+    steps = source.steps
     bar = tqdm(total=steps, desc=f'Epoch {epoch + 1}/{epochs}', unit='batch',
                disable=verbose != 1, leave=True, dynamic_ncols=True)
     start = last_sync = time.perf_counter()
-    for batch, (xb, yb) in enumerate(batches):
+    batches_done = 0
+    for batch, data in enumerate(source.epoch()):
         cbs.on_batch_begin(batch)
-        yb = as_labels(yb)
-        loss, y_pred = train_step(model, as_model_input(xb), yb)
-        running.add(loss, yb, y_pred)
+        xb, yb, wb = prepare_batch(data, class_weights, 'fit')
+        loss, outputs = train_step(model, xb, yb, wb)
+        running.add(loss, yb, outputs)
+        batches_done += 1
         bar.update(1)
         now = time.perf_counter()
         # On the CPU reading a number is free; on the GPU it waits, so do it rarely.
-        if not on_gpu or now - last_sync > SYNC_SECONDS or batch == steps - 1 or batch_logs_wanted:
+        if not on_gpu or now - last_sync > SYNC_SECONDS or batch == (steps or 0) - 1 \
+                or batch_logs_wanted:
             last_sync = now
             bad = running.first_bad_batch()
             if bad is not None:
@@ -260,41 +453,58 @@ def run_epoch(model, batches, steps, epoch, epochs, verbose, cbs, batch_logs_wan
                              'img/s': f'{running.seen / (now - start):.0f}'}, refresh=False)
             if batch_logs_wanted:
                 cbs.on_batch_end(batch, logs)
-        if model.stop_training and batch < steps - 1:
+        if model.stop_training and batch != (steps or 0) - 1:
             bar.close()
             return None
     bar.close()
+    if batches_done == 0:
+        raise ValueError(f'fit: x gave no batches in epoch {epoch + 1}'
+                         + (' (a generator or iterator that is used up?)'
+                            if source.continuing else ''))
+    if source.continuing and steps is not None and batches_done < steps:
+        warnings.warn(f'fit: the input ran out of data after {batches_done} of {steps} batches '
+                      f'in epoch {epoch + 1}; training stopped. A generator must yield at least '
+                      f'steps_per_epoch * epochs batches.', RuntimeWarning)
+        model.stop_training = True
+        return None
     return running.logs()
 
 
-def evaluation_metrics(model, x, y, batch_size):
-    """Loss and accuracy sums over checked arrays x, y, in batches."""
+def evaluation_metrics(model, x, y, sample_weight, batch_size):
+    """Loss and accuracy sums over checked arrays x, y (and weights), in batches."""
     running = RunningMetrics(model.metric)
-    for xb, yb in array_batches(x, y, batch_size, shuffle=False):
+    for xb, yb, wb in ArrayBatches(x, y, sample_weight, batch_size, shuffle=False).epoch():
         yb = as_labels(yb)
-        loss, y_pred = loss_and_predictions(model, as_model_input(xb), yb, training=False)
-        running.add(loss.data, yb, y_pred.data)
+        loss, outputs = loss_and_outputs(model, as_model_input(xb), yb, wb, training=False)
+        running.add(loss.data, yb, outputs.data)
     return running
 
 
-def evaluate(model, x, y=None, batch_size=32, verbose=1):
+def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None):
     _require_compiled(model, 'evaluate')
     check_positive_int('evaluate: batch_size', batch_size)
+    verbose = check_verbose('evaluate', verbose)
     check_arrays(model, x, y, 'evaluate')
-    check_input_scale(model, np.asarray(x), 'evaluate')
+    check_input_scale(model, x, 'evaluate')
+    sample_weight = check_sample_weight(sample_weight, len(x), 'evaluate')
     with no_grad():
-        logs = evaluation_metrics(model, x, y, batch_size).logs()
+        logs = evaluation_metrics(model, x, y, sample_weight, batch_size).logs()
     if verbose:
         print(' - '.join(f'{k}: {v:.4f}' for k, v in logs.items()))
     values = list(logs.values())
     return values if len(values) > 1 else values[0]
 
 
-def predict(model, x, batch_size=32):
+def predict(model, x, batch_size=32, verbose=0):
     check_positive_int('predict: batch_size', batch_size)
-    check_input_scale(model, np.asarray(x), 'predict')
+    check_verbose('predict', verbose)
+    if not is_array(x):
+        raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), got '
+                        f'{type(x).__name__}')
+    check_input_scale(model, x, 'predict')
     outputs = []
     with no_grad():
         for start in range(0, len(x), batch_size):
             outputs.append(model(as_model_input(x[start:start + batch_size])).numpy())
-    return np.concatenate(outputs) if outputs else np.zeros((0, *model.output_shape), np.float32)
+    return np.concatenate(outputs) if outputs else \
+        np.zeros((0, *model.output_shape[1:]), np.float32)

@@ -262,7 +262,7 @@ def test_a_model_built_at_first_call():
     with pytest.raises(ValueError, match='not built'):
         model.summary()
     out = model(np.ones((3, 5)))
-    assert out.shape == (3, 2) and model.input_shape == (5,)
+    assert out.shape == (3, 2) and model.input_shape == (None, 5)
 
 
 def test_pixels_in_0_255_after_training_on_0_1_warn_once():

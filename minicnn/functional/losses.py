@@ -4,7 +4,7 @@ softmax_cross_entropy fuses softmax and cross-entropy. For logits z (N, K)
 and target rows t (N, K) (one-hot or probabilities):
 
     L = -1/N * sum_n sum_k t[n, k] * log_softmax(z)[n, k]
-    dL/dz = (softmax(z) - t) / N
+    dL/dz = (softmax(z) - t) / N          (for rows t that sum to 1)
 
 The fused gradient is exact and bounded, while log(softmax(z)) computed in
 two steps gives log(0) = -inf for large logits.
@@ -46,45 +46,93 @@ def target_rows(labels, logits_shape, fn_name='softmax_cross_entropy'):
     return rows
 
 
+def check_sample_weight(sample_weight, n, fn_name):
+    """Per-sample weights as an (N,) array; None stays None."""
+    if sample_weight is None:
+        return None
+    w = sample_weight.reshape(-1) if sample_weight.ndim == 2 and sample_weight.shape[1] == 1 \
+        else sample_weight
+    if w.shape != (n,):
+        raise ValueError(f'{fn_name}: sample_weight must have shape ({n},), one weight per '
+                         f'sample, got shape {sample_weight.shape}')
+    return w
+
+
 class SoftmaxCrossEntropy(Function):
+    """Softmax and cross-entropy in one step, with optional per-sample weights w::
+
+        L = -1/N sum_n w_n sum_k t[n, k] log_softmax(z)[n, k]
+        dL/dz[n] = w_n (s_n softmax(z[n]) - t[n]) / N,    s_n = sum_k t[n, k]
+
+    For one-hot or probability rows s_n = 1 and the gradient is the familiar
+    w_n (p - t) / N; rows that sum to something else (multi-hot, all zero)
+    get the exact gradient of the same formula. Without weights w_n = 1.
+    """
+
+    def __init__(self, sample_weight=None):
+        self.sample_weight = sample_weight
+
     def forward(self, logits, labels):
         if logits.ndim != 2:
             raise ValueError(f'softmax_cross_entropy: logits must be (N, classes), got {logits.shape}')
-        self.targets = target_rows(labels, logits.shape).astype(logits.dtype)
-        self.log_p = log_softmax_array(logits)
         n = logits.shape[0]
-        return -(self.targets * self.log_p).sum() / n
+        w = check_sample_weight(self.sample_weight, n, 'softmax_cross_entropy')
+        self.weights = None if w is None else w.astype(logits.dtype)[:, None]   # (N, 1)
+        self.targets = target_rows(labels, logits.shape).astype(logits.dtype)  # (N, K)
+        self.log_p = log_softmax_array(logits)                                  # (N, K)
+        per_sample = -(self.targets * self.log_p)
+        if self.weights is not None:
+            per_sample = per_sample * self.weights
+        return per_sample.sum() / n
 
     def backward(self, gy):
         n = self.log_p.shape[0]
         softmax = get_array_module(gy).exp(self.log_p)
-        return gy * (softmax - self.targets) / n, None
+        g = softmax * self.targets.sum(axis=1, keepdims=True) - self.targets
+        if self.weights is not None:
+            g = g * self.weights
+        return gy * g / n, None
 
 
 class MeanSquaredError(Function):
-    """L = mean((y_pred - y_true)**2);  dL/dy_pred = 2 (y_pred - y_true) / size."""
+    """Mean of the squared differences, each sample's weighted by w_n (default 1)::
+
+        L = 1/size sum_n w_n sum_j (y_pred[n, j] - y_true[n, j])**2
+        dL/dy_pred = 2 w_n (y_pred - y_true) / size,     dL/dy_true = -dL/dy_pred
+
+    With w = 1 this is mean((y_pred - y_true)**2); size counts every element.
+    """
+
+    def __init__(self, sample_weight=None):
+        self.sample_weight = sample_weight
 
     def forward(self, y_pred, y_true):
         if y_pred.shape != y_true.shape:
             raise ValueError(f'mean_squared_error: y_pred shape {y_pred.shape} differs '
                              f'from y_true shape {y_true.shape}')
+        w = check_sample_weight(self.sample_weight, y_pred.shape[0], 'mean_squared_error')
+        # one weight per sample, broadcast over that sample's elements
+        self.weights = 1 if w is None else w.astype(y_pred.dtype).reshape(-1, *[1] * (y_pred.ndim - 1))
         self.diff = y_pred - y_true
-        return (self.diff * self.diff).mean()
+        return (self.weights * self.diff * self.diff).sum() / self.diff.size
 
     def backward(self, gy):
-        g = gy * 2 * self.diff / self.diff.size
+        g = gy * 2 * self.weights * self.diff / self.diff.size
         return g, -g
 
 
-def softmax_cross_entropy(logits, labels):
+def softmax_cross_entropy(logits, labels, sample_weight=None):
     """Mean cross-entropy of softmax(logits) against labels.
 
-    logits (N, K); labels class ids (N,) or (N, 1), or one-hot/probability
-    rows (N, K). Returns a scalar tensor. Finite even for logits of +-1e4.
+    logits (N, K); labels class ids (N,) or (N, 1), or target rows (N, K)
+    (one-hot, probabilities, or any non-negative weights); sample_weight an
+    optional (N,) array scaling each sample's term. Returns a scalar tensor.
+    Finite even for logits of +-1e4.
     """
-    return SoftmaxCrossEntropy()(logits, labels)
+    return SoftmaxCrossEntropy(sample_weight)(logits, labels)
 
 
-def mean_squared_error(y_pred, y_true):
-    """Mean of the squared differences over all elements; a scalar tensor."""
-    return MeanSquaredError()(y_pred, y_true)
+def mean_squared_error(y_pred, y_true, sample_weight=None):
+    """Mean of the squared differences over all elements, each sample's terms
+    scaled by the optional (N,) sample_weight; a scalar tensor."""
+    return MeanSquaredError(sample_weight)(y_pred, y_true)

@@ -7,7 +7,10 @@ leave out the batch axis, as Keras's ``input_shape`` does.
 """
 import collections
 
-from minicnn import activations, initializers
+import numpy as np
+
+from minicnn import activations, backend, initializers
+from minicnn.arguments import keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor
 
 _name_counts = collections.Counter()
@@ -27,34 +30,56 @@ def snake_case(class_name):
 
 
 class Layer:
-    def __init__(self, activation=None, name=None, input_shape=None, trainable=True):
+    """The base of every layer.
+
+    ``sample_shape`` is the shape of one input sample (no batch axis), known
+    once the layer is built; ``input_shape`` and ``output_shape`` give the
+    Keras form, with the batch axis as None: ``(None, 32, 32, 3)``.
+    """
+
+    def __init__(self, activation=None, name=None, input_shape=None, trainable=True,
+                 **unknown):
+        reject_unknown(type(self).__name__, unknown, constructor_keywords(type(self)))
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.activation_name, self.activation = activations.get(activation)
         self.trainable = trainable
-        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self.sample_shape = tuple(input_shape) if input_shape is not None else None
         self.weights = []
         self.built = False
 
-    def add_weight(self, shape, initializer, dtype='float32'):
-        """Create a trainable Tensor of ``shape`` filled by ``initializer``."""
+    def add_weight(self, name, shape, initializer, dtype='float32'):
+        """Create a trainable Tensor ``'<layer>/<name>'`` of ``shape`` filled by ``initializer``."""
         weight = Tensor(initializers.get(initializer)(tuple(shape), dtype=dtype),
-                        requires_grad=self.trainable)
+                        requires_grad=self.trainable, name=f'{self.name}/{name}')
         self.weights.append(weight)
         return weight
 
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (no batch axis)."""
-        self.input_shape = tuple(input_shape)
+        self.sample_shape = tuple(input_shape)
         self.built = True
+
+    @property
+    def input_shape(self):
+        """(None, *sample_shape), as Keras reports it."""
+        if self.sample_shape is None:
+            raise AttributeError(f"layer '{self.name}' has no input shape yet: it has not been "
+                                 f"built or called, and was given no input_shape")
+        return (None, *self.sample_shape)
+
+    @property
+    def output_shape(self):
+        """(None, *output shape of one sample), as Keras reports it."""
+        return (None, *self.compute_output_shape(self.input_shape[1:]))
 
     def __call__(self, x, training=False, activate=True):
         """Run the layer; ``activate=False`` leaves out its activation (fused losses)."""
         x = as_tensor(x)
         if not self.built:
             self.build(x.shape[1:])
-        elif tuple(x.shape[1:]) != self.input_shape:
+        elif tuple(x.shape[1:]) != self.sample_shape:
             raise ValueError(f"layer '{self.name}' expects inputs of shape "
-                             f"{(None, *self.input_shape)}, got {tuple(x.shape)}")
+                             f"{self.input_shape}, got {tuple(x.shape)}")
         y = self.forward(x, training)
         return y if self.activation is None or not activate else self.activation(y)
 
@@ -67,15 +92,44 @@ class Layer:
     def count_params(self):
         return sum(w.size for w in self.weights)
 
+    def get_weights(self):
+        """Copies of the weights as NumPy arrays (kernel, then bias), as in Keras.
+
+        Copies, so that ``w = layer.get_weights()`` keeps these values while
+        training goes on changing the layer's own arrays.
+        """
+        return [np.array(backend.to_numpy(w.data), copy=True) for w in self.weights]
+
+    def set_weights(self, arrays):
+        """Copy ``arrays`` (in get_weights() order) into the weights; shapes must match."""
+        arrays = list(arrays)
+        if len(arrays) != len(self.weights):
+            raise ValueError(f"set_weights: layer '{self.name}' has {len(self.weights)} weight "
+                             f"arrays, got {len(arrays)}")
+        for weight, array in zip(self.weights, arrays):
+            if tuple(np.shape(array)) != weight.shape:
+                raise ValueError(f"set_weights: weight '{weight.name}' has shape {weight.shape}, "
+                                 f"got an array of shape {tuple(np.shape(array))}")
+        for weight, array in zip(self.weights, arrays):
+            # Written into the existing array: the layer keeps its own storage,
+            # and the caller's array is never shared with the model.
+            weight.data[...] = backend.to_device(array, weight.device)
+
     def get_config(self):
         """The constructor arguments that rebuild this layer (Keras style)."""
         config = {'name': self.name, 'trainable': self.trainable}
-        if self.input_shape is not None:
-            config['input_shape'] = list(self.input_shape)
+        if self.sample_shape is not None:
+            config['input_shape'] = list(self.sample_shape)
         return config
 
     def __repr__(self):
         return f'<{type(self).__name__} {self.name!r}>'
+
+
+def constructor_keywords(cls):
+    """Every keyword the constructors along ``cls``'s class chain accept."""
+    return set().union(*(keyword_names(c.__init__) for c in cls.__mro__
+                         if '__init__' in vars(c) and c is not object))
 
 
 class WeightedLayer(Layer):
@@ -90,9 +144,9 @@ class WeightedLayer(Layer):
         self.kernel = self.bias = None
 
     def build_weights(self, kernel_shape, units):
-        self.kernel = self.add_weight(kernel_shape, self.kernel_initializer)
+        self.kernel = self.add_weight('kernel', kernel_shape, self.kernel_initializer)
         if self.use_bias:
-            self.bias = self.add_weight((units,), self.bias_initializer)
+            self.bias = self.add_weight('bias', (units,), self.bias_initializer)
 
     def get_config(self):
         return {**super().get_config(), 'activation': self.activation_name,
