@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 
+from minicnn.arguments import keywords_checked, reject_unknown
+
 
 class Callback:
     """Override any hook; ``self.model`` is the model being trained."""
@@ -37,9 +39,14 @@ class CallbackList:
             c.set_params(params)
 
     def __getattr__(self, hook):
-        def call_all(*args, **kwargs):
+        # As in Keras every hook gets its logs (an empty dict when there are
+        # none yet), so LambdaCallback(on_epoch_begin=lambda epoch, logs: ...) works.
+        arity = 1 if hook in ('on_train_begin', 'on_train_end') else 2
+
+        def call_all(*args):
+            args = args + ({},) * (arity - len(args))
             for c in self.callbacks:
-                getattr(c, hook)(*args, **kwargs)
+                getattr(c, hook)(*args)
         return call_all
 
 
@@ -89,39 +96,59 @@ def improvement_sign(monitor, mode):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
-    optionally put back the weights of the best epoch."""
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs in a row (Keras's rule: stop once ``wait >= patience``).
 
+    baseline: an epoch counts as progress only if it also beats this value.
+    restore_best_weights: when training ends, put back the weights of the
+    best epoch (copies taken at that epoch).
+    start_from_epoch: epochs to wait before watching at all (a warm-up).
+    """
+
+    @keywords_checked
     def __init__(self, monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto',
-                 baseline=None, restore_best_weights=False):
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
         self.sign = improvement_sign(monitor, mode)
         self.min_delta = abs(min_delta)
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
 
     def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best_weights = 0, 0, None
-        self.best = self.baseline if self.baseline is not None else -self.sign * math.inf
+        self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, 0, 0, None
+        self.best = -self.sign * math.inf
+
+    def improves(self, value, reference):
+        return self.sign * (value - reference) > self.min_delta
 
     def on_epoch_end(self, epoch, logs=None):
         value = _monitored(logs, self.monitor)
-        if value is None:
+        if value is None or epoch < self.start_from_epoch:
             return
-        if self.sign * (value - self.best) > self.min_delta:
-            self.best, self.wait = value, 0
+        if self.restore_best_weights and self.best_weights is None:
+            # so that some epoch is restored even if none ever improves
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
+        self.wait += 1
+        if self.improves(value, self.best):
+            self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            if self.baseline is None or self.improves(value, self.baseline):
+                self.wait = 0
             return
-        self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
             if self.verbose:
                 print(f'Epoch {epoch + 1}: early stopping')
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f'Restoring the weights of the best epoch, {self.best_epoch + 1}')
+            self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(Callback):
@@ -132,6 +159,7 @@ class ModelCheckpoint(Callback):
     save_weights_only: ``save_weights`` (.npz of arrays) instead of the whole model.
     """
 
+    @keywords_checked
     def __init__(self, filepath, monitor='val_loss', verbose=0, save_best_only=False,
                  save_weights_only=False, mode='auto'):
         super().__init__()
@@ -147,7 +175,8 @@ class ModelCheckpoint(Callback):
             if value is None or not self.sign * (value - self.best) > 0:
                 return
             self.best = value
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        # MetricNames: {val_acc} in a file name finds val_accuracy, as monitor does
+        path = self.filepath.format_map(MetricNames(logs, epoch=epoch + 1))
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
@@ -174,8 +203,6 @@ class LambdaCallback(Callback):
 
     def __init__(self, **hooks):
         super().__init__()
-        unknown = set(hooks) - set(self.HOOKS)
-        if unknown:
-            raise TypeError(f'LambdaCallback: unknown hooks {sorted(unknown)}; valid: {self.HOOKS}')
+        reject_unknown('LambdaCallback', set(hooks) - set(self.HOOKS), self.HOOKS)
         for name, fn in hooks.items():
             setattr(self, name, fn)

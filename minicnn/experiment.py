@@ -38,7 +38,12 @@ class EpochTimer(Callback):
 
 class RunCheckpoint(Callback):
     """After every epoch, save the whole model and the run's full history
-    (epochs of earlier, resumed sessions included) to ``path``."""
+    (epochs of earlier, resumed sessions included) to ``path``.
+
+    Only complete epochs are ever saved (and the untrained model when a new
+    run starts), so resuming repeats an interrupted epoch from exactly the
+    state it started in: the same shuffle, the same weights, the same draws.
+    """
 
     def __init__(self, path, earlier_history):
         super().__init__()
@@ -51,6 +56,10 @@ class RunCheckpoint(Callback):
     def save(self):
         saving.save_model(self.model, self.path, epoch=self.model.epochs_done,
                           history=self.history())
+
+    def on_train_begin(self, logs=None):
+        if not os.path.exists(self.path):  # a Ctrl-C in the first epoch can then resume
+            self.save()
 
     def on_epoch_end(self, epoch, logs=None):
         self.save()
@@ -140,9 +149,8 @@ def _fit_and_report(run, out, model, verbose):
                   validation_data=(x_test, y_test),
                   callbacks=[*recipe.callbacks(), timer, checkpoint])
     if model.interrupted:
-        checkpoint.save()
-        print(f'Saved {out}/checkpoint.minicnn after {model.epochs_done} complete epochs; '
-              f'continue with: minicnn train --resume {out}')
+        print(f'Stopped during epoch {model.epochs_done + 1}; {out}/checkpoint.minicnn holds the '
+              f'{model.epochs_done} complete epochs; continue with: minicnn train --resume {out}')
         return model, None
     return model, report(model, run, out, recipe, checkpoint.history(), timer, (x_test, y_test))
 

@@ -1,4 +1,4 @@
-"""Small helpers of the Keras API: one-hot labels and seeding."""
+"""Small helpers of the Keras API: one-hot labels, seeding and Sequence."""
 import numpy as np
 
 from minicnn import backend
@@ -26,3 +26,22 @@ def to_categorical(y, num_classes=None, dtype='float32'):
 def set_seed(seed):
     """Seed every generator minicnn draws from: weights, dropout, shuffling, augmentation."""
     backend.set_seed(seed)
+
+
+class Sequence:
+    """Keras's ``utils.Sequence``: a data set of batches read by index.
+
+    A subclass writes ``__len__`` (batches per epoch) and ``__getitem__(i)``
+    (batch i as (x, y) or (x, y, sample_weight)). ``fit`` asks for every
+    index once per epoch, in a shuffled order unless ``shuffle=False``, then
+    calls ``on_epoch_end``.
+    """
+
+    def __len__(self):
+        raise NotImplementedError
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def on_epoch_end(self):
+        """Called after every epoch; override to reshuffle or reload."""

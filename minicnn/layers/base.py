@@ -42,10 +42,22 @@ class Layer:
         reject_unknown(type(self).__name__, unknown, constructor_keywords(type(self)))
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.activation_name, self.activation = activations.get(activation)
+        self.weights = []
         self.trainable = trainable
         self.sample_shape = tuple(input_shape) if input_shape is not None else None
-        self.weights = []
         self.built = False
+
+    @property
+    def trainable(self):
+        """Whether fit updates this layer's weights. Setting it to False freezes
+        them: they then need no gradient, so backward skips their work too."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for weight in self.weights:
+            weight.requires_grad = self._trainable
 
     def add_weight(self, name, shape, initializer, dtype='float32'):
         """Create a trainable Tensor ``'<layer>/<name>'`` of ``shape`` filled by ``initializer``."""
