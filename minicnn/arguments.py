@@ -23,7 +23,7 @@ NOT_IMPLEMENTED = {
     'batch_size', 'weighted_metrics', 'loss_weights', 'run_eagerly', 'steps_per_execution',
     'jit_compile', 'validation_freq', 'validation_batch_size', 'validation_steps', 'steps',
     'return_dict', 'clipnorm', 'clipvalue', 'global_clipnorm', 'use_ema', 'ema_momentum',
-    'ema_overwrite_frequency', 'loss_scale_factor', 'gradient_accumulation_steps',
+    'ema_overwrite_frequency', 'loss_scale_factor', 'gradient_accumulation_steps', 'noise_shape',
 }
 
 
@@ -55,6 +55,9 @@ def keywords_checked(fn):
     On ``__init__`` the error names the class of the object being made
     (a subclass that inherits the constructor included); otherwise the function.
     """
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD
+           for p in inspect.signature(fn).parameters.values()):
+        return fn  # it takes any keyword and checks them itself
     valid = keyword_names(fn)
     is_constructor = fn.__name__ == '__init__'
 

@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from minicnn import backend
+from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor
 
 # The standard deviation of a standard normal truncated to [-2, 2].
@@ -56,6 +57,12 @@ class Initializer:
     A subclass keeps each constructor argument under its own name, which is
     all ``get_config`` needs.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # Every initializer's constructor names an unknown keyword and its near miss.
+        super().__init_subclass__(**kwargs)
+        if '__init__' in vars(cls):
+            cls.__init__ = keywords_checked(cls.__init__)
 
     def __call__(self, shape, dtype=None):
         raise NotImplementedError

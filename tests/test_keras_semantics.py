@@ -11,6 +11,7 @@ import pytest
 from minicnn import backend, experiment, gradcheck, utils
 from minicnn import functional as F
 from minicnn.callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint
+from minicnn.initializers import GlorotUniform
 from minicnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
 from minicnn.models import Sequential, load_model
 from minicnn.optimizers import SGD, Adam
@@ -177,6 +178,9 @@ def test_validation_data_with_sample_weights():
     (lambda m, x, y: EarlyStopping(patiense=3), "did you mean 'patience'?"),
     (lambda m, x, y: ModelCheckpoint('m.minicnn', save_best=True), "did you mean 'save_best_only'?"),
     (lambda m, x, y: LambdaCallback(on_epoch_ends=print), "did you mean 'on_epoch_end'?"),
+    (lambda m, x, y: GlorotUniform(sed=1), "GlorotUniform() got an unknown keyword argument "
+                                           "'sed'; did you mean 'seed'?"),
+    (lambda m, x, y: Sequential(layer=[]), "did you mean 'layers'?"),
 ])
 def test_an_unknown_keyword_names_itself_and_its_function(call, message):
     x, y = plus_or_cross(8)
@@ -295,6 +299,10 @@ def test_steps_per_epoch_limits_the_batches_of_array_inputs():
 
 
 # 7. input_shape and output_shape in Keras form -----------------------------------
+
+def test_dense_takes_keras_input_dim():
+    assert Sequential([Dense(3, input_dim=5)]).input_shape == (None, 5)
+
 
 def test_model_and_layer_shapes_have_the_batch_axis():
     model = Sequential([Conv2D(4, 3, input_shape=(8, 8, 3)), Flatten(), Dense(5)])
