@@ -5,8 +5,9 @@ Keras's "sum over batch size" reduction of the per-sample losses l_n,
 
     L = 1/N sum_n w_n l_n          (w_n = 1 without sample weights)
 
-The cross-entropies, when the model ends in softmax, are computed from the
-logits instead (``from_logits``): softmax and log fused, exact and finite.
+When the model ends in softmax, ``minicnn.training.loss_and_outputs``
+computes a cross-entropy from the logits instead, with softmax fused into
+it (``functional.softmax_cross_entropy``): exact and finite.
 """
 from minicnn import functional as F
 from minicnn.autograd import Tensor
@@ -17,7 +18,6 @@ _EPSILON = 1e-7
 
 class Loss:
     name = None
-    fuses_softmax = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError
@@ -33,7 +33,6 @@ def weighted_mean(per_sample, sample_weight):
 
 class CrossEntropy(Loss):
     """-mean_n sum_k t[n, k] log p[n, k], with p the model's probabilities."""
-    fuses_softmax = True
 
     def __init__(self, name):
         self.name = name
@@ -42,9 +41,6 @@ class CrossEntropy(Loss):
         rows = Tensor(F.losses.target_rows(y_true, y_pred.shape, self.name).astype(y_pred.dtype))
         log_p = (y_pred * (1 - 2 * _EPSILON) + _EPSILON).log()
         return weighted_mean(-(rows * log_p).sum(axis=1), sample_weight)
-
-    def from_logits(self, y_true, logits, sample_weight=None):
-        return F.softmax_cross_entropy(logits, y_true, sample_weight)
 
 
 class MeanSquaredError(Loss):

@@ -82,19 +82,21 @@ class Sequential:
 
     # -- running ---------------------------------------------------------
 
-    def __call__(self, x, training=False, logits=False):
-        """Run every layer. With ``logits=True`` a final softmax is left out."""
+    def __call__(self, x, training=False):
+        """Run every layer: (N, *sample_shape) -> (N, *output shape)."""
+        z, last = self.logits(x, training), self.layers[-1]
+        return z if last.activation is None else last.activation(z)
+
+    def logits(self, x, training=False):
+        """Every layer, the last one without its activation: for a classifier
+        ending in softmax, the logits z with softmax(z) = model(x)."""
         x = as_tensor(x)
         if not self.built:
             self.build(x.shape[1:])
         *body, last = self.layers
         for layer in body:
             x = layer(x, training)
-        return last(x, training, activate=not (logits and self.ends_in_softmax))
-
-    @property
-    def ends_in_softmax(self):
-        return bool(self.layers) and self.layers[-1].activation_name == 'softmax'
+        return last.pre_activation(x, training)
 
     @keywords_checked
     def compile(self, optimizer='rmsprop', loss=None, metrics=None):

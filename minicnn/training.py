@@ -9,7 +9,8 @@ per-sample weights w:
     optimizer.step(weights)               update the trainable weights in place
 
 When the model ends in softmax and the loss is a cross-entropy, the outputs
-are the logits and softmax is fused into the loss (``loss_and_outputs``).
+are the logits and softmax is fused into the loss (``loss_and_outputs``,
+the one place that decides it).
 
 Loss and accuracy are summed on the device and read back (which waits for
 the GPU) only when the progress bar is redrawn or the epoch ends.
@@ -22,7 +23,8 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from minicnn import backend, metrics
+from minicnn import backend, losses, metrics
+from minicnn import functional as F
 from minicnn.autograd import no_grad
 from minicnn.callbacks import Callback, CallbackList, History
 from minicnn.functional.losses import check_class_ids
@@ -57,7 +59,7 @@ def check_arrays(model, x, y, where):
     if x.dtype.kind == 'f' and not bool(xp.isfinite(x).all()):
         raise ValueError(f'{where}: x contains NaN or infinite values')
     y = y if is_array(y) else np.asarray(y)
-    if model.built and model.loss.fuses_softmax and (y.ndim == 1 or y.shape[1] == 1):
+    if model.built and fuses_softmax(model) and (y.ndim == 1 or y.shape[1] == 1):
         check_class_ids(backend.to_numpy(y).reshape(-1), model.output_shape[-1], where)
 
 
@@ -308,17 +310,26 @@ class RunningMetrics:
 
 # -- steps ------------------------------------------------------------------
 
+def fuses_softmax(model):
+    """Whether the loss is a cross-entropy of the softmax that ends the model."""
+    return isinstance(model.loss, losses.CrossEntropy) and \
+        model.layers[-1].activation_name == 'softmax'
+
+
 def loss_and_outputs(model, x, y, sample_weight, training):
     """The loss and the model's outputs.
 
-    A cross-entropy after a final softmax is computed from the logits, with
-    softmax fused into the loss (exact and finite); the outputs are then
-    the logits, whose arg-max is the same class.
+    This is the one place where softmax meets cross-entropy. Computed apart,
+    log(softmax(z)) is log(0) = -inf for a large logit gap; fused, the loss
+    is exact and finite and its gradient is simply (p - t) / N. So when the
+    model ends in softmax and the loss is a cross-entropy, run the model up
+    to its logits and use ``softmax_cross_entropy``; the outputs returned
+    are then the logits, whose arg-max is the same class.
     """
-    if model.loss.fuses_softmax and model.ends_in_softmax:
-        logits = model(x, training=training, logits=True)
-        return model.loss.from_logits(y, logits, sample_weight), logits
-    y_pred = model(x, training=training)
+    if fuses_softmax(model):
+        logits = model.logits(x, training)
+        return F.softmax_cross_entropy(logits, y, sample_weight), logits
+    y_pred = model(x, training)
     return model.loss(y, y_pred, sample_weight), y_pred
 
 

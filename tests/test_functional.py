@@ -1,13 +1,12 @@
 """Every function of minicnn.functional: gradient checks in float64 and
-agreement with plain nested loops."""
+agreement with the plain nested loops of minicnn.naive."""
 import numpy as np
 import pytest
 
 import minicnn as mc
-from minicnn import Tensor, gradcheck
+from minicnn import Tensor, gradcheck, naive
 from minicnn import functional as F
-
-from reference_loops import conv2d_loops, pool2d_loops
+from minicnn.functional.conv import ChunkedConvolution, Im2colConvolution
 
 # (x shape, kernel (kh, kw), strides, padding): strides 2 and 3, even kernels
 # with 'same', non-square images and kernels, batch 1, 1x1 kernels, int padding.
@@ -51,7 +50,56 @@ def test_conv2d_matches_loops(kernel_choice, x_shape, window, strides, padding, 
         ph, pw = padding
         x = np.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
         pad = 'valid'
-    np.testing.assert_allclose(y, conv2d_loops(x, k, b, strides, pad), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y, naive.conv2d(x, k, b, strides, pad), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize('x_shape,window,strides,padding', CONV_CASES[:6])
+def test_conv2d_gradients_match_the_naive_loops(kernel_choice, x_shape, window, strides,
+                                                 padding, rng):
+    x = Tensor(rng.standard_normal(x_shape), requires_grad=True)
+    k = Tensor(rng.standard_normal((*window, x_shape[3], 3)), requires_grad=True)
+    b = Tensor(rng.standard_normal(3), requires_grad=True)
+    y = F.conv2d(x, k, b, strides=strides, padding=padding)
+    gy = rng.standard_normal(y.shape)
+    y.backward(gy)
+    expected = naive.conv2d_backward(gy, x.data, k.data, strides, padding)
+    for got, want in zip((x.grad, k.grad, b.grad), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize('x_shape,window,strides,padding', CONV_CASES)
+def test_the_plain_and_the_chunked_convolution_agree(kernel_choice, x_shape, window, strides,
+                                                      padding, rng, monkeypatch):
+    monkeypatch.setitem(mc.kernels.CHUNK_BYTES, 'cpu', 1)  # the fewest images per chunk
+    x0, k0 = rng.standard_normal(x_shape), rng.standard_normal((*window, x_shape[3], 3))
+    results, gy = [], None
+    for method in (Im2colConvolution, ChunkedConvolution):
+        x, k = Tensor(x0, requires_grad=True), Tensor(k0, requires_grad=True)
+        y = F.conv2d(x, k, strides=strides, padding=padding, method=method)
+        gy = rng.standard_normal(y.shape) if gy is None else gy
+        y.backward(gy)
+        results.append((y.data, x.grad, k.grad))
+    for plain, chunked in zip(*results):
+        np.testing.assert_allclose(chunked, plain, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('x_shape,window,strides,padding', POOL_CASES)
+def test_max_pool_gradient_matches_the_naive_loops(kernel_choice, x_shape, window, strides,
+                                                   padding, rng):
+    x = Tensor(rng.standard_normal(x_shape), requires_grad=True)
+    y = F.max_pool2d(x, window, strides, padding)
+    gy = rng.standard_normal(y.shape)
+    y.backward(gy)
+    expected = naive.max_pool2d_backward(gy, x.data, window, strides or window, padding)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12)
+
+
+def test_dense_and_softmax_cross_entropy_match_the_naive_loops(rng):
+    x, k, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal(5)
+    np.testing.assert_allclose(F.dense(x, k, b).data, naive.dense(x, k, b), rtol=1e-12)
+    rows = rng.random((3, 5))
+    np.testing.assert_allclose(F.softmax_cross_entropy(x @ k, rows).data,
+                               naive.softmax_cross_entropy(x @ k, rows), rtol=1e-12)
 
 
 @pytest.mark.parametrize('x_shape,window,strides,padding', POOL_CASES)
@@ -61,7 +109,7 @@ def test_pooling_gradcheck_and_loops(kernel_choice, kind, x_shape, window, strid
     x = rng.standard_normal(x_shape)  # continuous values: no ties, so max is differentiable
     assert gradcheck(lambda x: pool(x, window, strides, padding), x)
     y = pool(x, window, strides, padding).data
-    expected = pool2d_loops(x, window, strides or window, padding, kind)
+    expected = naive.pool2d(x, window, strides or window, padding, kind)
     np.testing.assert_allclose(y, expected, rtol=1e-12)
 
 

@@ -5,18 +5,22 @@ in HWIO order, ``bias`` (F,), output ``y`` (N, OH, OW, F) with
 
     y[n, i, j, f] = b[f] + sum_{p, q, c} x_pad[n, i*sh + p, j*sw + q, c] * K[p, q, c, f]
 
-im2col copies every window into a row, ``cols`` (N*OH*OW, kh*kw*C), so the
-sum becomes ``cols @ K.reshape(kh*kw*C, F)``. Backward, with ``gy`` reshaped
-to (N*OH*OW, F):
+which ``minicnn.naive.conv2d`` computes with seven nested loops. im2col
+copies every window into a row, ``cols`` (N*OH*OW, kh*kw*C), so the sum
+becomes one matrix product ``cols @ K.reshape(kh*kw*C, F)``. Backward, with
+``gy`` reshaped to (N*OH*OW, F):
 
     dK = cols.T @ gy         db = sum of gy over rows
     dcols = gy @ K.T         dx = col2im(dcols): each window's gradient added back
 
-The batch is unfolded a few images at a time (``kernels.batch_parts``). On a
-CPU the slice's ``cols`` then stays in cache between im2col and the matrix
-product; and backward unfolds ``x`` again rather than keeping the whole
-``cols``, which is kh*kw times the size of ``x`` (133 MB for the second
-layer of the seed-004 network), at the cost of one more im2col.
+``Im2colConvolution`` is exactly that, in a few lines. ``ChunkedConvolution``,
+the fast version that ``conv2d`` runs, computes the same thing a few images
+at a time (``kernels.batch_parts``): on a CPU each slice's ``cols`` then
+stays in cache between im2col and the matrix product, and backward unfolds
+``x`` again rather than keeping the whole ``cols``, which is kh*kw times the
+size of ``x`` (133 MB for the second layer of the seed-004 network), at the
+cost of one more im2col. The tests check the two against each other and
+against the loops.
 """
 from minicnn import kernels
 from minicnn.autograd import Function
@@ -24,13 +28,37 @@ from minicnn.backend import get_array_module
 from minicnn.functional.geometry import check_rank, pair, window_geometry
 
 
-class Conv2d(Function):
+class Im2colConvolution(Function):
+    """The plain convolution: unfold the whole batch, one product forward, two back."""
+
     def __init__(self, strides=1, padding='valid'):
         self.strides = pair(strides, 'conv2d: strides')
         self.padding = padding
 
     def forward(self, x, kernel, bias=None):
-        self._check_shapes(x, kernel, bias)
+        check_shapes(x, kernel, bias)
+        kh, kw, c, f = kernel.shape
+        self.pad, out_hw = window_geometry('conv2d', x.shape, (kh, kw), self.strides, self.padding)
+        self.x_shape, self.kernel = x.shape, kernel
+        self.cols = kernels.for_array(x).im2col(x, (kh, kw), self.strides, self.pad)
+        y = self.cols.reshape(-1, kh * kw * c) @ kernel.reshape(-1, f)     # (N*OH*OW, F)
+        y = y.reshape(x.shape[0], *out_hw, f)
+        return y if bias is None else y + bias
+
+    def backward(self, gy):
+        kh, kw, c, f = self.kernel.shape
+        g = gy.reshape(-1, f)                                               # (N*OH*OW, F)
+        g_kernel = self.cols.reshape(-1, kh * kw * c).T @ g                 # (kh*kw*C, F)
+        g_cols = (g @ self.kernel.reshape(-1, f).T).reshape(self.cols.shape)
+        gx = kernels.for_array(gy).col2im(g_cols, self.x_shape, (kh, kw), self.strides, self.pad)
+        return gx, g_kernel.reshape(self.kernel.shape), g.sum(axis=0)
+
+
+class ChunkedConvolution(Im2colConvolution):
+    """The fast version: the same products, over cache-sized slices of the batch."""
+
+    def forward(self, x, kernel, bias=None):
+        check_shapes(x, kernel, bias)
         xp = get_array_module(x)
         kh, kw, c, f = kernel.shape
         self.pad, self.out_hw = window_geometry('conv2d', x.shape, (kh, kw), self.strides,
@@ -70,22 +98,24 @@ class Conv2d(Function):
         cols = kernels.for_array(x).im2col(x, (kh, kw), self.strides, self.pad)
         return cols.reshape(-1, kh * kw * c)
 
-    @staticmethod
-    def _check_shapes(x, kernel, bias):
-        check_rank('conv2d', 'x', x, 4, '(N, H, W, C)')
-        check_rank('conv2d', 'kernel', kernel, 4, '(kh, kw, in_channels, out_channels)')
-        if x.shape[3] != kernel.shape[2]:
-            raise ValueError(f'conv2d: x has {x.shape[3]} channels but the kernel expects '
-                             f'{kernel.shape[2]} (x shape {x.shape}, kernel shape {kernel.shape})')
-        if bias is not None and bias.shape != (kernel.shape[3],):
-            raise ValueError(f'conv2d: bias must have shape ({kernel.shape[3]},), got {bias.shape}')
+
+def check_shapes(x, kernel, bias):
+    check_rank('conv2d', 'x', x, 4, '(N, H, W, C)')
+    check_rank('conv2d', 'kernel', kernel, 4, '(kh, kw, in_channels, out_channels)')
+    if x.shape[3] != kernel.shape[2]:
+        raise ValueError(f'conv2d: x has {x.shape[3]} channels but the kernel expects '
+                         f'{kernel.shape[2]} (x shape {x.shape}, kernel shape {kernel.shape})')
+    if bias is not None and bias.shape != (kernel.shape[3],):
+        raise ValueError(f'conv2d: bias must have shape ({kernel.shape[3]},), got {bias.shape}')
 
 
-def conv2d(x, kernel, bias=None, strides=1, padding='valid'):
+def conv2d(x, kernel, bias=None, strides=1, padding='valid', method=ChunkedConvolution):
     """Convolve NHWC images x with an HWIO kernel; see the module docstring.
 
     padding: 'valid' (none), 'same' (output ceil(H / stride), extra pixel at
     the bottom/right as in Keras) or an int or pair of ints (symmetric zeros).
+    method: the Function that computes it, ``ChunkedConvolution`` (fast) or
+    ``Im2colConvolution`` (plain); both equal ``minicnn.naive.conv2d``.
     """
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    return Conv2d(strides, padding)(*inputs)
+    return method(strides, padding)(*inputs)

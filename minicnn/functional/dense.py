@@ -9,7 +9,9 @@ from minicnn.functional.basic import Reshape
 from minicnn.functional.geometry import check_rank
 
 
-class Dense(Function):
+class Affine(Function):
+    """y = x @ kernel + bias (CS231n's "affine" layer); naive.dense is its loop form."""
+
     def forward(self, x, kernel, bias=None):
         check_rank('dense', 'x', x, 2, '(N, features)')
         check_rank('dense', 'kernel', kernel, 2, '(in, out)')
@@ -28,7 +30,7 @@ class Dense(Function):
 def dense(x, kernel, bias=None):
     """y = x @ kernel + bias; shapes (N, in) @ (in, out) + (out,) -> (N, out)."""
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    return Dense()(*inputs)
+    return Affine()(*inputs)
 
 
 def flatten(x):

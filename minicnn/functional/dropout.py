@@ -12,7 +12,7 @@ from minicnn import backend
 from minicnn.autograd import Function, as_tensor
 
 
-class Dropout(Function):
+class InvertedDropout(Function):
     def __init__(self, rate):
         self.rate = rate
 
@@ -32,4 +32,4 @@ def dropout(x, rate, training=True):
         raise ValueError(f'dropout: rate must be in [0, 1), got {rate}')
     if not training or rate == 0:
         return as_tensor(x)
-    return Dropout(rate)(x)
+    return InvertedDropout(rate)(x)

@@ -8,14 +8,15 @@ Both slide a (ph, pw) window with strides (sh, sw), default = the window:
           dx: each gy is shared equally among those pixels
 
 With ``padding='same'`` max pooling pads with -inf and average pooling
-leaves the padding out of the count, as Keras does.
+leaves the padding out of the count, as Keras does. ``minicnn.naive.pool2d``
+and ``naive.max_pool2d_backward`` are the loop forms these must equal.
 """
 from minicnn import kernels
 from minicnn.autograd import Function
 from minicnn.functional.geometry import check_rank, pair, window_geometry
 
 
-class _Pool2d(Function):
+class _Pooling(Function):
     name = 'pool2d'
 
     def __init__(self, pool_size=2, strides=None, padding='valid'):
@@ -30,7 +31,7 @@ class _Pool2d(Function):
         return self.pool(kernels.for_array(x), x)
 
 
-class MaxPool2d(_Pool2d):
+class WindowMax(_Pooling):
     name = 'max_pool2d'
 
     def pool(self, k, x):
@@ -42,7 +43,7 @@ class MaxPool2d(_Pool2d):
         return (k.max_pool_backward(gy, self.argmax, self.x_shape, self.window, self.strides, self.pad),)
 
 
-class AvgPool2d(_Pool2d):
+class WindowMean(_Pooling):
     name = 'avg_pool2d'
 
     def pool(self, k, x):
@@ -55,9 +56,9 @@ class AvgPool2d(_Pool2d):
 
 def max_pool2d(x, pool_size=2, strides=None, padding='valid'):
     """Largest value of each window: (N, H, W, C) -> (N, OH, OW, C)."""
-    return MaxPool2d(pool_size, strides, padding)(x)
+    return WindowMax(pool_size, strides, padding)(x)
 
 
 def avg_pool2d(x, pool_size=2, strides=None, padding='valid'):
     """Mean of each window's in-image pixels: (N, H, W, C) -> (N, OH, OW, C)."""
-    return AvgPool2d(pool_size, strides, padding)(x)
+    return WindowMean(pool_size, strides, padding)(x)

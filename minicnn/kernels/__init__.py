@@ -1,15 +1,31 @@
-"""Memory-bound kernels (im2col, col2im, pooling), one module per backend.
+"""Memory-bound kernels (im2col, col2im, pooling, ReLU), one module per backend.
 
-``reference`` is plain array code that runs on NumPy and CuPy alike;
-``numba_cpu`` and ``cupy_gpu`` are the fast twins with the same signatures.
+All three modules have the same functions with the same signatures and must
+give the same results (the tests check it). They differ in what they loop
+over, which is the lesson of each:
+
+| module       | runs on       | loops over                          | why                        |
+|--------------|---------------|-------------------------------------|----------------------------|
+| reference    | NumPy or CuPy | the kh*kw offsets of the window, in | short and obvious; each    |
+|              |               | Python; whole-array slicing inside  | offset is one strided copy |
+| numba_cpu    | CPU cores     | the output pixels, compiled, images | each core writes its own   |
+|              |               | shared among cores with prange      | images: no locks           |
+| cupy_gpu     | CUDA threads  | one thread per output element       | thousands of threads; the  |
+|              |               | (im2col) or per input element       | gather form of col2im and  |
+|              |               | (col2im, pooling backward)          | pool backward needs no     |
+|              |               |                                     | atomic adds                |
+
 ``for_array(x)`` picks the module for x's device. On the CPU the Numba
 kernels are the default; ``MINICNN_KERNELS=numpy`` (or ``use_kernels('numpy')``)
 selects the references everywhere, which is how the tests compare the two.
+For a first read of the CUDA code, read ``struct Window`` in
+``cupy_gpu._COMMON_SOURCE`` (the geometry every kernel shares), then the
+im2col kernel (``_IM2COL_SOURCE``, a dozen lines), then col2im's gather.
 """
-import importlib
 import os
 
 from minicnn import backend
+from minicnn.kernels import cupy_gpu, numba_cpu, reference
 
 KERNEL_CHOICES = ('numba', 'numpy')
 _state = {'choice': None}
@@ -31,10 +47,8 @@ def active_kernels():
 def for_array(x):
     """The kernel module to use on x: reference, numba_cpu or cupy_gpu."""
     if active_kernels() == 'numpy':
-        name = 'reference'
-    else:
-        name = 'cupy_gpu' if backend.is_gpu_array(x) else 'numba_cpu'
-    return importlib.import_module(f'minicnn.kernels.{name}')
+        return reference
+    return cupy_gpu if backend.is_gpu_array(x) else numba_cpu
 
 
 # How many bytes of im2col output to build at once. A CPU is fastest when the

@@ -84,16 +84,23 @@ class Layer:
         """(None, *output shape of one sample), as Keras reports it."""
         return (None, *self.compute_output_shape(self.input_shape[1:]))
 
-    def __call__(self, x, training=False, activate=True):
-        """Run the layer; ``activate=False`` leaves out its activation (fused losses)."""
+    def __call__(self, x, training=False):
+        """Run the layer: its activation of ``pre_activation(x)``."""
+        z = self.pre_activation(x, training)
+        return z if self.activation is None else self.activation(z)
+
+    def pre_activation(self, x, training=False):
+        """The layer's output before its activation (the logits of a softmax layer).
+
+        Builds the weights on first use and checks the input's shape.
+        """
         x = as_tensor(x)
         if not self.built:
             self.build(x.shape[1:])
         elif tuple(x.shape[1:]) != self.sample_shape:
             raise ValueError(f"layer '{self.name}' expects inputs of shape "
                              f"{self.input_shape}, got {tuple(x.shape)}")
-        y = self.forward(x, training)
-        return y if self.activation is None or not activate else self.activation(y)
+        return self.forward(x, training)
 
     def forward(self, x, training):
         raise NotImplementedError

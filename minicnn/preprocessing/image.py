@@ -1,83 +1,187 @@
 """Random image augmentation, vectorised over the batch (Keras' ImageDataGenerator).
 
-Every augmentation here (rotation, zoom, shift, flip) moves pixels without
-changing them, so one idea covers them all: for each pixel of the output,
-compute where in the input it comes from, and copy that input pixel.
+An augmented batch is made in three steps, in Keras' order:
+
+1. move the pixels: rotation, shift, shear, zoom and flips (``transform_batch``);
+2. change the pixel values: channel shift, then brightness;
+3. ``standardize``: preprocessing_function, rescale, samplewise and featurewise
+   centring and scaling, ZCA whitening.
+
+Moving pixels
+-------------
+Rotation, shift, shear, zoom and flips all move pixels without changing
+them, so one idea covers them all: for each pixel of the output, compute
+where in the input it comes from, and read the input there.
 
 Coordinates are (row, column) with rows growing downwards; the centre of an
 H x W image is ``c = ((H - 1) / 2, (W - 1) / 2)``. Output pixel ``p`` of
 image n reads the input at
 
-    src = c + Z R(-theta) (q - c - t)
+    src = c + R(-theta) (S Z (q - c) - t)
 
     q = p, with the row index reversed if the image is flipped vertically
            (r -> H - 1 - r) and the column index if flipped horizontally
-    t = (t_row, t_col)          shift in pixels; +1 moves the content down / right
+    Z = diag(z_row, z_col)      zoom factors, input pixels per output pixel as in
+                                Keras: z < 1 enlarges (zooms in), z > 1 shrinks
+    S = [[ cos(s), 0],          shear by s degrees: column lines lean over, a
+         [-sin(s), 1]]          vertical line turning counter-clockwise as displayed
+                                (Keras' [[1, -sin s], [0, cos s]], written there for
+                                (x, y) = (column, row))
+    t = (t_row, t_col)          shift in input pixels; +1 moves the content down /
+                                right when there is no zoom, shear or rotation
     R(-theta) = [[ cos, sin],   undoes a rotation by theta degrees, which turns
                  [-sin, cos]]   the content counter-clockwise as displayed (Keras'
                                 sense: theta = 90 gives np.rot90(x, 1, axes=(1, 2)))
-    Z = diag(z_row, z_col)      zoom factors, input pixels per output pixel as in
-                                Keras: z < 1 enlarges (zooms in), z > 1 shrinks
 
-Read from right to left this is the forward picture: the input is zoomed and
-rotated about its centre, then shifted, then flipped. The map is computed for
-all N images at once as (N, H, W) arrays, which costs a few elementwise
-operations per output pixel and no Python loop per image.
+This is Keras' ``apply_affine_transform``: its matrix R T S Z applied about the
+centre, with T the shift. The map is computed for all N images at once as
+(N, H, W) arrays: a few elementwise operations per output pixel and no Python
+loop per image.
 
-Sampling is nearest-neighbour: ``src`` is rounded (halves upwards), so an
-integer shift, a flip or a rotation by a multiple of 90 degrees moves pixels
-exactly. An index that falls outside the image is brought back by the fill
-mode (shown for a row ``abcd``, with the image in the middle):
+Sampling (``interpolation_order``) reads the input at ``src``, which is rarely
+a whole pixel:
+
+    1  bilinear (the default, as in Keras): with r0 = floor(src_row),
+       a = src_row - r0 and likewise c0, b for the column,
+           out = (1-a)(1-b) x[r0, c0] + (1-a) b x[r0, c0+1]
+                 + a (1-b) x[r0+1, c0] + a b x[r0+1, c0+1],
+       four gathers and their weights for the whole batch;
+    0  nearest: x at src rounded (halves upwards).
+
+Both read whole pixels exactly when ``src`` is whole (within 1e-6, as
+cos(90 degrees) is 6e-17 in floating point), so the identity, an integer
+shift, a flip or a rotation by a multiple of 90 degrees moves pixels without
+changing them. A neighbour index outside the image is brought back
+by the fill mode (shown for a row ``abcd``, with the image in the middle):
 
     'nearest'   aaaa|abcd|dddd
     'reflect'   dcba|abcd|dcba      (the edge pixel is repeated)
     'wrap'      abcd|abcd|abcd
     'constant'  kkkk|abcd|kkkk      (k = cval)
 
-and then all images are gathered with one advanced index,
+As in SciPy's ``ndimage.affine_transform``, which Keras calls, 'constant' gives
+cval wherever src lies outside [0, H - 1] x [0, W - 1], and interpolates only
+between pixels of the image. All images are gathered with one advanced index,
 ``x[n, rows, cols]``, on NumPy or CuPy alike.
+
+Changing pixel values
+---------------------
+channel shift       x + i clipped to the image's own [min, max], the same i for
+                    every channel (Keras' ``apply_channel_shift``)
+brightness          Keras' ``apply_brightness_shift``, which goes through an 8-bit
+                    PIL image: an image with values outside [0, 255] is first
+                    stretched onto [0, 255] by its min and max; the values are
+                    cut to integers (floor), multiplied by the factor f in float32,
+                    cut to integers again and clipped to [0, 255]; a stretched
+                    image is stretched back. A 4th (alpha) channel is kept as is.
+                    Images in [0, 1] therefore come out black, as in Keras: rescale
+                    after augmenting (``rescale=1/255``), not before.
+
+Where minicnn differs from Keras
+--------------------------------
+- Images are NHWC only (data_format None or 'channels_last').
+- interpolation_order is 0 or 1 (Keras passes any spline order to SciPy).
+- 'wrap' has period H (W), as Keras' docs draw it; SciPy's 'wrap', which Keras
+  uses, repeats with period H - 1 (its first and last pixels overlap; seen in
+  SciPy 1.17), so that there an integer shift is not np.roll.
+- tx and zx act on rows, ty and zy on columns, and height_shift_range moves the
+  content vertically, as documented; Keras >= 2.9 applies tx and zx to the
+  columns, so its height_shift_range moves images sideways (keras#17398).
+- The centre of a non-square image is ((H - 1) / 2, (W - 1) / 2); Keras >= 2.9
+  swaps the two, so it rotates, shears and zooms non-square images about
+  another point.
+- Random draws come from minicnn's generators (``seed=`` or
+  ``backend.set_seed``), not from np.random.
 """
+import functools
+import math
 import numbers
+import os
+import warnings
 from typing import NamedTuple
 
 import numpy as np
+from PIL import Image
 
 from minicnn import backend
+from minicnn.arguments import keywords_checked
+from minicnn.fileio import atomic_write
 
 FILL_MODES = ('nearest', 'constant', 'reflect', 'wrap')
+SUBSETS = ('training', 'validation')
+INTERPOLATION_ORDERS = (0, 1)        # nearest, bilinear
+
+# Keras' small constant in the samplewise and featurewise std normalisation.
+STD_EPSILON = 1e-6
+
+# cos(90 degrees) is 6e-17, not 0, so a rotation by 90 degrees reads a hair
+# away from whole pixels; coordinates this close to a whole pixel are taken
+# as that pixel, which keeps such rotations exact.
+SNAP_TOLERANCE = 1e-6
 
 
 class Transform(NamedTuple):
     """The parameters of one transform per image, as in the module docstring.
 
     Each field is a scalar (the same for every image) or an array of shape
-    (N,) on the images' device. The defaults leave an image unchanged.
+    (N,) on the images' device. The defaults leave an image unchanged;
+    ``channel_shift`` and ``brightness`` are off when None.
     """
     theta: object = 0.0            # degrees, counter-clockwise
     shift_rows: object = 0.0       # pixels, positive moves the content down
     shift_cols: object = 0.0       # pixels, positive moves the content right
+    shear: object = 0.0            # degrees, counter-clockwise
     zoom_rows: object = 1.0        # input pixels per output pixel, rows
     zoom_cols: object = 1.0        # input pixels per output pixel, columns
-    flip_vertical: object = False
     flip_horizontal: object = False
+    flip_vertical: object = False
+    channel_shift: object = None   # intensity added to every pixel value
+    brightness: object = None      # brightness factor, 1 leaves the image as is
+
+
+GEOMETRY = ('theta', 'shift_rows', 'shift_cols', 'shear', 'zoom_rows', 'zoom_cols',
+            'flip_horizontal', 'flip_vertical')
+
+# Keras' transform_parameters keys, and the default each takes when left out.
+KERAS_DEFAULTS = {'theta': 0.0, 'tx': 0.0, 'ty': 0.0, 'shear': 0.0, 'zx': 1.0, 'zy': 1.0,
+                  'flip_horizontal': False, 'flip_vertical': False,
+                  'channel_shift_intensity': None, 'brightness': None}
+
+
+# --- where each output pixel comes from --------------------------------------
+
+def _per_image(value, xp, dtype=None):
+    """A Transform field as an (N, 1, 1) (or (1, 1, 1)) array, to broadcast over (N, H, W)."""
+    return xp.reshape(xp.asarray(value, dtype=dtype), (-1, 1, 1))
 
 
 def source_coordinates(transform, height, width, xp=np):
-    """Where each output pixel reads the input: (rows, cols), float arrays
-    broadcastable to (N, H, W), with ``src = c + Z R(-theta) (q - c - t)``."""
-    p = Transform(*(xp.reshape(xp.asarray(v), (-1, 1, 1)) for v in transform))
-    rows = xp.arange(height, dtype=xp.float64)[:, None]          # (H, 1)
-    cols = xp.arange(width, dtype=xp.float64)[None, :]           # (1, W)
-    rows = xp.where(p.flip_vertical, height - 1 - rows, rows)    # (N, H, 1)
-    cols = xp.where(p.flip_horizontal, width - 1 - cols, cols)   # (N, 1, W)
+    """Where each output pixel reads the input: (rows, cols), float64 arrays
+    broadcastable to (N, H, W), with ``src = c + R(-theta) (S Z (q - c) - t)``."""
+    p = {name: _per_image(getattr(transform, name), xp, np.float64) for name in GEOMETRY[:6]}
+    rows = xp.arange(height, dtype=np.float64)[:, None]                          # (H, 1)
+    cols = xp.arange(width, dtype=np.float64)[None, :]                           # (1, W)
+    rows = xp.where(_per_image(transform.flip_vertical, xp), height - 1 - rows, rows)
+    cols = xp.where(_per_image(transform.flip_horizontal, xp), width - 1 - cols, cols)
     centre_row, centre_col = (height - 1) / 2, (width - 1) / 2
-    u = rows - centre_row - p.shift_rows
-    v = cols - centre_col - p.shift_cols
-    theta = xp.deg2rad(p.theta)
+    # Right to left through the formula: about the centre, zoom, shear, shift, rotate.
+    u, v = p['zoom_rows'] * (rows - centre_row), p['zoom_cols'] * (cols - centre_col)
+    shear = xp.deg2rad(p['shear'])
+    u, v = xp.cos(shear) * u, v - xp.sin(shear) * u
+    u, v = u - p['shift_rows'], v - p['shift_cols']
+    theta = xp.deg2rad(p['theta'])
     cos, sin = xp.cos(theta), xp.sin(theta)
-    return (centre_row + p.zoom_rows * (cos * u + sin * v),
-            centre_col + p.zoom_cols * (cos * v - sin * u))
+    return centre_row + cos * u + sin * v, centre_col - sin * u + cos * v
 
+
+def _moves_pixels(transform):
+    """Whether any geometric field differs from the identity (an array always may)."""
+    identity = Transform()
+    return any(hasattr(getattr(transform, name), 'shape')
+               or getattr(transform, name) != getattr(identity, name) for name in GEOMETRY)
+
+
+# --- reading the input at the source coordinates ----------------------------
 
 def _clip(index, size):
     return index.clip(0, size - 1)
@@ -99,23 +203,124 @@ def _wrap(index, size):
 _FOLD = {'nearest': _clip, 'constant': _clip, 'reflect': _reflect, 'wrap': _wrap}
 
 
-def sample_nearest(x, rows, cols, fill_mode='nearest', cval=0.0):
-    """Gather ``x[n, round(rows), round(cols)]`` for an NHWC batch x, with
-    (N, H, W)-broadcastable source coordinates: -> float32 (N, H, W, C)."""
+def _nearest(x, rows, cols, fold, dtype):
+    """``x[n, round(rows), round(cols)]``, the indices folded: -> (N, H, W, C)."""
     xp = backend.get_array_module(x)
-    n, height, width, _ = x.shape
-    # floor(s + 0.5) rounds every half upwards; rint's round-half-to-even would
-    # alternate, so a zoom would repeat some input pixels more than others.
+    _, height, width, _ = x.shape
+    # floor(s + 0.5) rounds every half upwards, as SciPy's order 0 does; rint's
+    # round-half-to-even would repeat some input pixels of a zoom more than others.
     rows = xp.floor(rows + 0.5).astype(np.intp)
     cols = xp.floor(cols + 0.5).astype(np.intp)
-    fold = _FOLD[fill_mode]
-    images = xp.arange(n)[:, None, None]
-    out = x[images, fold(rows, height), fold(cols, width)].astype(np.float32)
+    images = xp.arange(len(x))[:, None, None]
+    return x[images, fold(rows, height), fold(cols, width)].astype(dtype)
+
+
+def _lerp(a, b, weight):
+    """a + weight (b - a): a at weight 0 exactly, so whole coordinates read exactly."""
+    return a + weight * (b - a)
+
+
+def _bilinear(x, rows, cols, fold, dtype):
+    """Bilinear interpolation of the NHWC batch x at (rows, cols): -> (N, H, W, C).
+
+    With r0 = floor(rows) and a = rows - r0 (likewise c0, b), interpolate
+    along the columns in rows r0 and r0 + 1, then between those two rows.
+    """
+    xp = backend.get_array_module(x)
+    _, height, width, _ = x.shape
+    row0, col0 = xp.floor(rows), xp.floor(cols)
+    a = (rows - row0).astype(dtype)[..., None]             # (N, H, W or 1, 1)
+    b = (cols - col0).astype(dtype)[..., None]
+    row0, col0 = row0.astype(np.intp), col0.astype(np.intp)
+    top, bottom = fold(row0, height), fold(row0 + 1, height)
+    left, right = fold(col0, width), fold(col0 + 1, width)
+    images = xp.arange(len(x))[:, None, None]
+
+    def at(r, c):
+        return x[images, r, c].astype(dtype)
+    return _lerp(_lerp(at(top, left), at(top, right), b),
+                 _lerp(at(bottom, left), at(bottom, right), b), a)
+
+
+def _snap(coordinates):
+    """Coordinates within SNAP_TOLERANCE of a whole pixel, moved onto it."""
+    xp = backend.get_array_module(coordinates)
+    whole = xp.rint(coordinates)
+    return xp.where(xp.abs(coordinates - whole) < SNAP_TOLERANCE, whole, coordinates)
+
+
+def sample(x, rows, cols, fill_mode='nearest', cval=0.0, order=1, dtype=np.float32):
+    """Read the NHWC batch x at the (N, H, W)-broadcastable source coordinates
+    (rows, cols), by interpolation ``order`` 1 (bilinear) or 0 (nearest), with
+    ``fill_mode`` outside the image: -> (N, H, W, C) of ``dtype``."""
+    xp = backend.get_array_module(x)
+    rows, cols = _snap(rows), _snap(cols)
+    read = _bilinear if order == 1 else _nearest
+    out = read(x, rows, cols, _FOLD[fill_mode], dtype)
     if fill_mode != 'constant':
         return out
-    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
-    return xp.where(inside[..., None], out, np.float32(cval))
+    height, width = x.shape[1:3]
+    inside = (rows >= 0) & (rows <= height - 1) & (cols >= 0) & (cols <= width - 1)
+    return xp.where(inside[..., None], out, out.dtype.type(cval))
 
+
+# --- changing pixel values ------------------------------------------------------
+
+def _image_extremes(x):
+    """Each image's smallest and largest value, as (N, 1, 1, 1) arrays."""
+    return x.min(axis=(1, 2, 3), keepdims=True), x.max(axis=(1, 2, 3), keepdims=True)
+
+
+def _per_batch(value, x):
+    """A scalar or (N,) parameter as an (N or 1, 1, 1, 1) array of x's dtype."""
+    xp = backend.get_array_module(x)
+    return xp.reshape(xp.asarray(value, dtype=x.dtype), (-1, 1, 1, 1))
+
+
+def channel_shift(x, intensity):
+    """Keras' apply_channel_shift for each image of an NHWC float batch:
+    ``clip(x + intensity, min(x), max(x))`` with one min and max per image
+    and a scalar or (N,) intensity: -> (N, H, W, C)."""
+    xp = backend.get_array_module(x)
+    low, high = _image_extremes(x)
+    return xp.minimum(xp.maximum(x + _per_batch(intensity, x), low), high)
+
+
+def brightness_shift(x, factor):
+    """Keras' apply_brightness_shift(image, factor, scale=False) for each image
+    of an NHWC float batch, with a scalar or (N,) factor: -> (N, H, W, C).
+
+    Keras makes an 8-bit PIL image and blends it with black (PIL's
+    ImageEnhance.Brightness). With m, M the image's min and max:
+
+        stretched = 255 (x - m) / (M - m)  if m < 0 or M > 255,  else x
+        levels    = floor(stretched)              8-bit pixels truncate
+        out       = clip(floor(f levels), 0, 255) the blend, in float32
+        result    = m + out (M - m) / 255  if stretched,  else out
+
+    The 4th channel of a 4-channel image is alpha, which PIL leaves alone.
+    """
+    xp = backend.get_array_module(x)
+    channels = x.shape[-1]
+    if channels not in (1, 3, 4):
+        raise ValueError('brightness_range: Keras shifts brightness through a PIL image, '
+                         f'which needs 1, 3 or 4 channels, got {channels}')
+    low, high = _image_extremes(x)
+    if bool(((low >= 0) & (high > 0) & (high <= 1)).any()):
+        warnings.warn('brightness_range: some images lie in [0, 1], and the brightness '
+                      'shift rounds pixel values down to integers 0..255 as Keras does, '
+                      'so they come out black; rescale after augmenting instead '
+                      '(ImageDataGenerator(rescale=1/255) does)')
+    stretch = (low < 0) | (high > 255)
+    span = high - low
+    levels = xp.floor(xp.where(stretch, (x - low) / xp.where(span != 0, span, 1) * 255, x))
+    out = xp.clip(xp.floor(_per_batch(factor, x) * levels), 0, 255)
+    if channels == 4:
+        out[..., 3] = levels[..., 3]
+    return xp.where(stretch, out / 255 * span + low, out)
+
+
+# --- random draws ----------------------------------------------------------------
 
 def _uniform(rng, low, high, n):
     """n draws from U[low, high); built on ``random`` because NumPy's and CuPy's
@@ -123,153 +328,591 @@ def _uniform(rng, low, high, n):
     return low + (high - low) * rng.random(n)
 
 
-def _generator(x, seed):
-    """The random generator for x's device: the shared seedable one when seed is
+def _random_sign(rng, n):
+    return 1.0 - 2.0 * (rng.random(n) < 0.5)
+
+
+def _random_shift(rng, shift_range, size, n):
+    """n shifts in pixels, drawn as Keras' get_random_transform draws them.
+
+    a float r       U[-r, r)
+    an int r        k * (+-1), k uniform in {0, ..., r - 1}: whole pixels
+    a tuple         one of its values, times +-1
+    A float below 1, or a tuple whose values all are, is a fraction of size.
+    """
+    if not shift_range:
+        return 0.0
+    if isinstance(shift_range, tuple):
+        index = (rng.random(n) * len(shift_range)).astype(np.intp)
+        xp = backend.get_array_module(index)
+        shift = xp.asarray(shift_range)[index] * _random_sign(rng, n)
+    elif isinstance(shift_range, int):
+        shift = (rng.random(n) * shift_range).astype(np.intp) * _random_sign(rng, n)
+    else:
+        shift = _uniform(rng, -shift_range, shift_range, n)
+    return shift * size if max(np.atleast_1d(shift_range)) < 1 else shift
+
+
+def _generator(device, seed):
+    """The random generator for a device: the shared seedable one when seed is
     None, else a private one seeded with ``seed``."""
     if seed is None:
-        return backend.rng(backend.device_of(x))
-    return backend.get_array_module(x).random.default_rng(seed)
+        return backend.rng(device)
+    return backend.module_for(device).random.default_rng(seed)
+
+
+# --- checking arguments ------------------------------------------------------------
+
+def _is_number(value):
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _fail(where, name, requirement, value):
+    return ValueError(f'{where}: {name} must be {requirement}, got {value!r}')
+
+
+def _checked(name, value, requirement, ok):
+    """value, if ok; else the ValueError of an ImageDataGenerator argument."""
+    if not ok:
+        raise _fail('ImageDataGenerator', name, requirement, value)
+    return value
 
 
 def _non_negative(name, value):
-    if not (isinstance(value, numbers.Real) and value >= 0):
-        raise ValueError(f'ImageDataGenerator: {name} must be a non-negative number, '
-                         f'got {value!r}')
-    return float(value)
+    return float(_checked(name, value, 'a non-negative number', _is_number(value) and value >= 0))
+
+
+def _flag(where, name, value):
+    if value not in (True, False):
+        raise _fail(where, name, 'True or False', value)
+    return bool(value)
+
+
+def _shift_range(name, value):
+    """A shift range as Keras takes it: a float, an int (whole pixels) or a list."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        values = tuple(np.ravel(value).tolist())
+        if not (len(values) > 0 and np.ndim(value) == 1 and all(map(_is_number, values))):
+            raise _fail('ImageDataGenerator', name, 'a non-empty 1-D list of numbers', value)
+        return tuple(float(v) for v in values)
+    if not (_is_number(value) and value >= 0):
+        raise _fail('ImageDataGenerator', name,
+                    'a non-negative number or a list of numbers', value)
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 def _zoom_interval(zoom_range):
     """[low, high] of the zoom factors: z -> [1 - z, 1 + z]; a pair is taken as is."""
-    if isinstance(zoom_range, numbers.Real):
-        pair = (1 - zoom_range, 1 + zoom_range)
-    else:
-        pair = tuple(zoom_range) if isinstance(zoom_range, (tuple, list)) else ()
-    if not (len(pair) == 2 and all(isinstance(z, numbers.Real) for z in pair)
-            and 0 < pair[0] <= pair[1]):
-        raise ValueError('ImageDataGenerator: zoom_range must be a number in [0, 1) or a '
-                         f'pair (low, high) with 0 < low <= high, got {zoom_range!r}')
+    pair = (1 - zoom_range, 1 + zoom_range) if _is_number(zoom_range) else zoom_range
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2
+            and all(map(_is_number, pair)) and 0 < pair[0] <= pair[1]):
+        raise _fail('ImageDataGenerator', 'zoom_range',
+                    'a number in [0, 1) or a pair (low, high) with 0 < low <= high', zoom_range)
     return float(pair[0]), float(pair[1])
 
 
-def _shift_in_pixels(shift_range, size):
-    """Keras' convention: below 1 a fraction of the image size, else pixels."""
-    return shift_range * size if shift_range < 1 else shift_range
+def _brightness_interval(brightness_range):
+    if brightness_range is None:
+        return None
+    if not (isinstance(brightness_range, (tuple, list)) and len(brightness_range) == 2
+            and all(map(_is_number, brightness_range))
+            and 0 <= brightness_range[0] <= brightness_range[1]):
+        raise _fail('ImageDataGenerator', 'brightness_range',
+                    'None or a pair (low, high) with 0 <= low <= high', brightness_range)
+    return float(brightness_range[0]), float(brightness_range[1])
+
+
+def _float_dtype(dtype):
+    """The output dtype: float32 for None (minicnn's float type), else a float dtype."""
+    try:
+        resolved = np.dtype('float32' if dtype is None else dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or not np.issubdtype(resolved, np.floating):
+        raise _fail('ImageDataGenerator', 'dtype', 'None or a floating-point dtype', dtype)
+    return resolved
+
+
+def _check_rank(where, x, rank):
+    shape = getattr(x, 'shape', None)
+    if len(shape or ()) != rank or (rank == 4 and shape[0] == 0):
+        what = ('a non-empty array of rank 4 (images, height, width, channels)' if rank == 4
+                else 'an array of rank 3 (height, width, channels)')
+        raise ValueError(f'{where}: x must be {what}, got shape {shape}')
+
+
+def _check_seed(where, seed):
+    if not (seed is None or isinstance(seed, numbers.Integral) and seed >= 0):
+        raise _fail(where, 'seed', 'None or a non-negative int', seed)
+
+
+def _keras_to_transform(transform_parameters):
+    """Keras' transform_parameters dict (missing keys take the defaults) -> Transform.
+
+    Keras' tx and ty read the input tx, ty pixels further on (output[q] =
+    input[q + t]), which moves the content by -t: hence the minus signs.
+    """
+    unknown = sorted(set(transform_parameters) - set(KERAS_DEFAULTS))
+    if unknown:
+        raise ValueError(f'apply_transform: unknown transform parameter {unknown[0]!r}; '
+                         f'the keys are {list(KERAS_DEFAULTS)}')
+    p = {**KERAS_DEFAULTS, **transform_parameters}
+    for key, value in p.items():
+        optional = KERAS_DEFAULTS[key] is None
+        if not (_is_number(value) or isinstance(value, (bool, np.bool_))
+                or optional and value is None):
+            raise _fail('apply_transform', f'transform_parameters[{key!r}]',
+                        'a number' + (' or None' if optional else ''), value)
+    return Transform(theta=p['theta'], shift_rows=-p['tx'], shift_cols=-p['ty'],
+                     shear=p['shear'], zoom_rows=p['zx'], zoom_cols=p['zy'],
+                     flip_horizontal=bool(p['flip_horizontal']),
+                     flip_vertical=bool(p['flip_vertical']),
+                     channel_shift=p['channel_shift_intensity'], brightness=p['brightness'])
+
+
+def _first(value):
+    """The value for the first image, as a Python scalar (None stays None)."""
+    return value.reshape(-1)[0].item() if hasattr(value, 'shape') else value
+
+
+def _transform_to_keras(transform):
+    """The first image's Transform -> Keras' transform_parameters dict."""
+    t = Transform(*map(_first, transform))
+    # 0.0 - shift rather than -shift: an unshifted image gets 0.0, not -0.0.
+    return {'theta': t.theta, 'tx': 0.0 - t.shift_rows, 'ty': 0.0 - t.shift_cols,
+            'shear': t.shear,
+            'zx': t.zoom_rows, 'zy': t.zoom_cols,
+            'flip_horizontal': bool(t.flip_horizontal), 'flip_vertical': bool(t.flip_vertical),
+            'channel_shift_intensity': t.channel_shift, 'brightness': t.brightness}
 
 
 class ImageDataGenerator:
-    """Random rotations, shifts, zooms and flips of NHWC image batches, then
-    ``rescale``; ``flow`` serves augmented batches for training.
+    """Keras' ImageDataGenerator for NHWC image batches: random augmentation
+    (module docstring), then ``standardize``; ``flow`` serves the batches.
 
-    rotation_range      degrees; theta ~ U[-r, r]
-    width_shift_range   columns; t_col ~ U[-s, s] with s = range * W if range < 1,
-                        else range pixels (and likewise height_shift_range, H)
-    zoom_range          z_row, z_col ~ U[1 - z, 1 + z] independently, or U[low, high]
+    rotation_range      degrees; theta ~ U[-r, r)
+    width_shift_range   columns: a float r: U[-r, r) pixels, times W if r < 1; an int
+                        r: whole pixels k * (+-1), k uniform in {0..r-1}; a list: one
+                        of its values times +-1 (times W if all are below 1)
+    height_shift_range  likewise for rows and H
+    shear_range         degrees; s ~ U[-r, r)
+    zoom_range          z_row, z_col ~ U[1 - z, 1 + z) independently, or U[low, high)
+    channel_shift_range intensity i ~ U[-r, r), see channel_shift
+    brightness_range    (low, high): factor f ~ U[low, high), see brightness_shift
     horizontal_flip     reverse the columns of a random half of the images
     vertical_flip       reverse the rows of a random half of the images
-    fill_mode, cval     what lies outside the input (see the module docstring)
-    rescale             factor applied to the pixel values last (e.g. 1 / 255)
+    fill_mode, cval     what lies outside the input (module docstring)
+    interpolation_order 1 bilinear, 0 nearest
+    rescale             factor applied in standardize, after augmentation (None
+                        or 0: none)
+    preprocessing_function  called on each augmented (H, W, C) image, first
+                        thing in standardize; must return the same shape
+    featurewise_center, featurewise_std_normalization, zca_whitening, zca_epsilon
+                        statistics of the data set, computed by ``fit``
+    samplewise_center, samplewise_std_normalization
+                        statistics of each image
+    validation_split    fraction of flow's data kept for subset='validation'
+    data_format         None or 'channels_last'; minicnn images are NHWC
+    dtype               float dtype of the batches (None: float32)
+
+    As in Keras, zca_whitening turns featurewise_center on and
+    featurewise_std_normalization off, and either std normalisation turns its
+    centring on, each with a warning.
     """
 
-    def __init__(self, rotation_range=0, width_shift_range=0.0, height_shift_range=0.0,
-                 zoom_range=0.0, horizontal_flip=False, vertical_flip=False,
-                 fill_mode='nearest', cval=0.0, rescale=None):
+    @keywords_checked
+    def __init__(self, featurewise_center=False, samplewise_center=False,
+                 featurewise_std_normalization=False, samplewise_std_normalization=False,
+                 zca_whitening=False, zca_epsilon=1e-6, rotation_range=0,
+                 width_shift_range=0.0, height_shift_range=0.0, brightness_range=None,
+                 shear_range=0.0, zoom_range=0.0, channel_shift_range=0.0,
+                 fill_mode='nearest', cval=0.0, horizontal_flip=False, vertical_flip=False,
+                 rescale=None, preprocessing_function=None, data_format=None,
+                 validation_split=0.0, interpolation_order=1, dtype=None):
+        flag = functools.partial(_flag, 'ImageDataGenerator')
+        self.featurewise_center = flag('featurewise_center', featurewise_center)
+        self.samplewise_center = flag('samplewise_center', samplewise_center)
+        self.featurewise_std_normalization = flag('featurewise_std_normalization',
+                                                  featurewise_std_normalization)
+        self.samplewise_std_normalization = flag('samplewise_std_normalization',
+                                                 samplewise_std_normalization)
+        self.zca_whitening = flag('zca_whitening', zca_whitening)
+        self.zca_epsilon = float(_checked('zca_epsilon', zca_epsilon, 'a positive number',
+                                          _is_number(zca_epsilon) and zca_epsilon > 0))
         self.rotation_range = _non_negative('rotation_range', rotation_range)
-        self.width_shift_range = _non_negative('width_shift_range', width_shift_range)
-        self.height_shift_range = _non_negative('height_shift_range', height_shift_range)
+        self.width_shift_range = _shift_range('width_shift_range', width_shift_range)
+        self.height_shift_range = _shift_range('height_shift_range', height_shift_range)
+        self.brightness_range = _brightness_interval(brightness_range)
+        self.shear_range = _non_negative('shear_range', shear_range)
         self.zoom_range = _zoom_interval(zoom_range)
-        self.horizontal_flip = bool(horizontal_flip)
-        self.vertical_flip = bool(vertical_flip)
-        if fill_mode not in FILL_MODES:
-            raise ValueError(f'ImageDataGenerator: fill_mode must be one of {FILL_MODES}, '
-                             f'got {fill_mode!r}')
-        self.fill_mode = fill_mode
-        if not isinstance(cval, numbers.Real):
-            raise ValueError(f'ImageDataGenerator: cval must be a number, got {cval!r}')
-        self.cval = float(cval)
-        if rescale is not None and not isinstance(rescale, numbers.Real):
-            raise ValueError('ImageDataGenerator: rescale must be None or a number, '
-                             f'got {rescale!r}')
-        self.rescale = rescale
+        self.channel_shift_range = _non_negative('channel_shift_range', channel_shift_range)
+        self.fill_mode = _checked('fill_mode', fill_mode, f'one of {FILL_MODES}',
+                                  fill_mode in FILL_MODES)
+        self.cval = float(_checked('cval', cval, 'a number', _is_number(cval)))
+        self.horizontal_flip = flag('horizontal_flip', horizontal_flip)
+        self.vertical_flip = flag('vertical_flip', vertical_flip)
+        self.rescale = _checked('rescale', rescale, 'None or a number',
+                                rescale is None or _is_number(rescale))
+        self.preprocessing_function = _checked(
+            'preprocessing_function', preprocessing_function, 'None or a function',
+            preprocessing_function is None or callable(preprocessing_function))
+        _checked('data_format', data_format, "None or 'channels_last' (minicnn images are NHWC)",
+                 data_format in (None, 'channels_last'))
+        self.data_format = 'channels_last'
+        self.validation_split = float(_checked(
+            'validation_split', validation_split, 'a number in [0, 1)',
+            _is_number(validation_split) and 0 <= validation_split < 1))
+        self.interpolation_order = int(_checked(
+            'interpolation_order', interpolation_order, '0 (nearest) or 1 (bilinear)',
+            isinstance(interpolation_order, numbers.Integral)
+            and not isinstance(interpolation_order, bool)
+            and interpolation_order in INTERPOLATION_ORDERS))
+        self.dtype = _float_dtype(dtype)
+        self._resolve_normalisation_flags()
+        self.mean = self.std = self.zca_whitening_matrix = None     # set by fit
+
+    def _resolve_normalisation_flags(self):
+        """Keras' rules: ZCA implies centring and replaces std normalisation, and
+        std normalisation implies centring; each change is announced."""
+        def override(flag, value, reason):
+            if getattr(self, flag) != value:
+                setattr(self, flag, value)
+                warnings.warn(f'This ImageDataGenerator specifies {reason}, which overrides '
+                              f'the setting of {flag} (now {value})')
+        if self.zca_whitening:
+            override('featurewise_center', True, 'zca_whitening')
+            override('featurewise_std_normalization', False, 'zca_whitening')
+        if self.featurewise_std_normalization:
+            override('featurewise_center', True, 'featurewise_std_normalization')
+        if self.samplewise_std_normalization:
+            override('samplewise_center', True, 'samplewise_std_normalization')
 
     @property
-    def augments(self):
-        """Whether any pixel-moving augmentation is switched on."""
-        return bool(self.rotation_range or self.width_shift_range or self.height_shift_range
-                    or self.zoom_range != (1.0, 1.0)
-                    or self.horizontal_flip or self.vertical_flip)
+    def _work_dtype(self):
+        """The dtype augmentation computes in: dtype, but at least float32."""
+        return np.result_type(self.dtype, np.float32)
+
+    # --- random augmentation, vectorised over the batch ---------------------------
 
     def random_parameters(self, batch_shape, rng):
-        """Draw one Transform per image of an (N, H, W, C) batch from generator rng."""
+        """Draw one Transform per image of an (N, H, W, C) batch from generator rng,
+        with Keras' distributions; a switched-off part is its scalar default."""
         n, height, width, _ = batch_shape
-        max_rows = _shift_in_pixels(self.height_shift_range, height)
-        max_cols = _shift_in_pixels(self.width_shift_range, width)
-        return Transform(
-            theta=_uniform(rng, -self.rotation_range, self.rotation_range, n),
-            shift_rows=_uniform(rng, -max_rows, max_rows, n),
-            shift_cols=_uniform(rng, -max_cols, max_cols, n),
-            zoom_rows=_uniform(rng, *self.zoom_range, n),
-            zoom_cols=_uniform(rng, *self.zoom_range, n),
-            flip_vertical=(rng.random(n) < 0.5) & self.vertical_flip,
-            flip_horizontal=(rng.random(n) < 0.5) & self.horizontal_flip)
 
-    def apply_transform(self, x, transform):
-        """Move the pixels of an NHWC batch by ``transform``: -> float32 (N, H, W, C)."""
+        def symmetric(r, off=0.0):
+            return _uniform(rng, -r, r, n) if r else off
+
+        zoom_on = self.zoom_range != (1.0, 1.0)
+        return Transform(
+            theta=symmetric(self.rotation_range),
+            shift_rows=_random_shift(rng, self.height_shift_range, height, n),
+            shift_cols=_random_shift(rng, self.width_shift_range, width, n),
+            shear=symmetric(self.shear_range),
+            zoom_rows=_uniform(rng, *self.zoom_range, n) if zoom_on else 1.0,
+            zoom_cols=_uniform(rng, *self.zoom_range, n) if zoom_on else 1.0,
+            flip_horizontal=rng.random(n) < 0.5 if self.horizontal_flip else False,
+            flip_vertical=rng.random(n) < 0.5 if self.vertical_flip else False,
+            channel_shift=symmetric(self.channel_shift_range, off=None),
+            brightness=_uniform(rng, *self.brightness_range, n) if self.brightness_range else None)
+
+    def transform_batch(self, x, transform):
+        """Apply ``transform`` (one Transform per image) to an NHWC batch in Keras'
+        order: move the pixels, shift the channels, change the brightness.
+        -> (N, H, W, C) float32 (or dtype, if wider); x is not changed."""
         xp = backend.get_array_module(x)
-        rows, cols = source_coordinates(transform, x.shape[1], x.shape[2], xp)
-        return sample_nearest(x, rows, cols, self.fill_mode, self.cval)
+        if _moves_pixels(transform):
+            rows, cols = source_coordinates(transform, x.shape[1], x.shape[2], xp)
+            out = sample(x, rows, cols, self.fill_mode, self.cval,
+                         self.interpolation_order, self._work_dtype)
+        else:
+            out = x.astype(self._work_dtype)
+        if transform.channel_shift is not None:
+            out = channel_shift(out, transform.channel_shift)
+        if transform.brightness is not None:
+            out = brightness_shift(out, transform.brightness)
+        return out
 
     def augment(self, x, rng):
-        """A random transform of each image of an NHWC batch: -> float32 (N, H, W, C)."""
-        if not self.augments:
-            return x.astype(np.float32)
-        return self.apply_transform(x, self.random_parameters(x.shape, rng))
+        """A random transform of each image of an NHWC batch: -> (N, H, W, C) float32."""
+        return self.transform_batch(x, self.random_parameters(x.shape, rng))
 
-    def random_transform(self, x, seed=None):
-        """A random transform of one (H, W, C) image (no rescale): -> float32 (H, W, C)."""
-        if getattr(x, 'ndim', None) != 3:
-            raise ValueError('random_transform: x must have rank 3 (height, width, '
-                             f'channels), got shape {getattr(x, "shape", None)}')
-        return self.augment(x[None], _generator(x, seed))[0]
+    # --- Keras' single-image API ------------------------------------------------------
 
-    def standardize(self, x):
-        """x as float32, times ``rescale`` when one is set; x is never changed in place."""
-        x = x.astype(np.float32, copy=False)
-        return x if self.rescale is None else x * np.float32(self.rescale)
+    @keywords_checked
+    def get_random_transform(self, img_shape, seed=None):
+        """Random parameters for one image of shape (H, W, C), as Keras' dict:
+        theta, tx, ty, shear, zx, zy, flip_horizontal, flip_vertical,
+        channel_shift_intensity, brightness (see apply_transform)."""
+        if not (isinstance(img_shape, (tuple, list)) and len(img_shape) == 3
+                and all(isinstance(s, numbers.Integral) and s > 0 for s in img_shape)):
+            raise _fail('get_random_transform', 'img_shape', '(height, width, channels)',
+                        img_shape)
+        _check_seed('get_random_transform', seed)
+        rng = _generator('cpu', seed)
+        return _transform_to_keras(self.random_parameters((1, *img_shape), rng))
 
-    def flow(self, x, y=None, batch_size=32, shuffle=True, seed=None):
-        """An endless iterator of augmented, standardized batches of x (and y).
+    @keywords_checked
+    def apply_transform(self, x, transform_parameters):
+        """Transform one (H, W, C) image by Keras' transform_parameters dict:
+        -> (H, W, C) float32.
 
-        x is an (N, H, W, C) array (uint8 or float), y an optional array of N
-        labels; both are copied to the active device first. See ArrayIterator.
+        theta, shear    degrees, counter-clockwise
+        tx, ty          shift in pixels along rows, columns: output[q] = input[q + t]
+        zx, zy          zoom of rows, columns (input pixels per output pixel)
+        flip_horizontal, flip_vertical      booleans
+        channel_shift_intensity, brightness None, or see channel_shift and
+                                            brightness_shift
+        A key left out takes the value that changes nothing.
         """
-        if getattr(x, 'ndim', None) != 4 or len(x) == 0:
-            raise ValueError('flow: x must be a non-empty array of rank 4 (images, height, '
-                             f'width, channels), got shape {getattr(x, "shape", None)}')
-        if y is not None and len(y) != len(x):
-            raise ValueError('flow: x and y must hold as many samples, got len(x) = '
-                             f'{len(x)} and len(y) = {len(y)}')
+        _check_rank('apply_transform', x, 3)
+        return self.transform_batch(x[None], _keras_to_transform(transform_parameters))[0]
+
+    @keywords_checked
+    def random_transform(self, x, seed=None):
+        """A random transform of one (H, W, C) image (no standardize): -> (H, W, C)
+        float32; ``apply_transform(x, get_random_transform(x.shape, seed))``."""
+        _check_rank('random_transform', x, 3)
+        return self.apply_transform(x, self.get_random_transform(x.shape, seed))
+
+    # --- standardize and fit ------------------------------------------------------------
+
+    @keywords_checked
+    def standardize(self, x):
+        """Keras' normalisation of an (N, H, W, C) batch or one (H, W, C) image,
+        in Keras' order; x itself is not changed:
+
+            preprocessing_function(image)       each image
+            x * rescale                         unless rescale is None or 0
+            x - mean(image)                     samplewise_center
+            x / (std(image) + 1e-6)             samplewise_std_normalization
+            x - mean                            featurewise_center (per channel, from fit)
+            x / (std + 1e-6)                    featurewise_std_normalization
+            flat(x) @ zca_whitening_matrix      zca_whitening
+
+        -> the same shape, of dtype. A featurewise option before ``fit`` is
+        skipped with a warning, as in Keras.
+        """
+        if getattr(x, 'ndim', None) not in (3, 4):
+            raise ValueError('standardize: x must be an image (rank 3) or a batch (rank 4), '
+                             f'got shape {getattr(x, "shape", None)}')
+        if x.ndim == 3:
+            return self.standardize(x[None])[0]
+        return self._standardize(x.astype(self._work_dtype, copy=True))
+
+    def _standardize(self, x):
+        """standardize on a float batch that this generator owns (changed in place)."""
+        x = self._preprocess(x)
+        if self.rescale:
+            x *= x.dtype.type(self.rescale)
+        if self.samplewise_center:
+            x -= x.mean(axis=(1, 2, 3), keepdims=True)
+        if self.samplewise_std_normalization:
+            x /= x.std(axis=(1, 2, 3), keepdims=True) + STD_EPSILON
+        if self.featurewise_center and self._fitted('mean', 'featurewise_center'):
+            x -= self._stat('mean', x)
+        if (self.featurewise_std_normalization
+                and self._fitted('std', 'featurewise_std_normalization')):
+            x /= self._stat('std', x) + STD_EPSILON
+        if self.zca_whitening and self._fitted('zca_whitening_matrix', 'zca_whitening'):
+            x = (x.reshape(len(x), -1) @ self._stat('zca_whitening_matrix', x)).reshape(x.shape)
+        return x.astype(self.dtype, copy=False)
+
+    def _preprocess(self, x):
+        """preprocessing_function on each image: Keras calls it per (H, W, C) image."""
+        if self.preprocessing_function is None:
+            return x
+        xp = backend.get_array_module(x)
+        images = [xp.asarray(self.preprocessing_function(image)) for image in x]
+        for image in images:
+            if image.shape != x.shape[1:]:
+                raise ValueError('preprocessing_function must return an image of the shape '
+                                 f'it gets, {x.shape[1:]}, got one of shape {image.shape}')
+        return xp.stack(images).astype(x.dtype, copy=False)
+
+    def _fitted(self, statistic, option):
+        if getattr(self, statistic) is None:
+            warnings.warn(f"This ImageDataGenerator specifies {option}, but it hasn't been "
+                          'fit on any training data. Fit it first by calling .fit(x).')
+            return False
+        return True
+
+    def _stat(self, statistic, x):
+        """A statistic from fit, on x's device and in x's dtype."""
+        value = backend.to_device(getattr(self, statistic), backend.device_of(x))
+        return value.astype(x.dtype, copy=False)
+
+    @keywords_checked
+    def fit(self, x, augment=False, rounds=1, seed=None):
+        """Compute the data set statistics that the featurewise options use, as Keras:
+
+            x <- x * rescale                (if rescale), then, with augment,
+                 ``rounds`` randomly augmented copies of x
+            mean = mean of x over images, rows and columns: shape (1, 1, C)
+            std  = std of x - mean, likewise, and x <- (x - mean) / (std + 1e-6)
+            zca_whitening_matrix = U diag(sqrt(n) / (s + zca_epsilon)) U^T,
+                 with x (flattened to n rows of H*W*C) = V diag(s) U^T its SVD
+
+        so that the whitened data ``x @ zca_whitening_matrix`` has covariance
+        (near) the identity. x is an (N, H, W, C) array; the statistics lie on
+        the active device.
+        """
+        _check_rank('fit', x, 4)
+        augment = _flag('fit', 'augment', augment)
+        if not (isinstance(rounds, numbers.Integral) and rounds > 0):
+            raise _fail('fit', 'rounds', 'a positive int', rounds)
+        _check_seed('fit', seed)
+        data = backend.to_device(x).astype(self._work_dtype, copy=True)
+        if self.rescale:
+            data *= data.dtype.type(self.rescale)
+        if augment:
+            data = self._augmented_copies(data, rounds, _generator(backend.device_of(data), seed))
+        channels = data.shape[-1]
+        if self.featurewise_center:
+            self.mean = data.mean(axis=(0, 1, 2)).reshape(1, 1, channels)
+            data -= self.mean
+        if self.featurewise_std_normalization:
+            self.std = data.std(axis=(0, 1, 2)).reshape(1, 1, channels)
+            data /= self.std + STD_EPSILON
+        if self.zca_whitening:
+            self.zca_whitening_matrix = _zca_matrix(data, self.zca_epsilon)
+
+    def _augmented_copies(self, data, rounds, rng, chunk=1024):
+        """``rounds`` augmented copies of data, one after the other; augmented a
+        chunk at a time so that the (N, H, W) coordinate arrays stay small."""
+        xp = backend.get_array_module(data)
+        return xp.concatenate([self.augment(data[start:start + chunk], rng)
+                               for _ in range(rounds) for start in range(0, len(data), chunk)])
+
+    # --- serving batches -----------------------------------------------------------------
+
+    @keywords_checked
+    def flow(self, x, y=None, batch_size=32, shuffle=True, sample_weight=None, seed=None,
+             save_to_dir=None, save_prefix='', save_format='png', ignore_class_split=False,
+             subset=None):
+        """An endless iterator of augmented, standardized batches: x, (x, y), or
+        (x, y, sample_weight) when sample weights are given (see ArrayIterator).
+
+        x is an (N, H, W, C) array (uint8 or float), y and sample_weight optional
+        arrays of N entries; all are copied to the active device first. With
+        ``validation_split`` v, subset='validation' serves the first int(N v)
+        samples and subset='training' the rest; unless ignore_class_split, both
+        parts must hold the same set of labels (Keras' check). With save_to_dir,
+        every image served is also written there as
+        ``{save_prefix}_{index}_{random}.{save_format}``, stretched onto 0..255.
+        """
+        _check_rank('flow', x, 4)
+        for name, values in (('y', y), ('sample_weight', sample_weight)):
+            if values is not None and len(values) != len(x):
+                raise ValueError(f'flow: x and {name} must hold as many samples, got '
+                                 f'len(x) = {len(x)} and len({name}) = {len(values)}')
+        if sample_weight is not None and y is None:
+            raise ValueError('flow: sample_weight needs y (Keras drops the weights without it)')
         if not (isinstance(batch_size, numbers.Integral) and batch_size > 0):
-            raise ValueError(f'flow: batch_size must be a positive int, got {batch_size!r}')
-        if not (seed is None or isinstance(seed, numbers.Integral) and seed >= 0):
-            raise ValueError(f'flow: seed must be None or a non-negative int, got {seed!r}')
+            raise _fail('flow', 'batch_size', 'a positive int', batch_size)
+        _check_seed('flow', seed)
+        _flag('flow', 'shuffle', shuffle)
+        saver = None if save_to_dir is None else _ImageSaver(save_to_dir, save_prefix,
+                                                             save_format, x.shape[-1])
+        x, y, sample_weight = self._subset(x, y, sample_weight, subset,
+                                           _flag('flow', 'ignore_class_split', ignore_class_split))
         # The data moves once to the active device, so that augmentation runs
         # where the model does (a no-op for NumPy arrays on the CPU).
-        x = backend.to_device(x)
-        y = None if y is None else backend.to_device(y)
-        return ArrayIterator(self, x, y, batch_size, shuffle, _generator(x, seed))
+        x, y, sample_weight = (None if a is None else backend.to_device(a)
+                               for a in (x, y, sample_weight))
+        return ArrayIterator(self, x, y, batch_size, shuffle,
+                             _generator(backend.device_of(x), seed), sample_weight, saver)
+
+    def _subset(self, x, y, sample_weight, subset, ignore_class_split):
+        """The part of (x, y, sample_weight) that ``subset`` names: the first
+        int(N validation_split) samples for 'validation', the rest for 'training'."""
+        if subset is None:
+            return x, y, sample_weight
+        if subset not in SUBSETS:
+            raise _fail('flow', 'subset', f"None or one of {SUBSETS}", subset)
+        if not self.validation_split:
+            raise ValueError(f'flow: subset={subset!r} needs ImageDataGenerator(validation_split'
+                             '=...) above 0, got validation_split=0')
+        split = int(len(x) * self.validation_split)
+        if subset == 'validation' and split == 0:
+            raise ValueError(f'flow: the validation subset is empty: int(len(x) * '
+                             f'validation_split) = int({len(x)} * {self.validation_split}) = 0')
+        if y is not None and not ignore_class_split:
+            labels = backend.to_numpy(y)
+            if not np.array_equal(np.unique(labels[:split]), np.unique(labels[split:])):
+                raise ValueError('flow: the training and validation subsets hold different '
+                                 'sets of labels; shuffle the data before splitting, or pass '
+                                 'ignore_class_split=True')
+        part = slice(None, split) if subset == 'validation' else slice(split, None)
+        return tuple(None if a is None else a[part] for a in (x, y, sample_weight))
+
+
+def _zca_matrix(data, epsilon):
+    """Keras' ZCA whitening matrix of centred (n, H, W, C) data: (D, D), D = H*W*C.
+
+    With the SVD flat(data) = V diag(s) U^T, the matrix is
+    U diag(sqrt(n) / (s + epsilon)) U^T: it rotates onto the principal axes,
+    scales each by 1 / its standard deviation s / sqrt(n), and rotates back.
+    """
+    xp = backend.get_array_module(data)
+    flat = data.reshape(len(data), -1)
+    _, s, axes = xp.linalg.svd(flat, full_matrices=False)     # axes: (k, D), rows = U^T
+    return (axes.T * (math.sqrt(len(data)) / (s + epsilon))) @ axes
+
+
+class _ImageSaver:
+    """Writes served images to a folder as Keras' save_to_dir does, each
+    stretched onto 0..255 (Keras' array_to_img with scale=True); atomically."""
+
+    def __init__(self, folder, prefix, file_format, channels):
+        if not isinstance(folder, (str, os.PathLike)):
+            raise _fail('flow', 'save_to_dir', 'None or a folder path', folder)
+        if not isinstance(prefix, str):
+            raise _fail('flow', 'save_prefix', 'a string', prefix)
+        self.pil_format = Image.registered_extensions().get('.' + str(file_format).lower())
+        if self.pil_format is None:
+            raise _fail('flow', 'save_format', "an image format such as 'png' or 'jpeg'",
+                        file_format)
+        if channels not in (1, 3, 4):
+            raise ValueError('flow: save_to_dir needs images of 1, 3 or 4 channels (the ones '
+                             f'PIL can save), got {channels} channels')
+        self.folder, self.prefix, self.file_format = os.fspath(folder), prefix, file_format
+        # Names get random numbers of their own, so that saving leaves the
+        # augmentation's (seeded) random stream alone.
+        self.names = np.random.default_rng()
+
+    def save(self, batch, indices):
+        """Write each (H, W, C) image of batch, named by its sample index."""
+        for image, index in zip(backend.to_numpy(batch), backend.to_numpy(indices)):
+            name = f'{self.prefix}_{index}_{self.names.integers(10 ** 7)}.{self.file_format}'
+            with atomic_write(os.path.join(self.folder, name)) as file:
+                _as_pil_image(image).save(file, format=self.pil_format)
+
+
+def _as_pil_image(image):
+    """An (H, W, C) float image as an 8-bit PIL image, min..max stretched onto 0..255."""
+    image = image - image.min()
+    if image.max() != 0:
+        image = image / image.max()
+    pixels = (image * 255).astype(np.uint8)
+    mode = {1: 'L', 3: 'RGB', 4: 'RGBA'}[pixels.shape[-1]]
+    return Image.fromarray(pixels[..., 0] if mode == 'L' else pixels, mode)
 
 
 class ArrayIterator:
-    """Batches of ``standardize(augment(x[batch]))``, without end
-    (Keras' NumpyArrayIterator); made by ``ImageDataGenerator.flow``.
+    """Batches of ``standardize(augment(x[batch]))``, without end (Keras'
+    NumpyArrayIterator); made by ``ImageDataGenerator.flow``.
 
-    An epoch is ``len(self)`` = ceil(N / batch_size) batches that cover every
-    sample once, the last one smaller when batch_size does not divide N. With
-    shuffle the order is drawn afresh at the start of every epoch.
+    Each batch is x, (x, y) or (x, y, sample_weight). An epoch is
+    ``len(self)`` = ceil(N / batch_size) batches that cover every sample once,
+    the last one smaller when batch_size does not divide N. With shuffle the
+    order is drawn afresh at the start of every epoch.
     """
 
-    def __init__(self, image_data_generator, x, y, batch_size, shuffle, rng):
+    def __init__(self, image_data_generator, x, y, batch_size, shuffle, rng,
+                 sample_weight=None, saver=None):
         self.image_data_generator, self.x, self.y = image_data_generator, x, y
+        self.sample_weight, self.saver = sample_weight, saver
         self.batch_size, self.shuffle, self.rng = batch_size, shuffle, rng
         self._order = None          # sample indices of the current epoch
         self._position = 0          # where the next batch starts in _order
@@ -294,5 +937,12 @@ class ArrayIterator:
         batch = self._order[self._position:self._position + self.batch_size]
         self._position += self.batch_size
         augmenter = self.image_data_generator
-        x = augmenter.standardize(augmenter.augment(self.x[batch], self.rng))
-        return x if self.y is None else (x, self.y[batch])
+        # augment returns a fresh array, which _standardize may change in place.
+        x = augmenter._standardize(augmenter.augment(self.x[batch], self.rng))
+        if self.saver is not None:
+            self.saver.save(x, batch)
+        if self.y is None:
+            return x
+        if self.sample_weight is None:
+            return x, self.y[batch]
+        return x, self.y[batch], self.sample_weight[batch]
