@@ -121,7 +121,76 @@ class Tensor:
             t.creator = None  # release the graph as we go
             fn.inputs = None
 
-    # Operators, defined in minicnn.functional.basic and attached there.
+    # -- Operators. Each records one Function of minicnn/functional/basic.py,
+    # where its forward and backward are written; ``a + 2`` turns 2 into a
+    # constant Tensor of a's dtype first.
+
+    def __add__(self, other):
+        return basic.Add()(self, as_tensor(other, like=self))
+
+    def __radd__(self, other):
+        return basic.Add()(as_tensor(other, like=self), self)
+
+    def __sub__(self, other):
+        return basic.Sub()(self, as_tensor(other, like=self))
+
+    def __rsub__(self, other):
+        return basic.Sub()(as_tensor(other, like=self), self)
+
+    def __mul__(self, other):
+        return basic.Mul()(self, as_tensor(other, like=self))
+
+    def __rmul__(self, other):
+        return basic.Mul()(as_tensor(other, like=self), self)
+
+    def __truediv__(self, other):
+        return basic.Div()(self, as_tensor(other, like=self))
+
+    def __rtruediv__(self, other):
+        return basic.Div()(as_tensor(other, like=self), self)
+
+    def __pow__(self, other):
+        return basic.Pow()(self, as_tensor(other, like=self))
+
+    def __rpow__(self, other):
+        return basic.Pow()(as_tensor(other, like=self), self)
+
+    def __matmul__(self, other):
+        return basic.MatMul()(self, as_tensor(other, like=self))
+
+    def __rmatmul__(self, other):
+        return basic.MatMul()(as_tensor(other, like=self), self)
+
+    def __neg__(self):
+        return basic.Neg()(self)
+
+    def __getitem__(self, index):
+        return basic.GetItem(index)(self)
+
+    def exp(self):
+        return basic.Exp()(self)
+
+    def log(self):
+        return basic.Log()(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return basic.Sum(axis, keepdims)(self)
+
+    def max(self, axis=None, keepdims=False):
+        return basic.Max(axis, keepdims)(self)
+
+    def mean(self, axis=None, keepdims=False):
+        return basic.mean(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        return basic.reshape(self, *shape)
+
+    def transpose(self, *axes):
+        return basic.transpose(self, *axes)
+
+    @property
+    def T(self):
+        return basic.Transpose()(self)
 
 
 def _topological_order(root):
@@ -189,3 +258,7 @@ class Function:
 
     def backward(self, gy):
         raise NotImplementedError
+
+
+# Last, because basic.py builds its Functions from Function and Tensor above.
+from minicnn.functional import basic  # noqa: E402

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from minicnn import backend, datasets, saving, viz, zoo
+from minicnn import backend, datasets, models, saving, viz, zoo
 from minicnn.callbacks import Callback
 from minicnn.fileio import atomic_write
 from minicnn.preprocessing.image import ImageDataGenerator
@@ -130,7 +130,7 @@ def resume(out, device=None, verbose=1):
         run = json.load(f)
     if device:
         backend.set_device(device)
-    return _fit_and_report(run, out, saving.load_model(f'{out}/checkpoint.minicnn'), verbose)
+    return _fit_and_report(run, out, models.load_model(f'{out}/checkpoint.minicnn'), verbose)
 
 
 def _fit_and_report(run, out, model, verbose):

@@ -27,7 +27,7 @@ def weighted_mean(per_sample, sample_weight):
     """1/N sum_n w_n l_n for an (N,) Tensor of per-sample losses."""
     if sample_weight is None:
         return per_sample.mean()
-    w = F.losses.check_sample_weight(sample_weight, per_sample.shape[0], 'loss')
+    w = F.loss_functions.check_sample_weight(sample_weight, per_sample.shape[0], 'loss')
     return (per_sample * Tensor(w.astype(per_sample.dtype))).sum() / per_sample.shape[0]
 
 
@@ -38,7 +38,7 @@ class CrossEntropy(Loss):
         self.name = name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        rows = Tensor(F.losses.target_rows(y_true, y_pred.shape, self.name).astype(y_pred.dtype))
+        rows = Tensor(F.loss_functions.target_rows(y_true, y_pred.shape, self.name).astype(y_pred.dtype))
         log_p = (y_pred * (1 - 2 * _EPSILON) + _EPSILON).log()
         return weighted_mean(-(rows * log_p).sum(axis=1), sample_weight)
 

@@ -8,7 +8,7 @@ The training loop itself lives in minicnn/training.py.
 """
 import numpy as np
 
-from minicnn import backend, losses, optimizers, saving, training
+from minicnn import backend, layers, losses, optimizers, saving, training
 from minicnn import metrics as metric_names
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor
@@ -26,10 +26,13 @@ class Sequential:
         self.layers = []
         self.sample_shape = None
         self.optimizer = self.loss = self.metric = None
-        self.stop_training = False
+        self.stop_training = False   # set by a callback (or Ctrl-C) to end fit early
+        self.interrupted = False     # set by Ctrl-C in a `minicnn train` run
         self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
         self.history = None
         self.saved_history = {}  # the history stored in the file this model was loaded from
+        self.trained_input_max = None  # the largest |x| fit has seen (see check_input_scale)
+        self.warned_input_scale = False
         for layer in ([] if layers is None else [layers] if isinstance(layers, Layer) else layers):
             self.add(layer)
 
@@ -225,4 +228,34 @@ class Sequential:
         print_fn('\n'.join(lines))
 
 
-load_model = saving.load_model
+def _zero_initializers(config):
+    """The file holds the weights, so the initializers need not (and for a
+    hand-written function cannot) be rebuilt: zeros are cheapest."""
+    return {k: 'zeros' if k.endswith('_initializer') else v for k, v in config.items()}
+
+
+@keywords_checked
+def load_model(path, compile=True):
+    """Rebuild the model saved at ``path`` (see minicnn/saving.py), with its
+    weights and optimizer state.
+
+    Also restores the random generator, so training continues exactly as if
+    it had not stopped. ``model.epochs_done`` tells where to resume
+    (``fit(..., initial_epoch=model.epochs_done)``).
+    """
+    saving.refuse_hdf5(path, 'load_model')
+    meta, arrays = saving.read_model_file(path)
+    model = Sequential([layers.from_config(spec['class_name'], _zero_initializers(spec['config']))
+                        for spec in meta['layers']], name=meta['name'])
+    model.build(meta['input_shape'])
+    model.set_weights(saving.weights_of(arrays))
+    if compile and meta['optimizer'] is not None:
+        optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]
+        model.compile(optimizer.from_config(meta['optimizer']['config']), meta['loss'],
+                      [meta['metric']] if meta['metric'] else None)
+        model.optimizer.set_state({name.split('/', 1)[1]: value for name, value in arrays.items()
+                                   if name.startswith('optimizer/')}, model.weights)
+    model.epochs_done = meta['epoch'] or 0
+    model.saved_history = meta['history']
+    backend.set_rng_state(meta['rng_state'])
+    return model

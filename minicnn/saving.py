@@ -1,4 +1,5 @@
-"""One file for a whole model: ``model.save(path)`` and ``load_model(path)``.
+"""One file for a whole model: what ``model.save(path)`` writes and
+``minicnn.models.load_model(path)`` reads back.
 
 The file is a NumPy .npz archive (a zip of arrays) holding
 
@@ -16,7 +17,7 @@ import zipfile
 
 import numpy as np
 
-from minicnn import backend, layers, optimizers
+from minicnn import backend
 from minicnn.fileio import atomic_write
 
 FORMAT = 'minicnn-model-1'
@@ -87,35 +88,3 @@ def read_model_file(path):
 def weights_of(arrays):
     count = sum(1 for name in arrays if name.startswith('weight/'))
     return [arrays[f'weight/{k}'] for k in range(count)]
-
-
-def _zero_initializers(config):
-    """The file holds the weights, so the initializers need not (and for a
-    hand-written function cannot) be rebuilt: zeros are cheapest."""
-    return {k: 'zeros' if k.endswith('_initializer') else v for k, v in config.items()}
-
-
-def load_model(path, compile=True):
-    """Rebuild the model saved at ``path``, with its weights and optimizer state.
-
-    Also restores the random generator, so training continues exactly as if
-    it had not stopped. ``model.epochs_done`` tells where to resume
-    (``fit(..., initial_epoch=model.epochs_done)``).
-    """
-    from minicnn.models import Sequential
-    refuse_hdf5(path, 'load_model')
-    meta, arrays = read_model_file(path)
-    model = Sequential([layers.from_config(spec['class_name'], _zero_initializers(spec['config']))
-                        for spec in meta['layers']], name=meta['name'])
-    model.build(meta['input_shape'])
-    model.set_weights(weights_of(arrays))
-    if compile and meta['optimizer'] is not None:
-        optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]
-        model.compile(optimizer.from_config(meta['optimizer']['config']), meta['loss'],
-                      [meta['metric']] if meta['metric'] else None)
-        model.optimizer.set_state({name.split('/', 1)[1]: value for name, value in arrays.items()
-                                   if name.startswith('optimizer/')}, model.weights)
-    model.epochs_done = meta['epoch'] or 0
-    model.saved_history = meta['history']
-    backend.set_rng_state(meta['rng_state'])
-    return model

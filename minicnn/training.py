@@ -27,7 +27,7 @@ from minicnn import backend, losses, metrics
 from minicnn import functional as F
 from minicnn.autograd import no_grad
 from minicnn.callbacks import Callback, CallbackList, History
-from minicnn.functional.losses import check_class_ids
+from minicnn.functional.loss_functions import check_class_ids
 
 SYNC_SECONDS = 0.5  # how often a GPU run reads its metrics back
 
@@ -69,9 +69,9 @@ def check_input_scale(model, x, where):
     if x.dtype.kind != 'f':
         return
     largest = float(backend.get_array_module(x).abs(x).max())
-    trained = getattr(model, 'trained_input_max', None)
+    trained = model.trained_input_max
     if trained is not None and trained <= 1.5 and largest > 2 * trained + 1 \
-            and not getattr(model, 'warned_input_scale', False):
+            and not model.warned_input_scale:
         model.warned_input_scale = True
         warnings.warn(f'{where}: x holds values up to {largest:g}, but the model was trained '
                       f'on values up to {trained:g}; were the pixels divided by 255?', UserWarning)

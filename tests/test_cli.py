@@ -9,7 +9,7 @@ import time
 import pytest
 
 from minicnn import cli
-from minicnn.saving import load_model
+from minicnn.models import load_model
 
 
 def minicnn(*args, env=None, **kwargs):

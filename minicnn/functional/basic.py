@@ -3,10 +3,10 @@
 Each is a ``Function`` whose ``backward`` multiplies the incoming gradient
 ``gy`` by the local derivative. Binary operators broadcast like NumPy, so
 their backward sums each gradient back to its input's shape
-(``sum_to_shape``). They are attached to ``Tensor`` at the bottom of this
-file, which makes ``a + b``, ``a @ b``, ``t.sum()`` etc. work.
+(``sum_to_shape``). ``Tensor``'s operator methods (``a + b``, ``a @ b``,
+``t.sum()``, ...) in minicnn/autograd.py each call one of these.
 """
-from minicnn.autograd import Function, Tensor, as_tensor
+from minicnn.autograd import Function
 from minicnn.backend import get_array_module
 
 
@@ -222,19 +222,6 @@ class GetItem(Function):
         return (gx,)
 
 
-def _binary(cls, swap=False):
-    def op(self, other):
-        other = as_tensor(other, like=self)
-        return cls()(other, self) if swap else cls()(self, other)
-    return op
-
-
-def _reduction(cls):
-    def op(self, axis=None, keepdims=False):
-        return cls(axis, keepdims)(self)
-    return op
-
-
 def mean(x, axis=None, keepdims=False):
     """Average over axis: the sum divided by the number of elements summed."""
     total = Sum(axis, keepdims)(x)
@@ -251,27 +238,3 @@ def transpose(x, *axes):
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     return Transpose(axes or None)(x)
-
-
-Tensor.__add__ = _binary(Add)
-Tensor.__radd__ = _binary(Add, swap=True)
-Tensor.__sub__ = _binary(Sub)
-Tensor.__rsub__ = _binary(Sub, swap=True)
-Tensor.__mul__ = _binary(Mul)
-Tensor.__rmul__ = _binary(Mul, swap=True)
-Tensor.__truediv__ = _binary(Div)
-Tensor.__rtruediv__ = _binary(Div, swap=True)
-Tensor.__pow__ = _binary(Pow)
-Tensor.__rpow__ = _binary(Pow, swap=True)
-Tensor.__matmul__ = _binary(MatMul)
-Tensor.__rmatmul__ = _binary(MatMul, swap=True)
-Tensor.__neg__ = lambda self: Neg()(self)
-Tensor.__getitem__ = lambda self, index: GetItem(index)(self)
-Tensor.sum = _reduction(Sum)
-Tensor.max = _reduction(Max)
-Tensor.mean = mean
-Tensor.reshape = reshape
-Tensor.transpose = transpose
-Tensor.T = property(lambda self: Transpose()(self))
-Tensor.exp = lambda self: Exp()(self)
-Tensor.log = lambda self: Log()(self)

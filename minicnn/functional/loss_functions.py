@@ -13,7 +13,7 @@ import numpy as np
 
 from minicnn.autograd import Function
 from minicnn.backend import get_array_module
-from minicnn.functional.activations import log_softmax_array
+from minicnn.functional.activation_functions import log_softmax_array
 
 
 def check_class_ids(ids, classes, fn_name):
