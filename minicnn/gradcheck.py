@@ -31,7 +31,10 @@ def gradcheck(f, *inputs, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     """
     arrays = [(x.data if isinstance(x, Tensor) else x) for x in inputs]
     xp = get_array_module(*arrays)
-    arrays = [xp.asarray(a, dtype=xp.float64) for a in arrays]
+    # C-ordered copies: the user's arrays are never touched, and reshape(-1)
+    # below is a view (of a sliced or transposed array it would be a copy,
+    # and perturbing it would change nothing).
+    arrays = [xp.array(a, dtype=xp.float64, order='C') for a in arrays]
     tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
     out = f(*tensors)
     weights = xp.asarray(np.random.default_rng(seed).standard_normal(out.shape))
