@@ -4,6 +4,7 @@ loss and accuracy curves. --augment trains it on shifted and flipped images,
 as the tutorial's second model."""
 import math
 
+from minicnn.callbacks import EpochTimer
 from minicnn.datasets import cifar10
 from minicnn.preprocessing.image import ImageDataGenerator
 from minicnn.utils import to_categorical
@@ -24,7 +25,7 @@ test_labels_one_hot = to_categorical(test_labels, 10)
 
 model = cnn_seed002()
 model.compile(optimizer='rmsprop', loss='categorical_crossentropy', metrics=['accuracy'])
-timer = common.EpochTimer()
+timer = EpochTimer()
 if args.augment:
     datagen = ImageDataGenerator(width_shift_range=0.1, height_shift_range=0.1,
                                  horizontal_flip=True)

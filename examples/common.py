@@ -2,13 +2,10 @@
 --subset and --quick, and writing metrics.json and the training curves."""
 import argparse
 import os
-import platform
 
-import numpy as np
-
-from minicnn import backend, viz
+from minicnn import backend
 from minicnn.cli import add_training_options
-from minicnn.experiment import EpochTimer, write_json
+from minicnn.experiment import write_results
 
 QUICK_TRAIN, QUICK_TEST = 256, 128
 
@@ -44,15 +41,7 @@ def load(dataset, args):
 
 def finish(args, model, history, timer, x_test, y_test, title):
     """Evaluate, write metrics.json and curves.png, and print the test accuracy."""
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=0)
-    logs = history.history
-    write_json(os.path.join(args.out, 'metrics.json'), {
-        'train_loss': logs['loss'][-1], 'train_accuracy': logs['accuracy'][-1],
-        'test_loss': test_loss, 'test_accuracy': test_accuracy, 'epochs': len(logs['loss']),
-        'seconds_per_epoch': float(np.median(timer.seconds)), 'device': backend.get_device(),
-        'machine': platform.processor() or platform.machine(), 'history': dict(logs)})
-    viz.plot_history(history, path=os.path.join(args.out, 'curves.png'), title=title)
-    print(f'test accuracy: {test_accuracy:.4f} (loss {test_loss:.4f}); results in {args.out}')
-
-
-__all__ = ['parse_args', 'load', 'finish', 'EpochTimer']
+    metrics = write_results(args.out, model, history.history, timer, (x_test, y_test),
+                            args.batch_size, title)
+    print(f"test accuracy: {metrics['test_accuracy']:.4f} (loss {metrics['test_loss']:.4f}); "
+          f"results in {args.out}")

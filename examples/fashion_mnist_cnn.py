@@ -1,5 +1,6 @@
 """Seed 001's small CNN, on Fashion-MNIST: Conv2D 32 5x5, max pooling,
 Conv2D 64 5x5, max pooling, Dense 10 softmax; SGD, batch 100, 5 epochs."""
+from minicnn.callbacks import EpochTimer
 from minicnn.datasets import fashion_mnist
 from minicnn.utils import to_categorical
 from minicnn.zoo import cnn_seed001
@@ -16,7 +17,7 @@ train_labels, test_labels = to_categorical(train_labels, 10), to_categorical(tes
 model = cnn_seed001()
 model.summary()
 model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
-timer = common.EpochTimer()
+timer = EpochTimer()
 history = model.fit(train_images, train_labels, batch_size=args.batch_size, epochs=args.epochs,
                     verbose=1, validation_data=(test_images, test_labels), callbacks=[timer])
 common.finish(args, model, history, timer, test_images, test_labels, 'CNN of seed 001 on Fashion-MNIST')

@@ -1,6 +1,7 @@
 """Callbacks: code that ``fit`` calls at the start and end of training, of each
 epoch and of each batch, with the current ``logs`` dict (Keras semantics)."""
 import math
+import time
 import warnings
 
 import numpy as np
@@ -183,6 +184,19 @@ class ModelCheckpoint(Callback):
             self.model.save(path)
         if self.verbose:
             print(f'Epoch {epoch + 1}: saved the model to {path}')
+
+
+class EpochTimer(Callback):
+    """Seconds each epoch took, validation included: ``timer.seconds[epoch]``."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 class TerminateOnNaN(Callback):

@@ -10,30 +10,16 @@ import math
 import os
 import platform
 import signal
-import time
 
 import numpy as np
 
 from minicnn import backend, datasets, models, saving, viz, zoo
-from minicnn.callbacks import Callback
+from minicnn.callbacks import Callback, EpochTimer
 from minicnn.fileio import atomic_write
 from minicnn.preprocessing.image import ImageDataGenerator
 from minicnn.utils import to_categorical
 
 CLASSES = 10
-
-
-class EpochTimer(Callback):
-    """Seconds each epoch took, validation included."""
-
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
 
 
 class RunCheckpoint(Callback):
@@ -157,20 +143,30 @@ def _fit_and_report(run, out, model, verbose):
 
 def report(model, run, out, recipe, history, timer, test_data):
     """Evaluate on the test set; write metrics.json and the training curves."""
-    test_loss, test_accuracy = model.evaluate(*test_data, batch_size=run['batch_size'], verbose=0)
+    about = {'model': run['name'], 'dataset': recipe.dataset,
+             'train_images': run['subset'] or 'all', 'batch_size': run['batch_size'],
+             'augment': run['augment'], 'tutorial_reported': recipe.reported}
+    return write_results(out, model, history, timer, test_data, run['batch_size'],
+                         f"{run['name']} on {recipe.dataset}", about)
+
+
+def write_results(out, model, history, timer, test_data, batch_size, title, about=None):
+    """Evaluate ``model`` on ``test_data``; write ``out/metrics.json`` (the
+    figures below, the ``about`` entries and the history) and ``out/curves.png``.
+
+    ``history`` is a History's dict of per-epoch lists, ``timer`` an EpochTimer.
+    The ``minicnn train`` runs and the examples both report through this.
+    """
+    test_loss, test_accuracy = model.evaluate(*test_data, batch_size=batch_size, verbose=0)
     metrics = {
-        'model': run['name'], 'dataset': recipe.dataset, 'device': backend.get_device(),
-        'train_images': run['subset'] or 'all', 'batch_size': run['batch_size'],
-        'augment': run['augment'], 'epochs': model.epochs_done,
+        **(about or {}), 'device': backend.get_device(), 'epochs': model.epochs_done,
         'train_loss': history['loss'][-1] if history.get('loss') else None,
         'train_accuracy': history['accuracy'][-1] if history.get('accuracy') else None,
         'test_loss': test_loss, 'test_accuracy': test_accuracy,
         'seconds_per_epoch': float(np.median(timer.seconds)) if timer.seconds else None,
-        'history': history, 'machine': platform.processor() or platform.machine(),
-        'tutorial_reported': recipe.reported,
+        'history': dict(history), 'machine': platform.processor() or platform.machine(),
     }
     write_json(f'{out}/metrics.json', metrics)
     if history.get('loss'):
-        viz.plot_history(history, path=f'{out}/curves.png',
-                         title=f"{run['name']} on {recipe.dataset}")
+        viz.plot_history(history, path=f'{out}/curves.png', title=title)
     return metrics
