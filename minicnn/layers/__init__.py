@@ -12,6 +12,7 @@ __all__ = ['Layer', 'Conv2D', 'Convolution2D', 'MaxPooling2D', 'MaxPool2D', 'Ave
 
 def from_config(class_name, config):
     """Rebuild a layer from ``get_config()`` output and its class name."""
-    if class_name not in __all__:
-        raise ValueError(f'unknown layer class {class_name!r}; valid: {__all__}')
-    return globals()[class_name](**config)
+    classes = Layer.subclasses()
+    if class_name not in classes:
+        raise ValueError(f'unknown layer class {class_name!r}; valid: {sorted(classes)}')
+    return classes[class_name](**config)

@@ -144,6 +144,17 @@ class Layer:
     def __repr__(self):
         return f'<{type(self).__name__} {self.name!r}>'
 
+    @classmethod
+    def subclasses(cls):
+        """Every public layer class by name (for rebuilding saved models)."""
+        found, todo = {}, [cls]
+        while todo:
+            for sub in todo.pop().__subclasses__():
+                todo.append(sub)
+                if not sub.__name__.startswith('_'):
+                    found[sub.__name__] = sub
+        return found
+
 
 def constructor_keywords(cls):
     """Every keyword the constructors along ``cls``'s class chain accept."""
