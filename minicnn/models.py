@@ -1,30 +1,50 @@
-"""Sequential: a stack of layers with the Keras model API.
+"""Models: Sequential (a stack of layers) and the functional Model (a graph).
 
     model = Sequential([Conv2D(32, 3, activation='relu', input_shape=(32, 32, 3)), ...])
+
+    inputs = Input(shape=(32, 32, 3))
+    h = Conv2D(32, 3, padding='same', activation='relu')(inputs)
+    outputs = Dense(10, activation='softmax')(Flatten()(Add()([h, inputs])))
+    model = Model(inputs, outputs)
+
     model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])
     history = model.fit(x, y, batch_size=128, epochs=10, validation_split=0.1)
 
-The training loop itself lives in minicnn/training.py.
+A functional model's graph is the autograd graph's idea one level up: each
+SymbolicTensor remembers the layer call that made it (as each Tensor
+remembers its creator Function), and the model runs those calls in
+topological order. Running it on data then records, call by call, the
+autograd graph of the layers' Functions, through which ``backward`` flows.
+
+Both kinds share everything else, in the class Model: compile, fit,
+evaluate, predict, summary, weights and saving (the loop itself is in
+minicnn/training.py). A model is a Layer too, so one can be a layer of
+another (``model.add(conv_base)``), and ``conv_base.trainable = False``
+freezes everything inside it.
 """
 import numpy as np
 
-from minicnn import backend, layers, losses, optimizers, saving, training
+from minicnn import backend, losses, optimizers, saving, training
+from minicnn import layers as layer_classes
 from minicnn import metrics as metric_names
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor
 from minicnn.fileio import atomic_write
-from minicnn.layers.base import Layer, unique_name
+from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
+from minicnn.layers.input_layer import InputLayer
 
 
-class Sequential:
-    """A stack of layers. ``sample_shape`` is the shape of one input sample (no
-    batch axis); ``input_shape`` and ``output_shape`` are Keras's, batch axis None."""
+class Model(Layer):
+    """A functional model, ``Model(inputs, outputs)``, and the base of Sequential.
+
+    ``inputs`` and ``outputs`` are SymbolicTensors (or lists of them) from
+    ``Input`` and the layer calls that lead from them to the outputs.
+    """
 
     @keywords_checked
-    def __init__(self, layers=None, name=None):
-        self.name = name or unique_name('sequential')
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
         self.layers = []
-        self.sample_shape = None
         self.optimizer = self.loss = self.metric = None
         self.stop_training = False   # set by a callback (or Ctrl-C) to end fit early
         self.interrupted = False     # set by Ctrl-C in a `minicnn train` run
@@ -33,73 +53,140 @@ class Sequential:
         self.saved_history = {}  # the history stored in the file this model was loaded from
         self.trained_input_max = None  # the largest |x| fit has seen (see check_input_scale)
         self.warned_input_scale = False
-        for layer in ([] if layers is None else [layers] if isinstance(layers, Layer) else layers):
-            self.add(layer)
+        if type(self) is Model:
+            self._connect(inputs, outputs)
 
-    # -- building --------------------------------------------------------
+    # -- the graph ---------------------------------------------------------
 
-    def add(self, layer):
-        if not isinstance(layer, Layer):
-            raise TypeError(f'Sequential.add: expected a minicnn layer, got {type(layer).__name__}')
-        self.layers.append(layer)
-        if len(self.layers) == 1 and layer.sample_shape is not None:
-            self.sample_shape = layer.sample_shape
-        if self.sample_shape is not None:
-            self.build(self.sample_shape)
+    def _connect(self, inputs, outputs):
+        if inputs is None or outputs is None:
+            raise ValueError('Model: give inputs and outputs, e.g. Model(inputs, outputs) with '
+                             'inputs = Input(shape=...); subclassing Model with a call() method '
+                             'is not implemented in minicnn')
+        self.inputs = _as_list('inputs', inputs)
+        self.outputs = _as_list('outputs', outputs)
+        self.single_input, self.single_output = not isinstance(inputs, (list, tuple)), \
+            not isinstance(outputs, (list, tuple))
+        self.nodes = graph_order(self.outputs)
+        starts = [t for t in self.nodes if not t.inputs]
+        missing = [t.layer.name for t in starts if all(t is not i for i in self.inputs)]
+        if missing:
+            raise ValueError(f'Model: the outputs depend on the Input(s) {missing}, which are '
+                             f'not among the inputs')
+        self.layers = list({id(t.layer): t.layer for t in self.nodes}.values())
+        self.sample_shape = _unwrap(self.single_input, [t.shape[1:] for t in self.inputs])
+        self.built = True
+
+    def __call__(self, x, training=False):
+        """Run the graph on data: (N, *input shape) -> (N, *output shape);
+        lists for several inputs or outputs. On SymbolicTensors, record the call."""
+        if is_symbolic(x):
+            return self.call_symbolic(x)
+        return self._run(x, training, logits=False)
+
+    def logits(self, x, training=False):
+        """The output before the last layer's activation (see Sequential.logits)."""
+        return self._run(x, training, logits=True)
+
+    def _run(self, x, training, logits):
+        xs = [x] if self.single_input else list(x)
+        if len(xs) != len(self.inputs):
+            raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(xs)}")
+        values = {id(t): as_tensor(v) for t, v in zip(self.inputs, xs)}
+        for t in self.nodes:
+            if id(t) in values:
+                continue
+            args = [values[id(i)] for i in t.inputs] if isinstance(t.inputs, (list, tuple)) \
+                else values[id(t.inputs)]
+            last = logits and t is self.outputs[0]
+            values[id(t)] = t.layer.pre_activation(args, training) if last else t.layer(args, training)
+        return _unwrap(self.single_output, [values[id(t)] for t in self.outputs])
+
+    def pre_activation(self, x, training=False):
+        """As a layer of another model: its logits (so a final softmax can be fused)."""
+        return self.logits(x, training)
+
+    def forward(self, x, training):
+        return self._run(x, training, logits=False)
+
+    @property
+    def activation_name(self):
+        """The activation the model's output ends in (its last layer's)."""
+        return self.layers[-1].activation_name if self.layers else 'linear'
+
+    @activation_name.setter
+    def activation_name(self, value):  # Layer.__init__ sets it; a model's is its last layer's
+        pass
 
     def build(self, input_shape):
-        """Create every layer's weights for inputs of ``input_shape``: the shape
-        of one sample, or Keras's form with the batch axis first as None."""
-        shape = tuple(input_shape)
-        if shape and shape[0] is None:
-            shape = shape[1:]
-        self.sample_shape = shape
-        for layer in self.layers:
-            if not layer.built:
-                layer.build(shape)
-            shape = layer.compute_output_shape(shape)
+        """A functional model is built when it is made."""
+
+    def compute_output_shape(self, input_shape):
+        return _unwrap(self.single_output, [t.shape[1:] for t in self.outputs])
 
     @property
     def built(self):
         return self.sample_shape is not None
 
-    @property
-    def input_shape(self):
-        """(None, *shape of one sample), as Keras reports it."""
-        self._require_built('input_shape')
-        return (None, *self.sample_shape)
-
-    @property
-    def output_shape(self):
-        """(None, *shape of one output), as Keras reports it."""
-        self._require_built('output_shape')
-        shape = self.sample_shape
-        for layer in self.layers:
-            shape = layer.compute_output_shape(shape)
-        return (None, *shape)
+    @built.setter
+    def built(self, value):  # Layer.__init__ sets it; a model is built once it has a shape
+        pass
 
     def _require_built(self, what):
         if not self.built:
             raise ValueError(f'{what}: the model is not built yet; give the first layer an '
                              f'input_shape, call build(input_shape), or call it on data first')
 
-    # -- running ---------------------------------------------------------
+    @property
+    def input_shape(self):
+        self._require_built('input_shape')
+        return with_batch_axis(self.sample_shape)
 
-    def __call__(self, x, training=False):
-        """Run every layer: (N, *sample_shape) -> (N, *output shape)."""
-        z, last = self.logits(x, training), self.layers[-1]
-        return z if last.activation is None else last.activation(z)
+    @property
+    def output_shape(self):
+        self._require_built('output_shape')
+        return with_batch_axis(self.compute_output_shape(self.sample_shape))
 
-    def logits(self, x, training=False):
-        """Every layer, the last one without its activation: for a classifier
-        ending in softmax, the logits z with softmax(z) = model(x)."""
-        x = as_tensor(x)
-        if not self.built:
-            self.build(x.shape[1:])
-        *body, last = self.layers
-        for layer in body:
-            x = layer(x, training)
-        return last.pre_activation(x, training)
+    # -- weights -------------------------------------------------------------
+
+    @property
+    def weights(self):
+        """Every layer's weights, each once (a layer may be called twice)."""
+        return _unique(w for layer in self.layers for w in layer.weights)
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return _unique(w for layer in self.layers for w in layer.trainable_weights)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freeze or unfreeze every layer inside, as Keras does."""
+        self._trainable = bool(value)
+        for layer in getattr(self, 'layers', []):
+            layer.trainable = value
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or at position ``index`` of ``layers``."""
+        if (name is None) == (index is None):
+            raise ValueError('get_layer: give exactly one of name and index')
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f'get_layer: index {index} is out of range for '
+                                 f'{len(self.layers)} layers')
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f'get_layer: no layer named {name!r}; the layers are '
+                         f'{[layer.name for layer in self.layers]}')
+
+    # -- compile, fit, evaluate, predict ---------------------------------------
 
     @keywords_checked
     def compile(self, optimizer='rmsprop', loss=None, metrics=None):
@@ -125,6 +212,7 @@ class Sequential:
         (see minicnn.training); class_weight {class id: weight} or
         sample_weight (N,) weight each sample's loss, as in Keras.
         """
+        self._require_one_input_and_output('fit')
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation_split=validation_split,
                             validation_data=validation_data, shuffle=shuffle,
@@ -138,6 +226,7 @@ class Sequential:
                  max_queue_size=10, workers=1, use_multiprocessing=False):
         """[loss, accuracy] on (x, y), or the loss alone without metrics;
         sample_weight (N,) weights each sample's loss, as in fit."""
+        self._require_one_input_and_output('evaluate')
         return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
                                  sample_weight=sample_weight)
 
@@ -145,35 +234,45 @@ class Sequential:
     def predict(self, x, batch_size=32, verbose=0, max_queue_size=10, workers=1,
                 use_multiprocessing=False):
         """The model's outputs for x as a NumPy array (no graph, dropout off)."""
+        self._require_one_input_and_output('predict')
         return training.predict(self, x, batch_size=batch_size, verbose=verbose)
 
-    # -- weights ---------------------------------------------------------
+    def _require_one_input_and_output(self, where):
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            raise NotImplementedError(
+                f"{where}: model '{self.name}' has {len(self.inputs)} inputs and "
+                f"{len(self.outputs)} outputs; minicnn's {where} takes models with one of each "
+                f"(call the model on lists of tensors to run it)")
 
-    @property
-    def weights(self):
-        return [w for layer in self.layers for w in layer.weights]
+    # -- saving ------------------------------------------------------------------
 
-    @property
-    def trainable_weights(self):
-        return [w for layer in self.layers if layer.trainable for w in layer.weights]
+    def get_config(self):
+        """The layers and how they are connected; ``Model.from_config`` rebuilds it."""
+        index = {id(t): k for k, t in enumerate(self.nodes)}
 
-    def count_params(self):
-        return sum(layer.count_params() for layer in self.layers)
+        def ids(inputs):
+            return [index[id(i)] for i in inputs] if isinstance(inputs, (list, tuple)) \
+                else index[id(inputs)]
+        return {'name': self.name, 'trainable': self.trainable,
+                'layers': [layer_spec(layer) for layer in self.layers],
+                'nodes': [{'layer': t.layer.name, 'inputs': ids(t.inputs)} for t in self.nodes
+                          if t.inputs != ()],
+                'input_layers': [t.layer.name for t in self.inputs],
+                'output_nodes': [index[id(t)] for t in self.outputs],
+                'single_input': self.single_input, 'single_output': self.single_output}
 
-    def get_weights(self):
-        """Copies of every weight as NumPy arrays, in Keras order (each layer's
-        kernel, then bias): later training does not change them."""
-        return [array for layer in self.layers for array in layer.get_weights()]
-
-    def set_weights(self, arrays):
-        """Copy arrays, in get_weights() order, into the weights; shapes must match."""
-        arrays = list(arrays)
-        counts = [len(layer.weights) for layer in self.layers]
-        if len(arrays) != sum(counts):
-            raise ValueError(f'set_weights: the model has {sum(counts)} weight arrays, '
-                             f'got {len(arrays)}')
-        for layer, start in zip(self.layers, np.cumsum([0, *counts[:-1]])):
-            layer.set_weights(arrays[start:start + len(layer.weights)])
+    @classmethod
+    def from_config(cls, config):
+        by_name = {spec['config']['name']: layer_from_spec(spec) for spec in config['layers']}
+        tensors = [by_name[name].output for name in config['input_layers']]
+        inputs = list(tensors)
+        for node in config['nodes']:
+            args = [tensors[i] for i in node['inputs']] if isinstance(node['inputs'], list) \
+                else tensors[node['inputs']]
+            tensors.append(by_name[node['layer']](args))
+        outputs = [tensors[i] for i in config['output_nodes']]
+        return cls(_unwrap(config['single_input'], inputs), _unwrap(config['single_output'], outputs),
+                   name=config['name'], trainable=config['trainable'])
 
     def save_weights(self, path):
         """Write the weights to a .npz file (atomically)."""
@@ -193,6 +292,7 @@ class Sequential:
 
     def save(self, path):
         """One file with architecture, weights, optimizer state, epoch and generator state."""
+        self._require_built('save')
         history = self.history.history if self.history is not None else {}
         saving.save_model(self, path, epoch=self.epochs_done, history=dict(history))
 
@@ -202,36 +302,232 @@ class Sequential:
             w.data = backend.to_device(w.data, device)
         return self
 
-    # -- summary ---------------------------------------------------------
+    # -- summary -------------------------------------------------------------------
 
-    def summary(self, print_fn=print):
-        """Print a Keras-style table of layers, output shapes and parameter counts."""
+    @keywords_checked
+    def summary(self, line_length=None, print_fn=print, expand_nested=False):
+        """Print a Keras-style table of layers, output shapes and parameter counts.
+
+        A functional model's table also says what each layer is connected to;
+        a model used as a layer is one row, or its own rows with expand_nested.
+        """
         self._require_built('summary')
-        rule, widths = '_' * 65, (29, 26, 10)
+        columns = self._summary_columns()
+        width = line_length or sum(w for _, w in columns)
+        scale = width / sum(w for _, w in columns)
+        widths = [int(w * scale) for _, w in columns]
 
         def row(*cells):
             # a long name pushes the next column right rather than being cut off
             return ''.join((str(c) + ' ').ljust(w) for c, w in zip(cells, widths)).rstrip()
 
-        lines = [f'Model: "{self.name}"', rule, row('Layer (type)', 'Output Shape', 'Param #'),
-                 '=' * 65]
-        shape = self.sample_shape
-        for i, layer in enumerate(self.layers):
-            shape = layer.compute_output_shape(shape)
-            lines.append(row(f'{layer.name} ({type(layer).__name__})', (None, *shape),
-                             layer.count_params()))
-            lines.append('=' * 65 if i == len(self.layers) - 1 else rule)
+        lines = [f'Model: "{self.name}"', '_' * width, row(*(name for name, _ in columns)),
+                 '=' * width]
+        rows = list(self._summary_rows(expand_nested))
+        for i, cells in enumerate(rows):
+            lines.append(row(*cells))
+            lines.append('=' * width if i == len(rows) - 1 else '_' * width)
         trainable = sum(w.size for w in self.trainable_weights)
         total = self.count_params()
         lines += [f'Total params: {total:,}', f'Trainable params: {trainable:,}',
-                  f'Non-trainable params: {total - trainable:,}', rule]
+                  f'Non-trainable params: {total - trainable:,}', '_' * width]
         print_fn('\n'.join(lines))
+
+    def _summary_columns(self):
+        return [('Layer (type)', 29), ('Output Shape', 26), ('Param #', 10), ('Connected to', 33)]
+
+    def _summary_rows(self, expand_nested, prefix=''):
+        callers = {}
+        for t in self.nodes:
+            if t.inputs != ():
+                inputs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
+                callers.setdefault(id(t.layer), []).extend(i.layer.name for i in inputs)
+        for t in self.nodes:
+            shape = [t.shape] if isinstance(t.layer, InputLayer) else t.shape
+            yield from _layer_rows(t.layer, shape, expand_nested, prefix,
+                                   [', '.join(callers.get(id(t.layer), []))])
+
+
+class Sequential(Model):
+    """A stack of layers, each one's output the next one's input.
+
+    ``sample_shape`` is the shape of one input sample (no batch axis); it is
+    known once the first layer has an ``input_shape`` (or the model is
+    built, or called on data).
+    """
+
+    @keywords_checked
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        for layer in ([] if layers is None else layers if isinstance(layers, (list, tuple))
+                      else [layers]):
+            self.add(layer)
+
+    # -- building --------------------------------------------------------
+
+    def add(self, layer):
+        """Append a layer (or a model); an Input or InputLayer first gives the input shape."""
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
+            layer = layer.layer
+        if isinstance(layer, InputLayer):
+            if self.layers or self.sample_shape is not None:
+                raise ValueError('Sequential.add: an Input or InputLayer must come first')
+            self.sample_shape = layer.sample_shape
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f'Sequential.add: expected a minicnn layer, got {type(layer).__name__}')
+        self.layers.append(layer)
+        if len(self.layers) == 1 and layer.sample_shape is not None:
+            self.sample_shape = layer.sample_shape
+        if self.sample_shape is not None:
+            self.build(self.sample_shape)
+
+    def pop(self):
+        """Remove the last layer (Keras's ``Sequential.pop``) and return it."""
+        if not self.layers:
+            raise ValueError('Sequential.pop: the model has no layers')
+        return self.layers.pop()
+
+    def build(self, input_shape):
+        """Create every layer's weights for inputs of ``input_shape``: the shape
+        of one sample, or Keras's form with the batch axis first as None."""
+        shape = tuple(input_shape)
+        if shape and shape[0] is None:
+            shape = shape[1:]
+        self.sample_shape = shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def _require_one_input_and_output(self, where):
+        pass  # a stack of layers has one input and one output
+
+    # -- running ---------------------------------------------------------
+
+    def __call__(self, x, training=False):
+        """Run every layer: (N, *sample_shape) -> (N, *output shape)."""
+        if is_symbolic(x):
+            return self.call_symbolic(x)
+        z, last = self.logits(x, training), self.layers[-1]
+        return z if last.activation is None else last.activation(z)
+
+    def logits(self, x, training=False):
+        """Every layer, the last one without its activation: for a classifier
+        ending in softmax, the logits z with softmax(z) = model(x)."""
+        x = as_tensor(x)
+        if not self.built:
+            self.build(x.shape[1:])
+        *body, last = self.layers
+        for layer in body:
+            x = layer(x, training)
+        return last.pre_activation(x, training)
+
+    def forward(self, x, training):
+        return self(x, training)
+
+    # -- saving and summary ----------------------------------------------
+
+    def get_config(self):
+        config = {'name': self.name, 'trainable': self.trainable,
+                  'layers': [layer_spec(layer) for layer in self.layers]}
+        if self.sample_shape is not None:
+            config['input_shape'] = list(self.sample_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        model = cls([layer_from_spec(spec) for spec in config['layers']], name=config['name'],
+                    trainable=config.get('trainable', True))
+        if 'input_shape' in config:
+            model.build(config['input_shape'])
+        return model
+
+    def _summary_columns(self):
+        return [('Layer (type)', 29), ('Output Shape', 26), ('Param #', 10)]
+
+    def _summary_rows(self, expand_nested, prefix=''):
+        shape = self.sample_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            yield from _layer_rows(layer, with_batch_axis(shape), expand_nested, prefix, [])
+
+
+# -- helpers of the graph, the summary and saving ---------------------------------
+
+def graph_order(outputs):
+    """Every SymbolicTensor the outputs depend on, each after its inputs.
+
+    An iterative depth-first search, like autograd's topological order."""
+    order, seen = [], set()
+    stack = [(t, False) for t in reversed(outputs)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        inputs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
+        stack.extend((i, False) for i in reversed(inputs) if id(i) not in seen)
+    return order
+
+
+def _as_list(what, tensors):
+    tensors = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+    if not tensors or not all(isinstance(t, SymbolicTensor) for t in tensors):
+        raise TypeError(f'Model: {what} must be SymbolicTensors from Input() and layer calls '
+                        f'(or lists of them), got {tensors!r}')
+    return tensors
+
+
+def _unwrap(single, items):
+    return items[0] if single else items
+
+
+def _unique(weights):
+    seen, out = set(), []
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out
+
+
+def _type_name(layer):
+    return 'Functional' if type(layer) is Model else type(layer).__name__
+
+
+def _layer_rows(layer, shape, expand_nested, prefix, extra):
+    """The summary rows of one layer: one row, or a nested model's own rows."""
+    yield [f'{prefix}{layer.name} ({_type_name(layer)})', shape, layer.count_params(), *extra]
+    if expand_nested and isinstance(layer, Model):
+        yield from layer._summary_rows(expand_nested, prefix + '  ')
+
+
+def layer_spec(layer):
+    return {'class_name': type(layer).__name__, 'config': layer.get_config()}
 
 
 def _zero_initializers(config):
     """The file holds the weights, so the initializers need not (and for a
     hand-written function cannot) be rebuilt: zeros are cheapest."""
     return {k: 'zeros' if k.endswith('_initializer') else v for k, v in config.items()}
+
+
+def layer_from_spec(spec):
+    """A layer (or model) rebuilt from ``layer_spec``'s output, its weights zero."""
+    if spec['class_name'] in ('Sequential', 'Model'):
+        return globals()[spec['class_name']].from_config(spec['config'])
+    return layer_classes.from_config(spec['class_name'], _zero_initializers(spec['config']))
 
 
 @keywords_checked
@@ -245,9 +541,10 @@ def load_model(path, compile=True):
     """
     saving.refuse_hdf5(path, 'load_model')
     meta, arrays = saving.read_model_file(path)
-    model = Sequential([layers.from_config(spec['class_name'], _zero_initializers(spec['config']))
-                        for spec in meta['layers']], name=meta['name'])
-    model.build(meta['input_shape'])
+    if 'model' not in meta:  # files of minicnn 0.1 held a Sequential's layers only
+        meta['model'] = {'class_name': 'Sequential', 'config': {
+            'name': meta['name'], 'layers': meta['layers'], 'input_shape': meta['input_shape']}}
+    model = layer_from_spec(meta['model'])
     model.set_weights(saving.weights_of(arrays))
     if compile and meta['optimizer'] is not None:
         optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]

@@ -3,9 +3,10 @@
 
 The file is a NumPy .npz archive (a zip of arrays) holding
 
-    meta              JSON (as bytes): format tag, layer classes and configs,
-                      input shape, loss, metric, optimizer config, epochs done,
-                      training history and the CPU random generator's state
+    meta              JSON (as bytes): format tag, the model's class and config
+                      (its layers' configs and, for a functional model, how
+                      they connect), loss, metric, optimizer config, epochs
+                      done, training history and the CPU random generator's state
     weight/K          the model's K-th weight array, in get_weights() order
     optimizer/...     the optimizer's slots and iteration count
 
@@ -46,10 +47,7 @@ def save_model(model, path, epoch=None, history=None):
     model._require_built('save')
     meta = {
         'format': FORMAT,
-        'name': model.name,
-        'input_shape': list(model.sample_shape),
-        'layers': [{'class_name': type(layer).__name__, 'config': layer.get_config()}
-                   for layer in model.layers],
+        'model': {'class_name': type(model).__name__, 'config': model.get_config()},
         'loss': getattr(model.loss, 'name', None),
         'metric': model.metric,
         'optimizer': None if model.optimizer is None else

@@ -133,7 +133,7 @@ def test_truncated_foreign_and_other_architecture_files(tmp_path):
     with pytest.raises(ModelFileError, match='not a minicnn model file'):
         load_model(text)
     other = Sequential([Flatten(input_shape=(10, 10, 1)), Dense(3)])
-    with pytest.raises(ValueError, match=r"layer 'dense.*weight 0 has shape \(100, 3\), got \(100, 2\)|model has 2 weight arrays, got 4"):
+    with pytest.raises(ValueError, match=r"Sequential 'sequential.*' has 2 weight arrays, got 4"):
         other.load_weights(good)
 
 

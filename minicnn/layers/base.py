@@ -3,7 +3,14 @@
 A subclass writes ``build(input_shape)`` (create weights with ``add_weight``),
 ``forward(x, training)`` (a few minicnn.functional calls),
 ``compute_output_shape(input_shape)`` and ``get_config()``. Shapes here
-leave out the batch axis, as Keras's ``input_shape`` does.
+leave out the batch axis, as Keras's ``input_shape`` does; a layer that
+takes several inputs (Add, Concatenate) gets a list of them, and lists of
+shapes.
+
+Called on arrays or Tensors, a layer computes. Called on a ``SymbolicTensor``
+(what ``Input(shape)`` returns), it only records the call and returns a new
+SymbolicTensor of its output's shape: that is how a functional ``Model`` is
+described (see minicnn/models.py).
 """
 import collections
 
@@ -29,6 +36,35 @@ def snake_case(class_name):
     return out.replace('2_d', '2d')
 
 
+class SymbolicTensor:
+    """A placeholder for the values a layer will output: their Keras shape
+    (batch axis None) and the call that makes them, ``layer(inputs)``.
+
+    Following ``inputs`` back from a model's outputs gives its graph of
+    layer calls, just as ``creator.inputs`` gives a Tensor's graph of Functions.
+    """
+
+    def __init__(self, shape, layer=None, inputs=()):
+        self.shape = tuple(shape)
+        self.layer, self.inputs = layer, inputs
+
+    def __repr__(self):
+        made_by = f' from {self.layer.name!r}' if self.layer is not None else ''
+        return f'<SymbolicTensor shape={self.shape}{made_by}>'
+
+
+def is_symbolic(x):
+    return isinstance(x, SymbolicTensor) or (
+        isinstance(x, (list, tuple)) and any(isinstance(t, SymbolicTensor) for t in x))
+
+
+def shapes_of(x):
+    """The per-sample shape of a batch, or a list of them for a list of batches."""
+    if isinstance(x, (list, tuple)):
+        return [shapes_of(t) for t in x]
+    return tuple(x.shape[1:])
+
+
 class Layer:
     """The base of every layer.
 
@@ -42,7 +78,7 @@ class Layer:
         reject_unknown(type(self).__name__, unknown, constructor_keywords(type(self)))
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.activation_name, self.activation = activations.get(activation)
-        self.weights = []
+        self._weights = []
         self.trainable = trainable
         self.sample_shape = tuple(input_shape) if input_shape is not None else None
         self.built = False
@@ -56,14 +92,28 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         self._trainable = bool(value)
-        for weight in self.weights:
+        for weight in self._weights:
             weight.requires_grad = self._trainable
+
+    @property
+    def weights(self):
+        """The layer's weight Tensors, in Keras's order (kernel, then bias)."""
+        return self._weights
+
+    @property
+    def trainable_weights(self):
+        return self.weights if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     def add_weight(self, name, shape, initializer, dtype='float32'):
         """Create a trainable Tensor ``'<layer>/<name>'`` of ``shape`` filled by ``initializer``."""
         weight = Tensor(initializers.get(initializer)(tuple(shape), dtype=dtype),
                         requires_grad=self.trainable, name=f'{self.name}/{name}')
-        self.weights.append(weight)
+        self._weights.append(weight)
         return weight
 
     def build(self, input_shape):
@@ -73,19 +123,22 @@ class Layer:
 
     @property
     def input_shape(self):
-        """(None, *sample_shape), as Keras reports it."""
+        """(None, *sample_shape), as Keras reports it (a list for several inputs)."""
         if self.sample_shape is None:
             raise AttributeError(f"layer '{self.name}' has no input shape yet: it has not been "
                                  f"built or called, and was given no input_shape")
-        return (None, *self.sample_shape)
+        return with_batch_axis(self.sample_shape)
 
     @property
     def output_shape(self):
         """(None, *output shape of one sample), as Keras reports it."""
-        return (None, *self.compute_output_shape(self.input_shape[1:]))
+        return with_batch_axis(self.compute_output_shape(self.sample_shape))
 
     def __call__(self, x, training=False):
-        """Run the layer: its activation of ``pre_activation(x)``."""
+        """Run the layer: its activation of ``pre_activation(x)``; on a
+        SymbolicTensor, record the call instead (see the module docstring)."""
+        if is_symbolic(x):
+            return self.call_symbolic(x)
         z = self.pre_activation(x, training)
         return z if self.activation is None else self.activation(z)
 
@@ -94,16 +147,30 @@ class Layer:
 
         Builds the weights on first use and checks the input's shape.
         """
-        x = as_tensor(x)
-        if not self.built:
-            self.build(x.shape[1:])
-        elif tuple(x.shape[1:]) != self.sample_shape:
-            raise ValueError(f"layer '{self.name}' expects inputs of shape "
-                             f"{self.input_shape}, got {tuple(x.shape)}")
+        if isinstance(x, (list, tuple)):
+            x = [as_tensor(t) for t in x]
+            self.check_input(shapes_of(x), [tuple(t.shape) for t in x])
+        else:
+            x = as_tensor(x)
+            self.check_input(shapes_of(x), tuple(x.shape))
         return self.forward(x, training)
+
+    def call_symbolic(self, x):
+        """Record ``self(x)`` for SymbolicTensor(s) x: -> a SymbolicTensor of the output."""
+        shapes = shapes_of(x)
+        self.check_input(shapes, [t.shape for t in x] if isinstance(x, (list, tuple)) else x.shape)
+        return SymbolicTensor(with_batch_axis(self.compute_output_shape(shapes)), self, x)
 
     def forward(self, x, training):
         raise NotImplementedError
+
+    def check_input(self, shapes, shown):
+        """Build for inputs of ``shapes`` on first use; afterwards they must match."""
+        if not self.built:
+            self.build(shapes)
+        elif shapes != self.sample_shape:
+            raise ValueError(f"layer '{self.name}' expects inputs of shape "
+                             f"{self.input_shape}, got {shown}")
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -123,8 +190,8 @@ class Layer:
         """Copy ``arrays`` (in get_weights() order) into the weights; shapes must match."""
         arrays = list(arrays)
         if len(arrays) != len(self.weights):
-            raise ValueError(f"set_weights: layer '{self.name}' has {len(self.weights)} weight "
-                             f"arrays, got {len(arrays)}")
+            raise ValueError(f"set_weights: {type(self).__name__} '{self.name}' has "
+                             f"{len(self.weights)} weight arrays, got {len(arrays)}")
         for weight, array in zip(self.weights, arrays):
             if tuple(np.shape(array)) != weight.shape:
                 raise ValueError(f"set_weights: weight '{weight.name}' has shape {weight.shape}, "
@@ -154,6 +221,13 @@ class Layer:
                 if not sub.__name__.startswith('_'):
                     found[sub.__name__] = sub
         return found
+
+
+def with_batch_axis(shape):
+    """(None, *shape), or a list of those for a list of shapes."""
+    if isinstance(shape, list):
+        return [with_batch_axis(s) for s in shape]
+    return (None, *shape)
 
 
 def constructor_keywords(cls):
