@@ -22,6 +22,8 @@ minicnn/training.py). A model is a Layer too, so one can be a layer of
 another (``model.add(conv_base)``), and ``conv_base.trainable = False``
 freezes everything inside it.
 """
+import json
+
 import numpy as np
 
 from minicnn import backend, losses, optimizers, saving, training
@@ -274,6 +276,10 @@ class Model(Layer):
         return cls(_unwrap(config['single_input'], inputs), _unwrap(config['single_output'], outputs),
                    name=config['name'], trainable=config['trainable'])
 
+    def to_json(self, **json_kwargs):
+        """The architecture (no weights) as JSON text; ``model_from_json`` rebuilds it."""
+        return json.dumps(layer_spec(self), **json_kwargs)
+
     def save_weights(self, path):
         """Write the weights to a .npz file (atomically)."""
         saving.refuse_hdf5(path, 'save_weights')
@@ -517,17 +523,32 @@ def layer_spec(layer):
     return {'class_name': type(layer).__name__, 'config': layer.get_config()}
 
 
-def _zero_initializers(config):
-    """The file holds the weights, so the initializers need not (and for a
-    hand-written function cannot) be rebuilt: zeros are cheapest."""
-    return {k: 'zeros' if k.endswith('_initializer') else v for k, v in config.items()}
+def zero_initializers(spec):
+    """``spec`` with every initializer, of nested layers too, replaced by 'zeros'.
+
+    A file holds the weights, so the initializers need not (and for a
+    hand-written function cannot) be rebuilt: zeros are cheapest.
+    """
+    if isinstance(spec, dict):
+        return {k: 'zeros' if k.endswith('_initializer') else zero_initializers(v)
+                for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [zero_initializers(v) for v in spec]
+    return spec
 
 
 def layer_from_spec(spec):
-    """A layer (or model) rebuilt from ``layer_spec``'s output, its weights zero."""
-    if spec['class_name'] in ('Sequential', 'Model'):
-        return globals()[spec['class_name']].from_config(spec['config'])
-    return layer_classes.from_config(spec['class_name'], _zero_initializers(spec['config']))
+    """A layer (or model) rebuilt from ``layer_spec``'s output, with new weights."""
+    return layer_classes.from_config(spec['class_name'], spec['config'])
+
+
+def model_from_json(json_string):
+    """A model rebuilt from ``model.to_json()``: its layers, fresh weights."""
+    spec = json.loads(json_string)
+    if spec.get('class_name') not in ('Sequential', 'Model'):
+        raise ValueError(f"model_from_json: expected the JSON of a Sequential or Model, got "
+                         f"class_name {spec.get('class_name')!r}")
+    return layer_from_spec(spec)
 
 
 @keywords_checked
@@ -544,7 +565,7 @@ def load_model(path, compile=True):
     if 'model' not in meta:  # files of minicnn 0.1 held a Sequential's layers only
         meta['model'] = {'class_name': 'Sequential', 'config': {
             'name': meta['name'], 'layers': meta['layers'], 'input_shape': meta['input_shape']}}
-    model = layer_from_spec(meta['model'])
+    model = layer_from_spec(zero_initializers(meta['model']))
     model.set_weights(saving.weights_of(arrays))
     if compile and meta['optimizer'] is not None:
         optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]

@@ -155,3 +155,16 @@ def test_a_symbolic_call_checks_shapes_like_a_real_one():
         dense(Input(shape=(5,)))
     with pytest.raises(ValueError, match=r"expects inputs of shape \(None, 4\), got \(2, 5\)"):
         dense(Tensor(np.ones((2, 5))))
+
+
+def test_to_json_and_model_from_json_rebuild_the_architecture():
+    from minicnn.models import model_from_json
+    for model in (residual_cnn(), Sequential([Dense(3, input_shape=(4,)), Dense(2)])):
+        twin = model_from_json(model.to_json())
+        assert type(twin) is type(model)
+        assert [type(layer) for layer in twin.layers] == [type(layer) for layer in model.layers]
+        assert twin.output_shape == model.output_shape and twin.count_params() == model.count_params()
+        assert np.abs(twin.layers[-1].kernel.data).sum() > 0   # fresh weights, not zeros
+        assert not np.allclose(twin.layers[-1].kernel.data, model.layers[-1].kernel.data)
+    with pytest.raises(ValueError, match='expected the JSON of a Sequential or Model'):
+        model_from_json('{"class_name": "Dense", "config": {}}')

@@ -201,6 +201,11 @@ class Layer:
             # and the caller's array is never shared with the model.
             weight.data[...] = backend.to_device(array, weight.device)
 
+    @classmethod
+    def from_config(cls, config):
+        """The layer that ``get_config()`` describes (new weights)."""
+        return cls(**config)
+
     def get_config(self):
         """The constructor arguments that rebuild this layer (Keras style)."""
         config = {'name': self.name, 'trainable': self.trainable}
