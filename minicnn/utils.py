@@ -23,6 +23,15 @@ def to_categorical(y, num_classes=None, dtype='float32'):
     return out
 
 
+def normalize(x, axis=-1, order=2):
+    """x divided by its ``order``-norm along ``axis`` (Keras's utils.normalize);
+    a zero vector stays zero."""
+    x = np.asarray(x)
+    norms = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norms[norms == 0] = 1
+    return x / np.expand_dims(norms, axis)
+
+
 def set_seed(seed):
     """Seed every generator minicnn draws from: weights, dropout, shuffling, augmentation."""
     backend.set_seed(seed)

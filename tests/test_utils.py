@@ -24,3 +24,10 @@ def test_set_seed_repeats_draws():
     a = backend.rng().random(4)
     set_seed(5)
     np.testing.assert_array_equal(a, backend.rng().random(4))
+
+
+def test_normalize_as_keras():
+    from minicnn.utils import normalize
+    x = np.array([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(normalize(x), [[0.6, 0.8], [0.0, 0.0]])
+    np.testing.assert_allclose(normalize(x, axis=0, order=1), [[1.0, 1.0], [0.0, 0.0]])
