@@ -1,11 +1,16 @@
-"""Time minicnn against itself and PyTorch: single operations and training steps.
+"""Time minicnn against itself and PyTorch: single operations and training steps,
+and profile minicnn's training steps layer by layer.
 
     python benchmarks/run.py                     the whole suite (several minutes)
     python benchmarks/run.py --quick             tiny sizes, one round: does it run?
     minicnn bench --only steps --models cnn-seed004 --repeats 20
+    minicnn bench --only profile --models cnn-seed004
 
 Writes bench.json (every number, the settings and the machine) and
 bench.png (bar charts) to --out, then prints the tables, training steps last.
+The profile (``minicnn.profiler``: each layer's forward and backward time,
+FLOPs and memory kept for backward, with minicnn's fastest kernels) adds
+profile.txt, its tables, and profile-MODEL.png, a bar chart per model.
 See benchmarks/__init__.py for what is measured, timing.py for how.
 """
 import argparse
@@ -18,10 +23,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script or by `minicnn bench`: find the package
     sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from benchmarks import memory, ops, report, steps, timing  # noqa: E402
-from minicnn import backend, zoo  # noqa: E402
+from minicnn import backend, profiler, zoo  # noqa: E402
+from minicnn.fileio import atomic_write  # noqa: E402
 
 DEFAULT_MODELS = ['mlp', 'cnn-seed002', 'cnn-seed004']
+SECTIONS = ('ops', 'steps', 'profile')
 PRESETS = {  # option: (default, with --quick)
     'batch_size': (128, 4),
     'repeats': (10, 1),
@@ -54,7 +63,7 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true',
                         help='batch 4, one warm-up call and one round (for tests)')
-    parser.add_argument('--only', choices=('ops', 'steps'), help='run one section only')
+    parser.add_argument('--only', choices=SECTIONS, help='run one section only')
     parser.add_argument('--models', type=model_list, default=DEFAULT_MODELS,
                         help=f"comma-separated zoo names (default: {','.join(DEFAULT_MODELS)})")
     parser.add_argument('--batch-size', type=at_least(1), help='default 128')
@@ -94,23 +103,63 @@ def implementations(args):
     return [timing.make_impl(name, args.threads) for name in names]
 
 
+def profile(impls, models, batch, repeats, out):
+    """Profile a training step of each model layer by layer with minicnn's fastest
+    kernels (CuPy with --device gpu, else Numba), on random pixels and labels.
+
+    Writes the tables to out/profile.txt and a bar chart per model to
+    out/profile-MODEL.png; returns ({model: rows}, the tables as text).
+    """
+    impl = [impl for impl in impls if impl.framework == 'minicnn'][-1]
+    impl.activate()
+    rows, tables = {}, []
+    for name in models:
+        report.progress(f'profile: {name}')
+        recipe = zoo.get(name)
+        model = recipe.build()
+        model.compile(optimizer=recipe.optimizer(), loss=recipe.loss)
+        x, ids = steps.random_batch(name, batch)
+        y = np.eye(steps.CLASSES, dtype=np.float32)[ids]
+        printed = []
+        rows[name] = profiler.profile(model, backend.to_device(x, impl.device),
+                                      backend.to_device(y, impl.device), steps=repeats,
+                                      print_fn=printed.append, path=out / f'profile-{name}.png')
+        tables.append(f'Profile of {name}: one training step, batch {batch}, {impl.label} '
+                      f'kernels\n{printed[0]}')
+    text = '\n\n'.join(tables)
+    with atomic_write(out / 'profile.txt', 'w') as f:
+        f.write(text + '\n')
+    return rows, text
+
+
 def main(argv=None):
     args = parse_args(argv)
     impls = implementations(args)
+    sections = [args.only] if args.only else SECTIONS
     settings = {**vars(args), 'impls': {impl.name: impl.label for impl in impls}}
-    record = {'machine': report.machine(), 'settings': settings, 'ops': [], 'steps': []}
-    if args.only != 'steps':
+    record = {'machine': report.machine(), 'settings': settings, 'ops': [], 'steps': [],
+              'profile': {}}
+    out = pathlib.Path(args.out)
+    if 'ops' in sections:
         record['ops'] = ops.run(impls, args.models, args.batch_size, args.warmup, args.repeats)
-    if args.only != 'ops':
+    if 'steps' in sections:
         record['steps'] = steps.run(impls, args.models, args.batch_size, args.warmup,
                                     args.repeats)
         if args.memory_steps:
             memory.add_peaks(record['steps'], args.batch_size, args.threads, args.memory_steps)
-    out = pathlib.Path(args.out)
+    profile_text = ''
+    if 'profile' in sections:
+        record['profile'], profile_text = profile(impls, args.models, args.batch_size,
+                                                  args.repeats, out)
     report.write_json(out / 'bench.json', record)
-    report.bar_chart(out / 'bench.png', record)
-    print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}\n")
-    print(report.tables(record))
+    written = [out / 'bench.json']
+    if record['ops'] or record['steps']:  # a profile alone has no bars to compare
+        report.bar_chart(out / 'bench.png', record)
+        written.append(out / 'bench.png')
+    if profile_text:
+        written.append(out / 'profile.txt')
+    print(f"wrote {', '.join(map(str, written))}\n")
+    print('\n\n'.join(part for part in (profile_text, report.tables(record)) if part))
 
 
 if __name__ == '__main__':

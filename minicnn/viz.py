@@ -8,6 +8,14 @@ and returns the path::
     plot_kernels(model.layers[0], 'kernels.png')
     plot_feature_maps(activations, 'maps.png')
     plot_before_after(image, convolved, 'edges.png')
+    plot_graph(loss, 'graph.png', show_grads=True)      the autograd graph behind a tensor
+    plot_saliency(x[:8], grad_cam(model, x[:8]), 'cam.png')
+    plot_profile(minicnn.profiler.profile(model, x, y), 'profile.png')
+
+Four functions look inside a network rather than draw: ``autograd_graph``
+(the nodes and edges of the graph behind a tensor) and ``graph_dot`` (the
+same as Graphviz text), ``saliency`` and ``grad_cam`` (which pixels a class
+score depends on, computed with minicnn's own autograd).
 
 Figures are plain ``matplotlib.figure.Figure`` objects, not pyplot ones:
 they render to PNG through Agg on any machine, display or not, and leave
@@ -24,15 +32,23 @@ Arrays may live on the GPU (CuPy) or in a ``Tensor``; they are copied to
 NumPy first. Wrong shapes raise ``ValueError`` naming the argument and its
 shape.
 """
+import contextlib
+import functools
 import os
+import shutil
+import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from minicnn import backend
+from minicnn.autograd import Tensor, _topological_order, no_grad
 from minicnn.fileio import atomic_write
+from minicnn.layers import Activation, Conv2D
+from minicnn.models import Sequential
 
 TILE_INCHES = 1.6   # width and height of one picture in a grid
 WIDE_GRID = 8       # columns of kernel and feature-map grids
@@ -188,6 +204,222 @@ def unit_range(image):
     return stretch(image)
 
 
+# --- the autograd graph --------------------------------------------------
+#
+# A Function keeps its inputs (``fn.inputs``) and each tensor it made keeps
+# it (``t.creator``), so walking from a tensor back through creators and
+# inputs finds every step that made it: the graph that ``backward`` runs
+# through in reverse.
+
+GRAPH_VALUES = 8     # show_values prints the tensors of at most this many elements
+NODE_COLOURS = {'function': '#cfe2f3', 'weight': '#f9cb9c', 'constant': '#e6e6e6'}
+
+
+@dataclass
+class GraphNode:
+    """One node of an autograd graph, as ``autograd_graph`` describes it.
+
+    kind: 'function' (a Function, labelled with what made its output),
+    'weight' (a leaf tensor that wants a gradient: a weight, or an input
+    made a leaf with requires_grad=True) or 'constant' (a leaf that does
+    not: the images, the labels). lines: the label, one line each. depth:
+    the number of functions on the longest path from this node to the
+    output, 0 for the function that made the output.
+    """
+    kind: str
+    lines: list
+    depth: int
+
+
+def autograd_graph(tensor, show_values=False, show_grads=False):
+    """The graph that made ``tensor``: (nodes, edges).
+
+    nodes: {key: GraphNode}, one per Function and per leaf tensor that
+    feeds one (the key is the object's id). edges: [(producer key, consumer
+    key)], data flowing from the leaves through the functions to the
+    output; an input used twice gives two edges. A function's label is its
+    class name, its inputs' shapes and its output's shape; a leaf's its
+    ``name`` (weights are named '<layer>/<weight>', e.g. 'conv2d/kernel')
+    and shape.
+
+    show_values adds the values of tensors with at most GRAPH_VALUES
+    elements. show_grads adds gradient norms ||d tensor / d node||, the
+    same ones ``tensor.backward()`` would compute (of ``tensor.sum()`` when
+    it is not a scalar), for every function's output and every leaf that
+    wants a gradient. They are computed on a copy of the graph, so the
+    graph and each weight's ``.grad`` stay as they are.
+
+    Draw before calling ``backward``: it releases the graph as it goes
+    (``creator = None``), after which ``tensor`` is a lone leaf.
+    """
+    order = _topological_order(tensor)      # tensor first, each before its inputs
+    norms = _gradient_norms(tensor) if show_grads else {}
+    nodes, edges = {}, []
+    if tensor.creator is None:
+        nodes[id(tensor)] = _leaf_node(tensor, 0, show_values, norms)
+        return nodes, edges
+    depth = {id(tensor.creator): 0}
+    for t in order:
+        fn = t.creator
+        if fn is None:
+            continue
+        nodes[id(fn)] = GraphNode('function', _function_lines(fn, t, show_values, norms),
+                                  depth[id(fn)])
+        for x in fn.inputs:
+            key = id(x.creator) if x.creator is not None else id(x)
+            # every user of x comes before it in the order, so this max is final
+            depth[key] = max(depth.get(key, 0), depth[id(fn)] + 1)
+            edges.append((key, id(fn)))
+            if x.creator is None:
+                nodes[key] = _leaf_node(x, depth[key], show_values, norms)
+    return nodes, edges
+
+
+def graph_dot(tensor, show_values=False, show_grads=False):
+    """The graph that made ``tensor`` as Graphviz DOT text (see ``autograd_graph``).
+
+    Functions are blue boxes, leaves that want a gradient orange ellipses,
+    constants grey ones; ``dot -Tpng graph.dot -o graph.png`` draws it.
+    """
+    nodes, edges = autograd_graph(tensor, show_values, show_grads)
+    names = {key: f'n{i}' for i, key in enumerate(nodes)}
+    lines = ['digraph autograd {', '  node [fontname="Helvetica", fontsize=10, style=filled];']
+    for key, node in nodes.items():
+        shape = 'box' if node.kind == 'function' else 'ellipse'
+        lines.append(f'  {names[key]} [label="{_dot_label(node.lines)}", shape={shape}, '
+                     f'fillcolor="{NODE_COLOURS[node.kind]}"];')
+    lines += [f'  {names[a]} -> {names[b]};' for a, b in edges]
+    return '\n'.join([*lines, '}']) + '\n'
+
+
+def plot_graph(tensor, path=None, show_values=False, show_grads=False):
+    """Draw the graph that made ``tensor`` as a PNG; returns the path.
+
+    path defaults to 'graph.png' (as DeZero's ``plot_dot_graph``). Graphviz's
+    ``dot`` draws it when it is on the PATH; without it matplotlib does, in
+    layers by depth: the output at the bottom, each node one row above its
+    highest user. See ``autograd_graph`` for the labels and options, and
+    draw before ``backward``, which releases the graph.
+    """
+    path = os.fspath(path or 'graph.png')
+    dot = shutil.which('dot')
+    if dot is None:
+        return _save(_graph_figure(*autograd_graph(tensor, show_values, show_grads)), path,
+                     show=False)
+    text = graph_dot(tensor, show_values, show_grads)
+    png = subprocess.run([dot, '-Tpng'], input=text.encode(), capture_output=True,
+                         check=True).stdout
+    with atomic_write(path) as file:
+        file.write(png)
+    return path
+
+
+# --- why the network decided ---------------------------------------------
+#
+# Both maps ask how a class score S_c, the last layer's output before its
+# activation (the logit, before softmax), changes with something the
+# network saw. The scores of the images in a batch are summed,
+# S = sum_n S_{c_n}(x_n): a forward pass without training mixes no images,
+# so dS / dx_n is image n's own gradient, and one backward pass gives all.
+
+def saliency(model, x, class_index=None):
+    """Saliency maps (Simonyan, Vedaldi and Zisserman 2014): (N, H, W).
+
+    For images x (N, H, W, C) and class c_n of image n,
+
+        M[n, i, j] = max_k | dS_{c_n} / dx[n, i, j, k] |
+
+    how much the class score moves when pixel (i, j) changes, taking the
+    channel where it moves most. class_index: None for each image's
+    predicted class, an int for one class for all, or one class per image
+    (N,). The maps are not normalised; the gradient comes from minicnn's
+    autograd, with x a leaf tensor that wants a gradient.
+    """
+    grads, _ = _class_score_gradient(model, model.logits, x, class_index)
+    return np.abs(grads).max(axis=-1)
+
+
+def grad_cam(model, x, layer_name=None, class_index=None):
+    """Grad-CAM maps (Selvaraju et al. 2017): (N, H, W), each in [0, 1].
+
+    A (N, h, w, K) are the feature maps a layer makes of images x
+    (N, H, W, C); by default the last Conv2D's, after the Activation layer
+    that follows it if there is one (the rectified maps of the paper,
+    whether the ReLU is the conv's ``activation=`` or a layer of its own).
+    For class c_n of image n:
+
+        alpha[n, k] = 1 / (h w) sum_{i, j} dS_{c_n} / dA[n, i, j, k]     (how much map k counts)
+        L[n] = ReLU(sum_k alpha[n, k] A[n, :, :, k])                     (h, w)
+
+    L is resized to (H, W) by bilinear interpolation and divided by its
+    maximum (a map that is 0 everywhere stays 0). layer_name: a layer
+    with (N, h, w, K) outputs; class_index as in ``saliency``. The
+    gradient comes from minicnn's autograd, with A a leaf tensor that
+    wants a gradient. The model must be a Sequential one, a chain of layers
+    that can be cut after the feature maps.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f'grad_cam: needs a Sequential model (a chain of layers to cut after '
+                        f'the feature maps), got {type(model).__name__}')
+    last = _feature_layer(model, layer_name)
+    with no_grad():
+        maps = Tensor(x)
+        for layer in model.layers[:last + 1]:
+            maps = layer(maps)
+    if maps.ndim != 4:
+        raise ValueError(f"grad_cam: layer '{model.layers[last].name}' gives outputs of shape "
+                         f"{maps.shape}; it needs one that gives feature maps (N, h, w, K)")
+    scores_of = functools.partial(_logits_after, model, last)
+    grads, _ = _class_score_gradient(model, scores_of, maps.data, class_index)
+    features = backend.to_numpy(maps.data)
+    alpha = grads.mean(axis=(1, 2))                                       # (N, K)
+    cam = np.maximum(np.einsum('nhwk,nk->nhw', features, alpha), 0)      # (N, h, w)
+    return np.stack([_over_max(m) for m in _resize_bilinear(cam, np.shape(x)[1:3])])
+
+
+def plot_saliency(images, maps, path, titles=None, ncols=4, title=None, alpha=0.5, cmap='jet',
+                  show=False):
+    """Each image with its map laid over it in colour; returns ``path``.
+
+    images: (N, H, W) or (N, H, W, C) with C 1 or 3, shown as ``plot_images``
+    shows them; maps: (N, H, W) of non-negative values, such as ``saliency``
+    or ``grad_cam`` returns, each divided by its maximum so that 0 is the
+    colour map's low end and its largest value the high end. titles: one
+    caption per image; alpha: how opaque the maps are.
+    """
+    images, maps = _to_numpy(images), _to_numpy(maps)
+    _check(images.ndim in (3, 4) and len(images) > 0 and _is_image(images[0]),
+           'plot_saliency', 'images', images, '(N, H, W) or (N, H, W, C) with N > 0 and C 1 or 3')
+    _check(maps.shape == images.shape[:3], 'plot_saliency', 'maps', maps,
+           f'{images.shape[:3]} to match the images')
+    tiles = [(unit_range(_drop_single_channel(image)), _over_max(m))
+             for image, m in zip(images, maps)]
+    names = [''] * len(tiles) if titles is None else [str(t) for t in titles]
+    draw = functools.partial(_show_overlay, alpha=alpha, cmap=cmap)
+    return _save(_tile_grid(tiles, names, ncols, title, show, draw), path, show)
+
+
+def plot_profile(rows, path, title=None, show=False):
+    """Forward and backward milliseconds of each layer as horizontal bars; returns ``path``.
+
+    rows: what ``minicnn.profiler.profile`` returns, dicts with 'layer',
+    'type', 'forward_ms' and 'backward_ms', drawn top to bottom in order.
+    """
+    labels = [f"{r['layer']} ({r['type']})" for r in rows]
+    y = np.arange(len(rows))
+    fig = _new_figure((8, 1.0 + 0.3 * len(rows)), show)
+    ax = fig.add_subplot()
+    for offset, phase in ((-0.2, 'forward'), (0.2, 'backward')):
+        ax.barh(y + offset, [r[f'{phase}_ms'] for r in rows], 0.4, label=phase)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()               # the first layer on top, as in a summary
+    ax.set_xlabel('ms per step (median)')
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return _save(fig, path, show)
+
+
 # --- helpers -------------------------------------------------------------
 
 def _to_numpy(x):
@@ -264,13 +496,15 @@ def _kernel_array(kernel):
     return _to_numpy(kernel)
 
 
-def _tile_grid(tiles, names, ncols, title, show):
-    """A figure with each tile (a [0, 1] image) drawn under its name in a grid."""
+def _tile_grid(tiles, names, ncols, title, show, draw=None):
+    """A figure with each tile drawn under its name in a grid; ``draw(ax, tile,
+    name, fontsize)`` draws one, by default a [0, 1] image (``_show_tile``)."""
+    draw = draw or _show_tile
     rows, cols = grid_shape(len(tiles), ncols)
     fig = _new_figure((TILE_INCHES * cols, TILE_INCHES * rows + (0.4 if title else 0)), show)
     # Only the tiles get axes: a grid's empty cells would be blank boxes.
     for i, (tile, name) in enumerate(zip(tiles, names), start=1):
-        _show_tile(fig.add_subplot(rows, cols, i), tile, name, fontsize=8)
+        draw(fig.add_subplot(rows, cols, i), tile, name, fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
@@ -283,6 +517,248 @@ def _show_tile(ax, image, caption, fontsize=None):
     ax.imshow(image, cmap='gray', vmin=0, vmax=1, interpolation='nearest')
     ax.set_title(caption, fontsize=fontsize)
     ax.set_axis_off()
+
+
+def _shape_text(shape):
+    """(128, 32, 32, 3) as '128x32x32x3', () as 'scalar'."""
+    return 'x'.join(str(n) for n in shape) or 'scalar'
+
+
+def _value_lines(array, show_values):
+    """The values of a small array as label lines; none for large arrays or when not asked."""
+    if not show_values or array.size > GRAPH_VALUES:
+        return []
+    text = np.array2string(backend.to_numpy(array), precision=4, suppress_small=True,
+                           prefix='= ')
+    return ('= ' + text).splitlines()
+
+
+def _grad_lines(key, norms):
+    return [f'|grad| {norms[key]:.3g}'] if key in norms else []
+
+
+def _function_lines(fn, out, show_values, norms):
+    inputs = ', '.join(_shape_text(x.shape) for x in fn.inputs)
+    return [type(fn).__name__, f'in {inputs}', f'out {_shape_text(out.shape)}',
+            *_value_lines(out.data, show_values), *_grad_lines(id(fn), norms)]
+
+
+def _leaf_node(t, depth, show_values, norms):
+    kind = 'weight' if t.requires_grad else 'constant'
+    lines = [t.name or ('leaf' if t.requires_grad else 'constant'), _shape_text(t.shape),
+             *_value_lines(t.data, show_values), *_grad_lines(id(t), norms)]
+    return GraphNode(kind, lines, depth)
+
+
+class _NormRecorder:
+    """Stands in for a Function in a copy of the graph: runs the Function's
+    backward and notes the norm of the gradient it is given, that of its output.
+    A Function's backward only reads what its forward kept, so running it once
+    more leaves the real graph as it was."""
+
+    def __init__(self, fn, inputs, norms):
+        self.fn, self.inputs, self.norms = fn, inputs, norms
+
+    def backward(self, gy):
+        self.norms[id(self.fn)] = _norm(gy)
+        return self.fn.backward(gy)
+
+
+def _norm(array):
+    return float(backend.get_array_module(array).linalg.norm(array.reshape(-1)))
+
+
+def _gradient_norms(root):
+    """{id of a Function or leaf: gradient norm} from ``backward`` run on a copy of
+    root's graph: new Tensors sharing the arrays, each creator a _NormRecorder."""
+    if not root.requires_grad:
+        return {}
+    copies = {}
+
+    def copy_of(t):
+        if id(t) not in copies:
+            copies[id(t)] = Tensor(t.data, requires_grad=t.requires_grad)
+        return copies[id(t)]
+
+    norms = {}
+    for t in _topological_order(root):
+        if t.creator is not None:
+            copy_of(t).creator = _NormRecorder(t.creator, [copy_of(x) for x in t.creator.inputs],
+                                               norms)
+    copy_of(root).backward(backend.get_array_module(root.data).ones_like(root.data))
+    norms.update((key, _norm(t.grad)) for key, t in copies.items()
+                 if t.grad is not None and key not in norms)
+    return norms
+
+
+def _dot_label(lines):
+    """Label lines as one DOT string: quotes and backslashes escaped, lines joined by \\n."""
+    return r'\n'.join(line.replace('\\', '\\\\').replace('"', '\\"') for line in lines)
+
+
+def _layered_positions(nodes, edges):
+    """{key: (x, y)}: y is the node's depth (the output at the bottom, y = 0).
+
+    Rows are placed from the output up, so a node's users, in rows below,
+    are placed already. Each node goes to the mean x of its users, or one
+    unit right of its left neighbour if that is nearer; a row is ordered by
+    that mean, then by which input of its user the node is. So a chain of
+    first inputs (the data's path) runs straight down, with each function's
+    other inputs (its weights) beside it on the right.
+    """
+    users, slot, inputs_seen = {key: [] for key in nodes}, {}, {}
+    for producer, consumer in edges:
+        users[producer].append(consumer)
+        slot.setdefault(producer, inputs_seen.get(consumer, 0))
+        inputs_seen[consumer] = inputs_seen.get(consumer, 0) + 1
+    rows = {}
+    for key, node in nodes.items():
+        rows.setdefault(node.depth, []).append(key)
+    x = {}
+    for depth in sorted(rows):
+        wanted = {key: np.mean([x[u] for u in users[key]]) if users[key] else 0.0
+                  for key in rows[depth]}
+        left = -np.inf
+        for key in sorted(rows[depth], key=lambda k: (wanted[k], slot.get(k, 0))):
+            x[key] = left = max(wanted[key], left + 1)
+    return {key: (x[key], node.depth) for key, node in nodes.items()}
+
+
+def _graph_figure(nodes, edges):
+    """The graph drawn with matplotlib: labelled boxes at ``_layered_positions``,
+    arrows from producers to consumers."""
+    positions = _layered_positions(nodes, edges)
+    xs = [x for x, _ in positions.values()]
+    depth = max(node.depth for node in nodes.values())
+    most_lines = max(len(node.lines) for node in nodes.values())
+    fig = _new_figure((2.8 * (max(xs) - min(xs) + 1), (0.3 + 0.15 * most_lines) * (depth + 1)),
+                      show=False)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
+    ax.set_ylim(-0.5, depth + 0.5)
+    boxes = {key: ax.text(*positions[key], '\n'.join(node.lines), ha='center', va='center',
+                          fontsize=7, bbox={'boxstyle': 'square' if node.kind == 'function'
+                                            else 'round', 'fc': NODE_COLOURS[node.kind]})
+             for key, node in nodes.items()}
+    for producer, consumer in edges:
+        # patchA/patchB clip the arrow at the two boxes' edges; an arrow that
+        # skips rows bends, so as not to run hidden behind the boxes between
+        skips = positions[producer][1] - positions[consumer][1] > 1
+        ax.annotate('', xy=positions[consumer], xytext=positions[producer],
+                    arrowprops={'arrowstyle': '->', 'color': '0.3',
+                                'connectionstyle': f'arc3,rad={0.45 if skips else 0}',
+                                'patchA': boxes[producer].get_bbox_patch(),
+                                'patchB': boxes[consumer].get_bbox_patch()})
+    return fig
+
+
+@contextlib.contextmanager
+def _weights_frozen(model):
+    """Inside, the model's weights want no gradient: backward leaves their .grad
+    alone and skips the work of computing it."""
+    wanting = [w for w in model.weights if w.requires_grad]
+    for w in wanting:
+        w.requires_grad = False
+    try:
+        yield
+    finally:
+        for w in wanting:
+            w.requires_grad = True
+
+
+def _class_score_gradient(model, scores_of, inputs, class_index):
+    """(dS / d inputs as a NumPy array shaped like inputs, the classes c (N,)), where
+    ``scores_of(inputs)`` are the class scores (N, classes) before the final
+    activation and S = sum_n scores[n, c_n]."""
+    leaf = Tensor(inputs, requires_grad=True)
+    with _weights_frozen(model):
+        scores = scores_of(leaf)
+        classes = _classes(backend.to_numpy(scores.data), class_index)
+        pick = np.zeros(scores.shape, dtype=scores.dtype)
+        pick[np.arange(len(classes)), classes] = 1
+        (scores * Tensor(backend.to_device(pick, scores.device))).sum().backward()
+    return backend.to_numpy(leaf.grad), classes
+
+
+def _classes(scores, class_index):
+    """One class per row of scores (N, K): the largest score's, or class_index
+    (an int for all, or one per row), checked."""
+    n, k = scores.shape
+    if class_index is None:
+        return scores.argmax(axis=1)
+    classes = np.asarray(class_index)
+    if classes.ndim > 1 or classes.size not in (1, n) or classes.dtype.kind not in 'iu' \
+            or classes.min() < 0 or classes.max() >= k:
+        raise ValueError(f'class_index must be a class id in [0, {k}) or {n} of them, '
+                         f'got {class_index!r}')
+    return np.broadcast_to(classes.reshape(-1), (n,))
+
+
+def _logits_after(model, index, z):
+    """The class scores that the layers after layer ``index`` of a Sequential model
+    make of z, the last layer's without its activation."""
+    *body, last = model.layers[index + 1:]
+    for layer in body:
+        z = layer(z)
+    return last.pre_activation(z)
+
+
+def _feature_layer(model, layer_name):
+    """The index of the last layer whose output grad_cam takes as feature maps
+    (see grad_cam); layers must follow it to make the class scores."""
+    names = [layer.name for layer in model.layers]
+    if layer_name is not None:
+        if layer_name not in names:
+            raise ValueError(f'grad_cam: no layer named {layer_name!r}; the layers are {names}')
+        index = names.index(layer_name)
+    else:
+        convs = [i for i, layer in enumerate(model.layers) if isinstance(layer, Conv2D)]
+        if not convs:
+            raise ValueError('grad_cam: the model has no Conv2D layer; pass layer_name= of a '
+                             'layer with (N, h, w, K) outputs')
+        index = convs[-1]
+        if index + 1 < len(names) and isinstance(model.layers[index + 1], Activation):
+            index += 1
+    if index == len(names) - 1:
+        raise ValueError(f"grad_cam: '{names[index]}' is the last layer; the feature maps "
+                         f"must come from a layer before the class scores")
+    return index
+
+
+def _resize_bilinear(maps, size):
+    """(N, h, w) maps resized to (N, *size) by bilinear interpolation, one axis at a time."""
+    for axis, new in zip((1, 2), size):
+        maps = _interpolate_axis(maps, axis, new)
+    return maps
+
+
+def _interpolate_axis(values, axis, new):
+    """values resampled to ``new`` points along axis, pixel centres aligned as
+    PIL and OpenCV do: output pixel i reads the input at (i + 0.5) old / new - 0.5,
+    clamped to the image, mixing its two neighbours linearly."""
+    old = values.shape[axis]
+    where = np.clip((np.arange(new) + 0.5) * old / new - 0.5, 0, old - 1)
+    low = np.floor(where).astype(int)
+    high = np.minimum(low + 1, old - 1)
+    shape = [1] * values.ndim
+    shape[axis] = new
+    frac = (where - low).reshape(shape)
+    return np.take(values, low, axis) * (1 - frac) + np.take(values, high, axis) * frac
+
+
+def _over_max(values):
+    """Non-negative values divided by their maximum, into [0, 1]; all zeros stay zeros."""
+    values = values.astype(np.float64)
+    top = values.max()
+    return values / top if top > 0 else np.zeros_like(values)
+
+
+def _show_overlay(ax, tile, caption, fontsize=None, alpha=0.5, cmap='jet'):
+    """Draw an (image, map) tile: the image, and over it the [0, 1] map in colour."""
+    image, heat = tile
+    _show_tile(ax, image, caption, fontsize)
+    ax.imshow(heat, cmap=cmap, vmin=0, vmax=1, alpha=alpha, interpolation='nearest')
 
 
 def _pyplot():

@@ -1,5 +1,7 @@
 """Tests of minicnn.viz: every plot writes a real PNG, grids hold the right
-pictures, bad shapes are named in the error, and saving is atomic."""
+pictures, bad shapes are named in the error, and saving is atomic; the
+autograd graph has the right nodes, and saliency and Grad-CAM maps equal
+hand computations."""
 import os
 import re
 import subprocess
@@ -11,6 +13,8 @@ from PIL import Image
 
 from minicnn import viz
 from minicnn.autograd import Tensor
+from minicnn.layers import Activation, Conv2D, Dense, Flatten, Input, MaxPooling2D
+from minicnn.models import Model, Sequential
 
 RNG = np.random.default_rng(0)
 
@@ -278,3 +282,261 @@ def test_importing_viz_leaves_pyplot_alone():
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                          check=True)
     assert out.stdout.strip() == 'False'
+
+
+# --- the autograd graph --------------------------------------------------
+
+def expression():
+    """a, b and L = sum((a * b + c) * a) for a constant c; dL/da = 2ab + c, dL/db = a**2."""
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True, name='a')
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True, name='b')
+    c = Tensor(np.array([10.0, 20.0]))
+    return a, b, ((a * b + c) * a).sum()
+
+
+def by_first_line(nodes):
+    return {node.lines[0]: node for node in nodes.values()}
+
+
+def test_autograd_graph_has_a_node_per_function_and_leaf():
+    _, _, loss = expression()
+    nodes, edges = viz.autograd_graph(loss)
+    assert sorted(n.lines[0] for n in nodes.values() if n.kind == 'function') == \
+        ['Add', 'Mul', 'Mul', 'Sum']
+    leaves = {n.lines[0]: n.kind for n in nodes.values() if n.kind != 'function'}
+    assert leaves == {'a': 'weight', 'b': 'weight', 'constant': 'constant'}
+    assert len(edges) == 7                 # Sum 1 input, Mul 2, Add 2, Mul 2
+    named = by_first_line(nodes)
+    assert named['Sum'].lines[1:] == ['in 2', 'out scalar'] and named['Sum'].depth == 0
+    assert named['Add'].lines[1:] == ['in 2, 2', 'out 2'] and named['Add'].depth == 2
+    # a feeds the last Mul (depth 1) and the first (depth 3): one row above the highest
+    assert named['a'].depth == 4 and named['b'].depth == 4 and named['constant'].depth == 3
+    assert named['a'].lines[1] == '2'
+    consumers = {nodes[p].lines[0] for p, c in edges if nodes[c].lines[0] == 'Sum'}
+    assert consumers == {'Mul'}
+
+
+@pytest.mark.parametrize('deep_first', [True, False])
+def test_a_leaf_sits_one_row_above_its_deepest_user(deep_first):
+    a, b = Tensor(np.ones(1), requires_grad=True, name='a'), Tensor(np.ones(1), name='b')
+    deep, shallow = a.exp().exp(), a * b                  # a feeds depths 3 and 2
+    loss = (deep + shallow if deep_first else shallow + deep).sum()
+    assert by_first_line(viz.autograd_graph(loss)[0])['a'].depth == 4
+
+
+def test_autograd_graph_shows_values_of_small_tensors_only():
+    _, _, loss = expression()
+    named = by_first_line(viz.autograd_graph(loss, show_values=True)[0])
+    assert named['Sum'].lines[-1] == '= 69.'          # (1*3 + 10)*1 + (2*4 + 20)*2
+    assert named['a'].lines[-1] == '= [1. 2.]'
+    big = (Tensor(np.ones(9), requires_grad=True, name='nine') * 2).sum()
+    named = by_first_line(viz.autograd_graph(big, show_values=True)[0])
+    assert named['nine'].lines == ['nine', '9'] and named['Mul'].lines[-1] == 'out 9'
+    assert named['Sum'].lines[-1] == '= 18.'
+
+
+def test_autograd_graph_gradient_norms_leave_the_graph_and_grads_alone():
+    a, b, loss = expression()
+    named = by_first_line(viz.autograd_graph(loss, show_grads=True)[0])
+    assert named['a'].lines[-1] == f'|grad| {np.hypot(16, 36):.3g}'     # 2ab + c = [16, 36]
+    assert named['b'].lines[-1] == f'|grad| {np.hypot(1, 4):.3g}'       # a**2 = [1, 4]
+    assert named['Sum'].lines[-1] == '|grad| 1'
+    assert named['Add'].lines[-1] == f'|grad| {np.sqrt(5):.3g}'         # d L / d(ab + c) = a
+    assert 'grad' not in named['constant'].lines[-1]
+    assert a.grad is None and b.grad is None
+    loss.backward()                         # the graph is still there, and whole
+    np.testing.assert_allclose(a.grad, [16, 36])
+    np.testing.assert_allclose(b.grad, [1, 4])
+
+
+def test_backward_releases_the_graph_leaving_one_node():
+    _, _, loss = expression()
+    loss.backward()
+    nodes, edges = viz.autograd_graph(loss)
+    assert len(nodes) == 1 and edges == []
+
+
+def test_graph_dot_is_graphviz_text():
+    _, _, loss = expression()
+    text = viz.graph_dot(loss)
+    assert text.startswith('digraph autograd {') and text.rstrip().endswith('}')
+    assert text.count(' -> ') == 7
+    assert '[label="Add\\nin 2, 2\\nout 2", shape=box' in text
+    assert 'label="a\\n2", shape=ellipse' in text
+
+
+def test_graph_dot_escapes_quotes_in_names():
+    x = Tensor(np.ones(2), requires_grad=True, name='say "hi"')
+    assert 'label="say \\"hi\\"\\n2"' in viz.graph_dot(x * 2)
+
+
+def test_plot_graph_draws_with_matplotlib_without_graphviz(tmp_path, figures, monkeypatch):
+    monkeypatch.setattr(viz.shutil, 'which', lambda name: None)
+    _, _, loss = expression()
+    assert_png(viz.plot_graph(loss, tmp_path / 'graph.png', show_grads=True))
+    boxes = [t.get_text() for t in figures[0].axes[0].texts if t.get_text()]
+    assert len(boxes) == 7 and any(box.startswith('Sum\nin 2') for box in boxes)
+
+
+def test_plot_graph_uses_graphviz_when_it_is_there(tmp_path, monkeypatch):
+    png = tmp_path / 'drawn.png'
+    Image.new('RGB', (3, 2)).save(png)
+    fed = tmp_path / 'fed.dot'
+    fake_dot = tmp_path / 'bin' / 'dot'
+    fake_dot.parent.mkdir()
+    fake_dot.write_text(f'#!{sys.executable}\nimport sys\n'
+                        f'open({str(fed)!r}, "wb").write(sys.stdin.buffer.read())\n'
+                        f'sys.stdout.buffer.write(open({str(png)!r}, "rb").read())\n')
+    fake_dot.chmod(0o755)
+    monkeypatch.setenv('PATH', f'{fake_dot.parent}{os.pathsep}{os.environ["PATH"]}')
+    _, _, loss = expression()
+    monkeypatch.chdir(tmp_path)
+    assert viz.plot_graph(loss) == 'graph.png'            # the default path
+    assert (tmp_path / 'graph.png').read_bytes() == png.read_bytes()
+    assert fed.read_text() == viz.graph_dot(loss)
+
+
+# --- saliency and Grad-CAM -----------------------------------------------
+
+def linear_model(shape=(3, 4, 2), classes=5):
+    model = Sequential([Flatten(input_shape=shape), Dense(classes, activation='softmax')])
+    model.layers[1].bias.data[...] = RNG.standard_normal(classes)
+    return model
+
+
+def test_saliency_of_a_linear_model_is_its_weight_pattern():
+    # score_c = sum_p x_p W[p, c] + b_c, so d score_c / dx = W[:, c]: the logit's
+    # gradient, not the softmax probability's
+    model = linear_model()
+    x = RNG.random((2, 3, 4, 2), dtype=np.float32)
+    kernel = model.layers[1].kernel.data
+    maps = viz.saliency(model, x, class_index=[1, 3])
+    assert maps.shape == (2, 3, 4)
+    for n, c in enumerate([1, 3]):
+        np.testing.assert_allclose(maps[n], np.abs(kernel[:, c].reshape(3, 4, 2)).max(axis=-1))
+    predicted = (x.reshape(2, -1) @ kernel + model.layers[1].bias.data).argmax(axis=1)
+    np.testing.assert_allclose(viz.saliency(model, x), viz.saliency(model, x, predicted))
+
+
+def test_saliency_works_on_a_functional_model_and_grad_cam_asks_for_a_chain():
+    inputs = Input(shape=(3, 4, 2))
+    model = Model(inputs, Dense(5, activation='softmax')(Flatten()(inputs)))
+    x = RNG.random((2, 3, 4, 2), dtype=np.float32)
+    kernel = model.layers[-1].kernel.data
+    np.testing.assert_allclose(viz.saliency(model, x, class_index=4)[1],
+                               np.abs(kernel[:, 4].reshape(3, 4, 2)).max(axis=-1))
+    with pytest.raises(TypeError, match='Sequential'):
+        viz.grad_cam(model, x)
+
+
+def test_saliency_leaves_the_weights_gradients_alone():
+    model = linear_model()
+    viz.saliency(model, RNG.random((2, 3, 4, 2), dtype=np.float32), class_index=0)
+    assert all(w.grad is None and w.requires_grad for w in model.weights)
+
+
+def test_saliency_rejects_a_class_the_model_does_not_have():
+    with pytest.raises(ValueError, match=r'class_index.*\[0, 5\)'):
+        viz.saliency(linear_model(), np.zeros((2, 3, 4, 2)), class_index=5)
+
+
+def float64(model, input_shape):
+    model.build(input_shape)
+    for w in model.weights:
+        w.data = RNG.standard_normal(w.shape) * 0.5
+    return model
+
+
+def test_saliency_matches_finite_differences_of_the_class_score():
+    model = float64(Sequential([Conv2D(3, 3, activation='relu'), MaxPooling2D(2), Flatten(),
+                                Dense(4, activation='softmax')]), (6, 6, 2))
+    x = RNG.standard_normal((1, 6, 6, 2))
+
+    def score(images):
+        return model.logits(images).data[0, 2]
+
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = 1e-6
+        numeric[index] = (score(x + step) - score(x - step)) / 2e-6
+    np.testing.assert_allclose(viz.saliency(model, x, class_index=2),
+                               np.abs(numeric).max(axis=-1), rtol=1e-5, atol=1e-8)
+
+
+def test_grad_cam_equals_the_hand_computation():
+    # feature maps A = relu(conv(x)) (N, 5, 5, 3); score_c = flatten(A) @ W[:, c] + b_c, so
+    # d score_c / dA = W[:, c] as (5, 5, 3) and alpha_k = its mean over the 5 x 5 positions
+    model = Sequential([Conv2D(3, 3, padding='same', activation='relu', input_shape=(5, 5, 2)),
+                        Flatten(), Dense(4, activation='softmax')])
+    x = RNG.random((3, 5, 5, 2), dtype=np.float32)
+    maps = model.layers[0](x).numpy()
+    alpha = model.layers[2].kernel.data[:, 1].reshape(5, 5, 3).mean(axis=(0, 1))
+    cam = np.maximum((maps * alpha).sum(axis=-1), 0)
+    expected = [m / m.max() if m.max() > 0 else m for m in cam]
+    np.testing.assert_allclose(viz.grad_cam(model, x, class_index=1), expected, rtol=1e-5)
+
+
+def cnn_with_activation_layers():
+    return Sequential([Conv2D(4, 3, input_shape=(6, 6, 1)), Activation('relu'),
+                       Conv2D(3, 3), Activation('relu'), MaxPooling2D(2), Flatten(),
+                       Dense(2, activation='softmax')])
+
+
+def test_grad_cam_takes_the_last_conv_after_its_activation_layer():
+    model = cnn_with_activation_layers()
+    x = RNG.random((4, 6, 6, 1), dtype=np.float32)
+    cams = viz.grad_cam(model, x)
+    assert cams.shape == (4, 6, 6) and cams.min() >= 0 and cams.max() <= 1
+    assert all(c.max() == 1 for c in cams if c.any())
+    np.testing.assert_allclose(cams, viz.grad_cam(model, x, layer_name=model.layers[3].name))
+    assert not np.allclose(cams, viz.grad_cam(model, x, layer_name=model.layers[1].name))
+
+
+@pytest.mark.parametrize('layer, message', [
+    ('flatten_nope', 'no layer named'), (-2, 'feature maps'), (-1, 'last layer')])
+def test_grad_cam_names_what_is_wrong_with_the_layer(layer, message):
+    model = cnn_with_activation_layers()
+    name = layer if isinstance(layer, str) else model.layers[layer].name
+    with pytest.raises(ValueError, match=message):
+        viz.grad_cam(model, np.zeros((1, 6, 6, 1)), layer_name=name)
+
+
+def test_grad_cam_needs_a_conv_layer_to_default_to():
+    with pytest.raises(ValueError, match='no Conv2D'):
+        viz.grad_cam(linear_model(), np.zeros((1, 3, 4, 2)))
+
+
+def test_bilinear_resize_matches_pillow():
+    maps = RNG.random((1, 3, 4), dtype=np.float32)
+    pillow = Image.fromarray(maps[0], mode='F').resize((9, 7), Image.BILINEAR)
+    np.testing.assert_allclose(viz._resize_bilinear(maps, (7, 9))[0], np.asarray(pillow),
+                               atol=1e-5)
+    np.testing.assert_allclose(viz._resize_bilinear(maps, (3, 4)), maps)   # same size: unchanged
+
+
+def test_plot_saliency_lays_each_map_over_its_image(tmp_path, figures):
+    images = RNG.integers(0, 256, (3, 6, 6, 3), dtype=np.uint8)
+    maps = RNG.random((3, 6, 6)) * 5
+    assert_png(viz.plot_saliency(images, maps, tmp_path / 's.png', titles=['a', 'b', 'c']))
+    assert captions(figures[0]) == ['a', 'b', 'c']
+    for ax in figures[0].axes:
+        image, heat = ax.images
+        assert image.get_array().shape == (6, 6, 3)
+        assert heat.get_array().max() == pytest.approx(1)
+
+
+def test_plot_saliency_rejects_maps_that_do_not_fit(tmp_path):
+    with pytest.raises(ValueError, match=r'maps.*\(3, 6, 6\)'):
+        viz.plot_saliency(np.zeros((3, 6, 6)), np.zeros((3, 5, 5)), tmp_path / 's.png')
+
+
+def test_plot_profile_draws_forward_and_backward_bars(tmp_path, figures):
+    rows = [{'layer': 'conv2d', 'type': 'Conv2D', 'forward_ms': 3.0, 'backward_ms': 5.0},
+            {'layer': 'loss', 'type': 'softmax_cross_entropy', 'forward_ms': 0.1,
+             'backward_ms': 0.1}]
+    assert_png(viz.plot_profile(rows, tmp_path / 'p.png', title='profile'))
+    ax = figures[0].axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == \
+        ['conv2d (Conv2D)', 'loss (softmax_cross_entropy)']
+    assert [bar.get_width() for bar in ax.containers[1]] == [5.0, 0.1]
