@@ -5,7 +5,11 @@
                                     shifts of image batches (bilinear, as Keras),
                                     standardization (featurewise, samplewise,
                                     ZCA) and flow()
+    minicnn.preprocessing.directory DirectoryIterator, behind
+                                    ImageDataGenerator.flow_from_directory():
+                                    batches read from a folder of class folders
 """
+from minicnn.preprocessing.directory import DirectoryIterator
 from minicnn.preprocessing.image import ArrayIterator, ImageDataGenerator, Transform
 
-__all__ = ['ImageDataGenerator', 'ArrayIterator', 'Transform']
+__all__ = ['ImageDataGenerator', 'ArrayIterator', 'DirectoryIterator', 'Transform']

@@ -846,6 +846,30 @@ class ImageDataGenerator:
         part = slice(None, split) if subset == 'validation' else slice(split, None)
         return tuple(None if a is None else a[part] for a in (x, y, sample_weight))
 
+    @keywords_checked
+    def flow_from_directory(self, directory, target_size=(256, 256), color_mode='rgb',
+                            classes=None, class_mode='categorical', batch_size=32, shuffle=True,
+                            seed=None, save_to_dir=None, save_prefix='', save_format='png',
+                            follow_links=False, subset=None, interpolation='nearest',
+                            keep_aspect_ratio=False):
+        """Augmented, standardized batches of the images in the class folders of
+        ``directory``, read from disk a batch at a time: a DirectoryIterator,
+        both a Sequence and an endless iterator (see minicnn.preprocessing.directory).
+
+        Images are resized to target_size = (height, width); a batch is
+        (images, labels) as class_mode says, or the images alone for None. With
+        ``validation_split`` v, subset='validation' serves the first int(v n)
+        files of each class folder of n files and subset='training' the rest.
+        """
+        # Imported here: directory.py builds on this module.
+        from minicnn.preprocessing.directory import DirectoryIterator
+        return DirectoryIterator(
+            directory, self, target_size=target_size, color_mode=color_mode, classes=classes,
+            class_mode=class_mode, batch_size=batch_size, shuffle=shuffle, seed=seed,
+            save_to_dir=save_to_dir, save_prefix=save_prefix, save_format=save_format,
+            follow_links=follow_links, subset=subset, interpolation=interpolation,
+            keep_aspect_ratio=keep_aspect_ratio)
+
 
 def _zca_matrix(data, epsilon):
     """Keras' ZCA whitening matrix of centred (n, H, W, C) data: (D, D), D = H*W*C.
