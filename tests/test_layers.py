@@ -17,7 +17,7 @@ def defaults(cls):
 def test_keras_defaults():
     assert defaults(Conv2D) == {'strides': (1, 1), 'padding': 'valid', 'activation': None,
                                 'use_bias': True, 'kernel_initializer': 'glorot_uniform',
-                                'bias_initializer': 'zeros'}
+                                'bias_initializer': 'zeros', 'dilation_rate': (1, 1), 'groups': 1}
     assert defaults(Dense) == {'activation': None, 'use_bias': True,
                                'kernel_initializer': 'glorot_uniform', 'bias_initializer': 'zeros',
                                'input_dim': None}
@@ -81,8 +81,8 @@ def test_activation_by_name(name):
 
 
 def test_unknown_activation_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown activation 'gelu'.*'relu'"):
-        Dense(3, activation='gelu')
+    with pytest.raises(ValueError, match=r"unknown activation 'gelux'.*'relu'"):
+        Dense(3, activation='gelux')
 
 
 def test_wrong_input_shape_names_the_layer_and_both_shapes():

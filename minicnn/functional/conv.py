@@ -21,6 +21,24 @@ stays in cache between im2col and the matrix product, and backward unfolds
 size of ``x`` (133 MB for the second layer of the seed-004 network), at the
 cost of one more im2col. The tests check the two against each other and
 against the loops.
+
+Two options, as in Keras's Conv2D, change which pixels meet which weights:
+
+* ``dilation_rate`` (dh, dw), atrous convolution: the taps of the window
+  are spread apart, ``x_pad[n, i*sh + p*dh, j*sw + q*dw, c]``, so a kh-row
+  kernel spans (kh - 1) * dh + 1 rows with no more weights; 'same' padding
+  is computed for that span. im2col reads the spread-out taps, and nothing
+  else changes.
+* ``groups`` G: the C input channels and the F filters are each cut into G
+  groups, and filter group g sees only channel group g, so the kernel is
+  (kh, kw, C/G, F). That is G convolutions side by side; with ``cols_g``
+  the columns of channel group g and ``K_g``, ``gy_g`` those of filter group g:
+
+      y_g = cols_g @ K_g        dK_g = cols_g.T @ gy_g        dcols_g = gy_g @ K_g.T
+
+  ``by_group`` stacks the G operands along a new first axis, and one
+  matrix product (which broadcasts over that axis) does every group. For
+  G = 1 the stacking is a reshape, not a copy: the plain products above.
 """
 from minicnn import kernels
 from minicnn.autograd import Function
@@ -28,94 +46,166 @@ from minicnn.backend import get_array_module
 from minicnn.functional.geometry import check_rank, pair, window_geometry
 
 
-class Im2colConvolution(Function):
-    """The plain convolution: unfold the whole batch, one product forward, two back."""
+def dilated_window(window, dilation):
+    """The rows and columns a dilated window spans: (k - 1) * d + 1 each."""
+    return tuple((k - 1) * d + 1 for k, d in zip(window, dilation))
 
-    def __init__(self, strides=1, padding='valid'):
-        self.strides = pair(strides, 'conv2d: strides')
+
+def by_group(a, groups):
+    """(M, k, G*n) -> (G, M, k*n): the last axis cut into G groups, which go first."""
+    m, k, gn = a.shape
+    return a.reshape(m, k, groups, gn // groups).transpose(2, 0, 1, 3).reshape(groups, m, -1)
+
+
+def from_groups(a, k):
+    """(G, M, k*n) -> (M, k, G*n): the inverse of ``by_group``."""
+    groups, m, kn = a.shape
+    return a.reshape(groups, m, k, kn // k).transpose(1, 2, 0, 3).reshape(m, k, -1)
+
+
+class SlidingWindows(Function):
+    """What every convolution shares: a kernel's (dilated) windows slid over
+    NHWC images, unfolded by im2col and folded back by col2im.
+
+    A subclass sets ``self.kernel`` (the window is its first two axes) and
+    ``self.pad`` (from ``geometry``) in forward, before it unfolds or folds.
+    """
+    name = 'conv2d'  # what error messages call it
+
+    def __init__(self, strides=1, padding='valid', dilation_rate=1):
+        self.strides = pair(strides, f'{self.name}: strides')
+        self.dilation = pair(dilation_rate, f'{self.name}: dilation_rate')
         self.padding = padding
 
+    def geometry(self, x_shape, kernel_shape):
+        """Padding (top, bottom, left, right) and output size (OH, OW) for x_shape."""
+        window = dilated_window(kernel_shape[:2], self.dilation)
+        return window_geometry(self.name, x_shape, window, self.strides, self.padding)
+
+    def unfold(self, x):
+        """im2col: (B, H, W, C) -> (B, OH, OW, kh, kw, C)."""
+        return kernels.for_array(x).im2col(x, self.kernel.shape[:2], self.strides, self.pad,
+                                           self.dilation)
+
+    def fold(self, g_cols, x_shape):
+        """col2im, the adjoint of ``unfold``: (B, OH, OW, kh, kw, C) -> x_shape."""
+        return kernels.for_array(g_cols).col2im(g_cols, x_shape, self.kernel.shape[:2],
+                                                self.strides, self.pad, self.dilation)
+
+
+class Im2colConvolution(SlidingWindows):
+    """The plain convolution: unfold the whole batch, one product forward, two back."""
+
+    def __init__(self, strides=1, padding='valid', dilation_rate=1, groups=1):
+        super().__init__(strides, padding, dilation_rate)
+        if not isinstance(groups, int) or groups < 1:
+            raise ValueError(f'{self.name}: groups must be a positive int, got {groups!r}')
+        self.groups = groups
+
     def forward(self, x, kernel, bias=None):
-        check_shapes(x, kernel, bias)
-        kh, kw, c, f = kernel.shape
-        self.pad, out_hw = window_geometry('conv2d', x.shape, (kh, kw), self.strides, self.padding)
+        check_shapes(x, kernel, bias, self.groups)
+        self.pad, out_hw = self.geometry(x.shape, kernel.shape)
         self.x_shape, self.kernel = x.shape, kernel
-        self.cols = kernels.for_array(x).im2col(x, (kh, kw), self.strides, self.pad)
-        y = self.cols.reshape(-1, kh * kw * c) @ kernel.reshape(-1, f)     # (N*OH*OW, F)
-        y = y.reshape(x.shape[0], *out_hw, f)
+        self.cols = self.unfold(x)                                          # (N, OH, OW, kh, kw, C)
+        y = self.cols_times_kernel(self.cols).reshape(x.shape[0], *out_hw, kernel.shape[3])
         return y if bias is None else y + bias
 
     def backward(self, gy):
-        kh, kw, c, f = self.kernel.shape
-        g = gy.reshape(-1, f)                                               # (N*OH*OW, F)
-        g_kernel = self.cols.reshape(-1, kh * kw * c).T @ g                 # (kh*kw*C, F)
-        g_cols = (g @ self.kernel.reshape(-1, f).T).reshape(self.cols.shape)
-        gx = kernels.for_array(gy).col2im(g_cols, self.x_shape, (kh, kw), self.strides, self.pad)
-        return gx, g_kernel.reshape(self.kernel.shape), g.sum(axis=0)
+        g = gy.reshape(-1, gy.shape[-1])                                    # (N*OH*OW, F)
+        g_cols = self.g_cols(g, self.cols.shape)
+        return self.fold(g_cols, self.x_shape), self.g_kernel(self.cols, g), g.sum(axis=0)
+
+    # -- The three products, each one per group (see the module docstring).
+
+    def grouped_cols(self, cols):
+        """(B, OH, OW, kh, kw, C) -> (G, B*OH*OW, kh*kw*C/G)."""
+        kh, kw = self.kernel.shape[:2]
+        return by_group(cols.reshape(-1, kh * kw, cols.shape[-1]), self.groups)
+
+    def grouped_kernel(self):
+        """(kh, kw, C/G, F) -> (G, kh*kw*C/G, F/G)."""
+        return by_group(self.kernel.reshape(-1, 1, self.kernel.shape[3]), self.groups)
+
+    def cols_times_kernel(self, cols):
+        """y = cols @ K: -> (B*OH*OW, F)."""
+        y = self.grouped_cols(cols) @ self.grouped_kernel()
+        return from_groups(y, 1).reshape(-1, self.kernel.shape[3])
+
+    def g_kernel(self, cols, g):
+        """dK = cols.T @ gy, for g = gy as (B*OH*OW, F): -> (kh, kw, C/G, F)."""
+        g_kernel = self.grouped_cols(cols).swapaxes(1, 2) @ by_group(g[:, None, :], self.groups)
+        return from_groups(g_kernel, 1).reshape(self.kernel.shape)
+
+    def g_cols(self, g, cols_shape):
+        """dcols = gy @ K.T, for g = gy as (B*OH*OW, F): -> cols_shape (B, OH, OW, kh, kw, C)."""
+        kh, kw = self.kernel.shape[:2]
+        g_cols = by_group(g[:, None, :], self.groups) @ self.grouped_kernel().swapaxes(1, 2)
+        return from_groups(g_cols, kh * kw).reshape(cols_shape)
 
 
 class ChunkedConvolution(Im2colConvolution):
     """The fast version: the same products, over cache-sized slices of the batch."""
 
     def forward(self, x, kernel, bias=None):
-        check_shapes(x, kernel, bias)
+        check_shapes(x, kernel, bias, self.groups)
         xp = get_array_module(x)
-        kh, kw, c, f = kernel.shape
-        self.pad, self.out_hw = window_geometry('conv2d', x.shape, (kh, kw), self.strides,
-                                                self.padding)
+        self.pad, self.out_hw = self.geometry(x.shape, kernel.shape)
         self.x, self.kernel = x, kernel
-        y = xp.empty((x.shape[0], *self.out_hw, f), dtype=xp.result_type(x, kernel))
+        y = xp.empty((x.shape[0], *self.out_hw, kernel.shape[3]), dtype=xp.result_type(x, kernel))
         for part in self._parts():
-            y[part] = (self._unfold(self.x[part]) @ kernel.reshape(-1, f)).reshape(y[part].shape)
+            y[part] = self.cols_times_kernel(self.unfold(x[part])).reshape(y[part].shape)
         if bias is not None:
             y += bias
         return y
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        kh, kw, c, f = self.kernel.shape
-        g_kernel = xp.zeros((kh * kw * c, f), dtype=gy.dtype)
+        g_kernel = xp.zeros(self.kernel.shape, dtype=gy.dtype)
         gx = xp.empty(self.x.shape, dtype=gy.dtype) if self.needs_grad[0] else None
         for part in self._parts():
-            cols = self._unfold(self.x[part])
-            g = gy[part].reshape(-1, f)
-            g_kernel += cols.T @ g
+            cols = self.unfold(self.x[part])
+            g = gy[part].reshape(-1, gy.shape[-1])
+            g_kernel += self.g_kernel(cols, g)
             if gx is not None:  # the first layer's images need no gradient
-                g_cols = (g @ self.kernel.reshape(-1, f).T).reshape(*gy[part].shape[:3], kh, kw, c)
-                gx[part] = kernels.for_array(gy).col2im(g_cols, gx[part].shape, (kh, kw),
-                                                        self.strides, self.pad)
-        return gx, g_kernel.reshape(self.kernel.shape), gy.sum(axis=(0, 1, 2))
+                gx[part] = self.fold(self.g_cols(g, cols.shape), gx[part].shape)
+        return gx, g_kernel, gy.sum(axis=(0, 1, 2))
 
     def _parts(self):
         """Slices of the batch, each unfolded into a few MB of ``cols``."""
-        kh, kw, c, _ = self.kernel.shape
-        cols_per_image = self.out_hw[0] * self.out_hw[1] * kh * kw * c * self.x.itemsize
-        return kernels.batch_parts(self.x, cols_per_image)
-
-    def _unfold(self, x):
-        """im2col of x: (B, H, W, C) -> (B*OH*OW, kh*kw*C)."""
-        kh, kw, c, _ = self.kernel.shape
-        cols = kernels.for_array(x).im2col(x, (kh, kw), self.strides, self.pad)
-        return cols.reshape(-1, kh * kw * c)
+        kh, kw = self.kernel.shape[:2]
+        cols_per_image = self.out_hw[0] * self.out_hw[1] * kh * kw * self.x.shape[3]
+        return kernels.batch_parts(self.x, cols_per_image * self.x.itemsize)
 
 
-def check_shapes(x, kernel, bias):
+def check_shapes(x, kernel, bias, groups=1):
     check_rank('conv2d', 'x', x, 4, '(N, H, W, C)')
-    check_rank('conv2d', 'kernel', kernel, 4, '(kh, kw, in_channels, out_channels)')
-    if x.shape[3] != kernel.shape[2]:
+    check_rank('conv2d', 'kernel', kernel, 4, '(kh, kw, in_channels / groups, out_channels)')
+    expected = kernel.shape[2] * groups
+    if x.shape[3] != expected:
+        per_group = f' ({kernel.shape[2]} in each of {groups} groups)' if groups > 1 else ''
         raise ValueError(f'conv2d: x has {x.shape[3]} channels but the kernel expects '
-                         f'{kernel.shape[2]} (x shape {x.shape}, kernel shape {kernel.shape})')
-    if bias is not None and bias.shape != (kernel.shape[3],):
-        raise ValueError(f'conv2d: bias must have shape ({kernel.shape[3]},), got {bias.shape}')
+                         f'{expected}{per_group} (x shape {x.shape}, kernel shape {kernel.shape})')
+    if kernel.shape[3] % groups:
+        raise ValueError(f'conv2d: the kernel\'s {kernel.shape[3]} filters do not split into '
+                         f'groups={groups} (kernel shape {kernel.shape})')
+    check_bias('conv2d', bias, kernel.shape[3])
 
 
-def conv2d(x, kernel, bias=None, strides=1, padding='valid', method=ChunkedConvolution):
+def check_bias(fn_name, bias, filters):
+    if bias is not None and bias.shape != (filters,):
+        raise ValueError(f'{fn_name}: bias must have shape ({filters},), got {bias.shape}')
+
+
+def conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation_rate=1, groups=1,
+           method=ChunkedConvolution):
     """Convolve NHWC images x with an HWIO kernel; see the module docstring.
 
     padding: 'valid' (none), 'same' (output ceil(H / stride), extra pixel at
     the bottom/right as in Keras) or an int or pair of ints (symmetric zeros).
+    dilation_rate: an int or pair, the spacing of the kernel's taps.
+    groups: how many groups the channels are cut into; kernel (kh, kw, C/groups, F).
     method: the Function that computes it, ``ChunkedConvolution`` (fast) or
     ``Im2colConvolution`` (plain); both equal ``minicnn.naive.conv2d``.
     """
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    return method(strides, padding)(*inputs)
+    return method(strides, padding, dilation_rate, groups)(*inputs)

@@ -14,6 +14,9 @@ an unpredictable order. The gathers visit the windows in the reference's
 order, so their sums round as the reference's do (up to float32 subnormals,
 which CuPy's default -ftz=true flushes to zero).
 
+``erf``, which the exact GELU needs, is CUDA's own, as a one-line CuPy
+elementwise kernel; ReLU is plain CuPy array calls.
+
 The CUDA C++ source is plain text in this module (``CUDA_SOURCE``), one
 template per kernel, instantiated for T = float or double and for a 32- or
 64-bit ``Index`` (``NAME_EXPRESSIONS``). Importing the module does not import
@@ -43,7 +46,7 @@ _MAX_BLOCKS = 65535        # fills any current GPU many times; past it, threads 
 
 # The window geometry every kernel receives, field for field as ``struct
 # Window`` in the CUDA source (the tests check that the two agree).
-_Window = collections.namedtuple('Window', 'h w c oh ow kh kw sh sw top left')
+_Window = collections.namedtuple('Window', 'h w c oh ow kh kw sh sw dh dw top left')
 
 _COMMON_SOURCE = r'''
 // ---- Shared by every kernel ------------------------------------------------
@@ -57,6 +60,7 @@ struct Window {
     Index oh, ow;       // output rows, columns
     Index kh, kw;       // window rows, columns
     Index sh, sw;       // strides
+    Index dh, dw;       // dilation: offset i of a window is i * dh rows below its first
     Index top, left;    // padding before the first row, before the first column
 
     // Flat offsets into input (N, H, W, C), output (N, OH, OW, C)
@@ -70,8 +74,8 @@ struct Window {
 
     // The input row that offset i of output row oy reads (< 0 or >= h: padding),
     // and the same for columns.
-    __device__ Index row_of(Index oy, Index i) const { return oy * sh + i - top; }
-    __device__ Index col_of(Index ox, Index j) const { return ox * sw + j - left; }
+    __device__ Index row_of(Index oy, Index i) const { return oy * sh + i * dh - top; }
+    __device__ Index col_of(Index ox, Index j) const { return ox * sw + j * dw - left; }
     __device__ bool inside(Index row, Index col) const
     { return 0 <= row && row < h && 0 <= col && col < w; }
 };
@@ -79,8 +83,8 @@ struct Window {
 // Every kernel takes the geometry as these scalars, in the order of the
 // fields above, and gathers them into a Window.
 #define WINDOW_PARAMS Index h, Index w, Index c, Index oh, Index ow, Index kh, \
-                      Index kw, Index sh, Index sw, Index top, Index left
-#define WINDOW_FROM_PARAMS Window<Index>{h, w, c, oh, ow, kh, kw, sh, sw, top, left}
+                      Index kw, Index sh, Index sw, Index dh, Index dw, Index top, Index left
+#define WINDOW_FROM_PARAMS Window<Index>{h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left}
 
 // Grid-stride loop: thread t of the grid handles elements t, t + stride, ...
 template <typename Index>
@@ -115,7 +119,8 @@ __device__ Index overlap(Index start, Index k, Index size)
 }
 
 // Number of pixels of window (oy, ox) inside the image: the divisor of the
-// average (Keras 'same' leaves the padding out).
+// average (Keras 'same' leaves the padding out). Pooling windows are never
+// dilated, so their pixels are contiguous.
 template <typename Index>
 __device__ Index pixel_count(const Window<Index>& g, Index oy, Index ox)
 {
@@ -136,11 +141,12 @@ __device__ void for_each_pixel_in(const Window<Index>& g, Index oy, Index ox, Vi
 }
 
 // The output position o whose window puts offset k on input position p, that
-// is o * stride + k - before == p; -1 when no window does.
+// is o * stride + k * dilation - before == p; -1 when no window does.
 template <typename Index>
-__device__ Index window_at(Index p, Index k, Index stride, Index before, Index outputs)
+__device__ Index window_at(Index p, Index k, Index stride, Index dilation, Index before,
+                           Index outputs)
 {
-    const Index shifted = p + before - k;
+    const Index shifted = p + before - k * dilation;
     if (shifted < 0 || shifted % stride != 0) return -1;
     return shifted / stride < outputs ? shifted / stride : -1;
 }
@@ -151,10 +157,10 @@ template <typename Index, typename Visit>
 __device__ void for_each_window_on(const Window<Index>& g, Index row, Index col, Visit visit)
 {
     for (Index i = 0; i < g.kh; ++i) {
-        const Index oy = window_at(row, i, g.sh, g.top, g.oh);
+        const Index oy = window_at(row, i, g.sh, g.dh, g.top, g.oh);
         if (oy < 0) continue;
         for (Index j = 0; j < g.kw; ++j) {
-            const Index ox = window_at(col, j, g.sw, g.left, g.ow);
+            const Index ox = window_at(col, j, g.sw, g.dw, g.left, g.ow);
             if (ox >= 0) visit(oy, ox, i, j);
         }
     }
@@ -162,7 +168,7 @@ __device__ void for_each_window_on(const Window<Index>& g, Index row, Index col,
 '''
 
 _IM2COL_SOURCE = r'''
-// cols[n, oy, ox, i, j, ch] = x[n, oy*sh + i - top, ox*sw + j - left, ch], 0 in the padding.
+// cols[n, oy, ox, i, j, ch] = x[n, oy*sh + i*dh - top, ox*sw + j*dw - left, ch], 0 in the padding.
 template <typename T, typename Index>
 __global__ void im2col(const T* x, T* cols, Index total, WINDOW_PARAMS)
 {
@@ -340,12 +346,12 @@ def _index_bits(largest):
     return 32 if largest + _MAX_BLOCKS * _THREADS_PER_BLOCK <= np.iinfo(np.int32).max else 64
 
 
-def _window(x_shape, window, strides, pad):
-    """The geometry the kernels receive, as a _Window."""
+def _window(x_shape, window, strides, pad, dilation=(1, 1)):
+    """The geometry the kernels receive, as a _Window (pooling: no dilation)."""
     _, h, w, c = x_shape
     top, _, left, _ = pad
-    oh, ow = output_size(x_shape, window, strides, pad)
-    return _Window(h, w, c, oh, ow, *window, *strides, top, left)
+    oh, ow = output_size(x_shape, window, strides, pad, dilation)
+    return _Window(h, w, c, oh, ow, *window, *strides, *dilation, top, left)
 
 
 def _c_type(dtype):
@@ -379,27 +385,27 @@ def _output_shape(x_shape, g):
     return (x_shape[0], g.oh, g.ow, g.c)
 
 
-def im2col(x, window, strides, pad):
+def im2col(x, window, strides, pad, dilation=(1, 1)):
     """Unfold every window of x: (N, H, W, C) -> (N, OH, OW, kh, kw, C).
 
-    cols[n, oy, ox, i, j, c] = x_pad[n, oy*sh + i, ox*sw + j, c], with zero padding.
+    cols[n, oy, ox, i, j, c] = x_pad[n, oy*sh + i*dh, ox*sw + j*dw, c], with zero padding.
     """
     cp = backend.cupy()
     x = cp.ascontiguousarray(x)
-    g = _window(x.shape, window, strides, pad)
+    g = _window(x.shape, window, strides, pad, dilation)
     cols = cp.empty((x.shape[0], g.oh, g.ow, g.kh, g.kw, g.c), dtype=x.dtype)
     _run('im2col', (x, cols), cols.size, g)
     return cols
 
 
-def col2im(cols, x_shape, window, strides, pad):
+def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
     """Fold windows back, summing overlaps: (N, OH, OW, kh, kw, C) -> x_shape.
 
-    x[n, r, s, c] = sum of cols[n, oy, ox, i, j, c] over oy*sh + i - top = r
-    and ox*sw + j - left = s.
+    x[n, r, s, c] = sum of cols[n, oy, ox, i, j, c] over oy*sh + i*dh - top = r
+    and ox*sw + j*dw - left = s.
     """
     cp = backend.cupy()
-    g = _window(x_shape, window, strides, pad)
+    g = _window(x_shape, window, strides, pad, dilation)
     cols = cp.ascontiguousarray(cols)
     _check_shape('col2im', 'cols', cols, (x_shape[0], g.oh, g.ow, g.kh, g.kw, g.c))
     x = cp.empty(tuple(x_shape), dtype=cols.dtype)
@@ -465,3 +471,16 @@ def avg_pool_backward(gy, x_shape, window, strides, pad):
     gx = cp.empty(tuple(x_shape), dtype=gy.dtype)
     _run('avg_pool_backward', (gy, gx), gx.size, g)
     return gx
+
+
+@functools.cache
+def _erf_kernel():
+    """CUDA's own erf as a CuPy elementwise kernel, compiled on first use.
+    (NumPy has no erf, so CuPy has none either; cupyx.scipy has, but only
+    backend.py imports CuPy's packages.)"""
+    return backend.cupy().ElementwiseKernel('T x', 'T y', 'y = erf(x)', 'minicnn_erf')
+
+
+def erf(x):
+    """The error function, elementwise: one CUDA thread per element."""
+    return _erf_kernel()(x)

@@ -14,15 +14,18 @@ walks the same loop nest::
 * ``prange`` hands whole images to the threads. The backward kernels add
   overlapping windows into the same pixels; as every pixel belongs to one
   image, no two threads ever write the same place.
-* Padding is never materialised: ``_inside`` clips each window to the image,
-  and the outputs start at the value padding would give (0 for copies and
-  sums, -inf for maxima).
+* Padding is never materialised: ``_inside`` clips each window to the image
+  (im2col, which must also write the zeros, tests each pixel instead), and
+  the outputs start at the value padding would give (0 for copies and sums,
+  -inf for maxima).
 
 Numba compiles a kernel the first time it sees a new dtype (float32, float64)
 or memory layout, and keeps the machine code on disk (``cache=True``), so
 later processes skip the compile. Inputs are made C-contiguous first, which
 keeps it to one compiled version per dtype.
 """
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -30,26 +33,28 @@ from numba import njit, prange
 from minicnn.kernels.reference import output_size, window_counts
 
 __all__ = ['output_size', 'window_counts', 'im2col', 'col2im', 'max_pool', 'max_pool_backward',
-           'avg_pool', 'avg_pool_backward', 'relu', 'relu_backward']
+           'avg_pool', 'avg_pool_backward', 'relu', 'relu_backward', 'erf']
 
 
 @njit(cache=True)
-def _inside(start, k, size):
-    """Offsets [lo, hi) of a k-wide window starting at ``start`` that fall inside [0, size).
+def _inside(start, k, size, step=1):
+    """Offsets [lo, hi) of a k-wide window starting at ``start`` whose pixels
+    ``start + i * step`` fall inside [0, size); step > 1 for a dilated window.
 
     ``start`` is the window's first pixel in image coordinates: negative when
     the window begins in the padding. A window lying wholly in the padding
     gets the empty range lo == hi, never hi < lo, so hi - lo counts its pixels.
     """
-    lo = max(0, -start)
-    return lo, max(lo, min(k, size - start))
+    lo = max(0, (step - 1 - start) // step)   # the first i with start + i*step >= 0
+    return lo, max(lo, min(k, (size - start + step - 1) // step))
 
 
 # ---------------------------------------------------------------- im2col / col2im
 
 @njit(parallel=True, cache=True)
-def _im2col_kernel(x, cols, sh, sw, top, left):
-    """cols[n, oh, ow, i, j, c] = x[n, oh*sh - top + i, ow*sw - left + j, c], 0 in the padding.
+def _im2col_kernel(x, cols, sh, sw, top, left, dh, dw):
+    """cols[n, oh, ow, i, j, c] = x[n, oh*sh - top + i*dh, ow*sw - left + j*dw, c], or 0
+    in the padding.
 
     Every entry of cols is written, so it can start uninitialised: zero-filling
     it first would be one more pass over the largest array of a training step.
@@ -60,9 +65,9 @@ def _im2col_kernel(x, cols, sh, sw, top, left):
         for oh in range(oh_n):
             for ow in range(ow_n):
                 for i in range(kh):
-                    h = oh * sh - top + i
+                    h = oh * sh - top + i * dh
                     for j in range(kw):
-                        w = ow * sw - left + j
+                        w = ow * sw - left + j * dw
                         if 0 <= h < h_in and 0 <= w < w_in:
                             for c in range(n_ch):
                                 cols[n, oh, ow, i, j, c] = x[n, h, w, c]
@@ -72,8 +77,8 @@ def _im2col_kernel(x, cols, sh, sw, top, left):
 
 
 @njit(parallel=True, cache=True)
-def _col2im_kernel(cols, x, sh, sw, top, left):
-    """x[n, oh*sh - top + i, ow*sw - left + j, c] += cols[n, oh, ow, i, j, c].
+def _col2im_kernel(cols, x, sh, sw, top, left, dh, dw):
+    """x[n, oh*sh - top + i*dh, ow*sw - left + j*dw, c] += cols[n, oh, ow, i, j, c].
 
     im2col run backwards; entries that fall in the padding are dropped.
     """
@@ -82,29 +87,29 @@ def _col2im_kernel(cols, x, sh, sw, top, left):
     for n in prange(n_img):
         for oh in range(oh_n):
             h0 = oh * sh - top
-            i_lo, i_hi = _inside(h0, kh, h_in)
+            i_lo, i_hi = _inside(h0, kh, h_in, dh)
             for ow in range(ow_n):
                 w0 = ow * sw - left
-                j_lo, j_hi = _inside(w0, kw, w_in)
+                j_lo, j_hi = _inside(w0, kw, w_in, dw)
                 for i in range(i_lo, i_hi):
                     for j in range(j_lo, j_hi):
                         for c in range(n_ch):
-                            x[n, h0 + i, w0 + j, c] += cols[n, oh, ow, i, j, c]
+                            x[n, h0 + i * dh, w0 + j * dw, c] += cols[n, oh, ow, i, j, c]
 
 
-def im2col(x, window, strides, pad):
+def im2col(x, window, strides, pad, dilation=(1, 1)):
     """Unfold every window of x: (N, H, W, C) -> (N, OH, OW, kh, kw, C); padding reads as 0."""
     x = np.ascontiguousarray(x)
-    cols = np.empty((x.shape[0], *output_size(x.shape, window, strides, pad), *window, x.shape[3]),
-                    dtype=x.dtype)
-    _im2col_kernel(x, cols, *strides, pad[0], pad[2])
+    out_hw = output_size(x.shape, window, strides, pad, dilation)
+    cols = np.empty((x.shape[0], *out_hw, *window, x.shape[3]), dtype=x.dtype)
+    _im2col_kernel(x, cols, *strides, pad[0], pad[2], *dilation)
     return cols
 
 
-def col2im(cols, x_shape, window, strides, pad):
+def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
     """Fold windows back, summing overlaps: (N, OH, OW, kh, kw, C) -> x_shape."""
     x = np.zeros(tuple(x_shape), dtype=cols.dtype)
-    _col2im_kernel(np.ascontiguousarray(cols), x, *strides, pad[0], pad[2])
+    _col2im_kernel(np.ascontiguousarray(cols), x, *strides, pad[0], pad[2], *dilation)
     return x
 
 
@@ -273,3 +278,20 @@ def relu_backward(gy, y):
     gx = np.empty_like(gy)
     _relu_backward_kernel(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
     return gx
+
+
+# ---------------------------------------------------------------- erf
+
+@njit(parallel=True, cache=True)
+def _erf_kernel(x, y):
+    """y = erf(x), elementwise over flat arrays (the C library's erf)."""
+    for k in prange(x.size):
+        y[k] = math.erf(x[k])
+
+
+def erf(x):
+    """The error function, elementwise, in one parallel compiled pass."""
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    _erf_kernel(x.reshape(-1), y.reshape(-1))
+    return y

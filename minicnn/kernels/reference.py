@@ -4,23 +4,36 @@ Each window function loops in Python over the ``kh * kw`` offsets (i, j)
 of the window; for one offset, the pixels it reads at every output
 position form one strided slice of the padded input (``_offset_view``), so
 the rest is whole-array arithmetic and works unchanged on NumPy and CuPy.
-ReLU and its gradient are one array call each. The Numba (``numba_cpu``)
+ReLU and its gradient are one array call each; erf, which NumPy lacks, is
+Python's ``math.erf`` on each element. The Numba (``numba_cpu``)
 and CUDA (``cupy_gpu``) versions have the same signatures and must give the
 same results.
 
 Shapes: ``x`` is NHWC ``(N, H, W, C)``; ``window = (kh, kw)``,
 ``strides = (sh, sw)``, ``pad = (top, bottom, left, right)``; outputs are
 ``(N, OH, OW, ...)`` with ``OH = (H + top + bottom - kh) // sh + 1``.
+
+im2col and col2im also take ``dilation = (dh, dw)`` (atrous convolution):
+offset (i, j) of a window then reads the pixel ``(i * dh, j * dw)`` from
+the window's first, so a kh-row window spans ``(kh - 1) * dh + 1`` rows and
+``OH = (H + top + bottom - (kh - 1) * dh - 1) // sh + 1``. Pooling windows
+are never dilated.
 """
+import math
+
+import numpy as np
+
+from minicnn import backend
 from minicnn.backend import get_array_module
 
 
-def output_size(x_shape, window, strides, pad):
-    """(OH, OW) of a window sliding over a padded NHWC input."""
+def output_size(x_shape, window, strides, pad, dilation=(1, 1)):
+    """(OH, OW) of a (possibly dilated) window sliding over a padded NHWC input."""
     _, h, w, _ = x_shape
     top, bottom, left, right = pad
-    return ((h + top + bottom - window[0]) // strides[0] + 1,
-            (w + left + right - window[1]) // strides[1] + 1)
+    (kh, kw), (dh, dw) = window, dilation
+    return ((h + top + bottom - (kh - 1) * dh - 1) // strides[0] + 1,
+            (w + left + right - (kw - 1) * dw - 1) // strides[1] + 1)
 
 
 def _pad(x, pad, value=0.0):
@@ -42,19 +55,21 @@ def _offset_view(x_padded, i, j, strides, out_hw):
     return x_padded[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
 
 
-def im2col(x, window, strides, pad):
+def im2col(x, window, strides, pad, dilation=(1, 1)):
     """Unfold every window of x: (N, H, W, C) -> (N, OH, OW, kh, kw, C).
 
-    Reshaped to (N*OH*OW, kh*kw*C) it meets an HWIO kernel reshaped to
-    (kh*kw*C, F) in one matrix product.
+    cols[n, r, s, i, j, c] = x_pad[n, r*sh + i*dh, s*sw + j*dw, c]. Reshaped
+    to (N*OH*OW, kh*kw*C) it meets an HWIO kernel reshaped to (kh*kw*C, F)
+    in one matrix product.
     """
     xp = get_array_module(x)
-    (kh, kw), out_hw = window, output_size(x.shape, window, strides, pad)
+    (kh, kw), (dh, dw) = window, dilation
+    out_hw = output_size(x.shape, window, strides, pad, dilation)
     x_padded = _pad(x, pad)
     cols = xp.empty((x.shape[0], *out_hw, kh, kw, x.shape[3]), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, :, i, j, :] = _offset_view(x_padded, i, j, strides, out_hw)
+            cols[:, :, :, i, j, :] = _offset_view(x_padded, i * dh, j * dw, strides, out_hw)
     return cols
 
 
@@ -64,18 +79,18 @@ def _zeros_padded(x_shape, pad, dtype, xp):
     return xp.zeros((n, h + top + bottom, w + left + right, c), dtype=dtype)
 
 
-def col2im(cols, x_shape, window, strides, pad):
+def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
     """Fold windows back, summing overlaps: (N, OH, OW, kh, kw, C) -> x_shape.
 
     The adjoint of im2col: each pixel receives the sum of the entries that
     im2col copied from it.
     """
     xp = get_array_module(cols)
-    (kh, kw), out_hw = window, cols.shape[1:3]
+    (kh, kw), (dh, dw), out_hw = window, dilation, cols.shape[1:3]
     g_padded = _zeros_padded(x_shape, pad, cols.dtype, xp)
     for i in range(kh):
         for j in range(kw):
-            _offset_view(g_padded, i, j, strides, out_hw)[...] += cols[:, :, :, i, j, :]
+            _offset_view(g_padded, i * dh, j * dw, strides, out_hw)[...] += cols[:, :, :, i, j, :]
     return _unpad(g_padded, pad)
 
 
@@ -154,3 +169,13 @@ def relu(x):
 def relu_backward(gy, y):
     """The gradient passes where the output y = relu(x) is positive."""
     return get_array_module(gy).where(y > 0, gy, 0)
+
+
+def erf(x):
+    """The error function erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt, elementwise.
+
+    NumPy has none, so this is Python's ``math.erf`` on every element: slow
+    and surely right. A CuPy array makes the round trip through the CPU.
+    """
+    values = np.vectorize(math.erf, otypes=[x.dtype])(backend.to_numpy(x))
+    return get_array_module(x).asarray(values)

@@ -13,6 +13,7 @@ SymbolicTensor of its output's shape: that is how a functional ``Model`` is
 described (see minicnn/models.py).
 """
 import collections
+import re
 
 import numpy as np
 
@@ -31,9 +32,13 @@ def unique_name(base):
 
 
 def snake_case(class_name):
-    """'MaxPooling2D' -> 'max_pooling2d', the Keras default layer name."""
-    out = ''.join('_' + c.lower() if c.isupper() else c for c in class_name).lstrip('_')
-    return out.replace('2_d', '2d')
+    """'MaxPooling2D' -> 'max_pooling2d', 'ReLU' -> 're_lu': the Keras default layer name.
+
+    Keras's rule: an underscore before each capital that starts a word of
+    lower-case letters, and between a lower-case letter and a capital.
+    """
+    name = re.sub('(.)([A-Z][a-z]+)', r'\1_\2', class_name)
+    return re.sub('([a-z])([A-Z])', r'\1_\2', name).lower()
 
 
 class SymbolicTensor:
