@@ -257,21 +257,25 @@ class Model(Layer):
                 else index[id(inputs)]
         return {'name': self.name, 'trainable': self.trainable,
                 'layers': [layer_spec(layer) for layer in self.layers],
-                'nodes': [{'layer': t.layer.name, 'inputs': ids(t.inputs)} for t in self.nodes
-                          if t.inputs != ()],
-                'input_layers': [t.layer.name for t in self.inputs],
+                # in graph order; an Input's node has no inputs (None)
+                'nodes': [{'layer': t.layer.name, 'inputs': ids(t.inputs) if t.inputs != () else None}
+                          for t in self.nodes],
+                'input_nodes': [index[id(t)] for t in self.inputs],
                 'output_nodes': [index[id(t)] for t in self.outputs],
                 'single_input': self.single_input, 'single_output': self.single_output}
 
     @classmethod
     def from_config(cls, config):
         by_name = {spec['config']['name']: layer_from_spec(spec) for spec in config['layers']}
-        tensors = [by_name[name].output for name in config['input_layers']]
-        inputs = list(tensors)
+        tensors = []  # the graph's SymbolicTensors again, replayed in the saved order
         for node in config['nodes']:
-            args = [tensors[i] for i in node['inputs']] if isinstance(node['inputs'], list) \
-                else tensors[node['inputs']]
-            tensors.append(by_name[node['layer']](args))
+            layer, ids = by_name[node['layer']], node['inputs']
+            if ids is None:
+                tensors.append(layer.output)
+            else:
+                tensors.append(layer([tensors[i] for i in ids] if isinstance(ids, list)
+                                     else tensors[ids]))
+        inputs = [tensors[i] for i in config['input_nodes']]
         outputs = [tensors[i] for i in config['output_nodes']]
         return cls(_unwrap(config['single_input'], inputs), _unwrap(config['single_output'], outputs),
                    name=config['name'], trainable=config['trainable'])
@@ -281,14 +285,30 @@ class Model(Layer):
         return json.dumps(layer_spec(self), **json_kwargs)
 
     def save_weights(self, path):
-        """Write the weights to a .npz file (atomically)."""
+        """Write the weights (atomically): in Keras's HDF5 layout for a .h5 or
+        .hdf5 name (minicnn/interchange/hdf5.py), else as a NumPy .npz archive."""
+        from minicnn.interchange import hdf5  # imported here: it imports this module
+        if hdf5.is_hdf5_name(path):
+            return hdf5.save_weights(self, path)
         saving.refuse_hdf5(path, 'save_weights')
         with atomic_write(path) as f:
             np.savez(f, *self.get_weights())
 
-    def load_weights(self, path):
-        """Load weights saved by save_weights, or those of a whole-model file."""
+    def load_weights(self, path, by_name=False, skip_mismatch=False):
+        """Load weights saved by save_weights, or those of a whole-model file.
+
+        A .h5 or .hdf5 file (Keras's or minicnn's) is matched layer by layer:
+        in order, or by layer name with ``by_name``; ``skip_mismatch`` skips,
+        with a warning, the layers whose weights do not fit. A .npz archive
+        holds no names: its arrays go to the weights in order.
+        """
+        from minicnn.interchange import hdf5  # imported here: it imports this module
+        if hdf5.is_hdf5_name(path):
+            return hdf5.load_weights(self, path, by_name, skip_mismatch)
         saving.refuse_hdf5(path, 'load_weights')
+        if by_name or skip_mismatch:
+            raise ValueError(f'load_weights: by_name and skip_mismatch need the layer names of '
+                             f'an HDF5 file (.h5), and {path} is a NumPy archive')
         with np.load(path) as data:
             if 'meta' in data.files:
                 arrays = saving.weights_of(saving.read_model_file(path)[1])
@@ -297,10 +317,25 @@ class Model(Layer):
         self.set_weights(arrays)
 
     def save(self, path):
-        """One file with architecture, weights, optimizer state, epoch and generator state."""
+        """One file with architecture, weights, optimizer state, epoch and generator
+        state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, which
+        holds architecture, weights and compile arguments (no optimizer state)."""
+        from minicnn.interchange import hdf5  # imported here: it imports this module
         self._require_built('save')
+        if hdf5.is_hdf5_name(path):
+            return hdf5.save_model(self, path)
         history = self.history.history if self.history is not None else {}
         saving.save_model(self, path, epoch=self.epochs_done, history=dict(history))
+
+    def export(self, path, format='onnx'):
+        """Write the model for inference elsewhere; format 'onnx' (Keras 3's name)
+        is an ONNX graph, NHWC float32 batches of any size in, what predict
+        returns out (see minicnn/interchange/onnx_export.py)."""
+        from minicnn.interchange import onnx_export  # imported here: it imports this module
+        if format != 'onnx':
+            raise ValueError(f"export: format {format!r} is not implemented; minicnn exports "
+                             f"format='onnx'")
+        onnx_export.export(self, path)
 
     def to(self, device):
         """Move the weights to 'cpu' or 'gpu' (optimizer slots follow at the next step)."""
@@ -559,7 +594,14 @@ def load_model(path, compile=True):
     Also restores the random generator, so training continues exactly as if
     it had not stopped. ``model.epochs_done`` tells where to resume
     (``fit(..., initial_epoch=model.epochs_done)``).
+
+    A .h5 or .hdf5 file is Keras's whole-model file (written by Keras or by
+    minicnn): its layers, its weights, and compiled as it was, with a fresh
+    optimizer (see minicnn/interchange/hdf5.py).
     """
+    from minicnn.interchange import hdf5  # imported here: it imports this module
+    if hdf5.is_hdf5_name(path):
+        return hdf5.load_model(path, compile=compile)
     saving.refuse_hdf5(path, 'load_model')
     meta, arrays = saving.read_model_file(path)
     if 'model' not in meta:  # files of minicnn 0.1 held a Sequential's layers only

@@ -28,17 +28,30 @@ class ModelFileError(ValueError):
     """A file that is not a complete minicnn model file."""
 
 
-HDF5_SUFFIXES = ('.h5', '.hdf5', '.keras')
+HDF5_SUFFIXES = ('.h5', '.hdf5')
+KERAS_ZIP_SUFFIX = '.keras'
 
 
 def refuse_hdf5(path, where):
-    """Keras's file names (.h5, .hdf5, .keras) ask for formats minicnn does not
-    write yet; saving its own format under such a name would fool every tool."""
-    if str(path).lower().endswith(HDF5_SUFFIXES):
-        raise ValueError(f'{where}: {path} asks for a Keras HDF5/.keras file, which minicnn '
-                         f'does not read or write yet; it writes its own formats: a whole '
-                         f'model (model.save, e.g. model.minicnn) and weights as a NumPy '
-                         f'archive (save_weights, e.g. weights.npz)')
+    """Refuse Keras's file names for minicnn's own formats: saving a NumPy
+    archive under such a name would fool every tool.
+
+    .h5 and .hdf5 are Keras's HDF5 layouts, which Model.save, save_weights,
+    load_weights and minicnn.models.load_model handle themselves (see
+    minicnn/interchange/hdf5.py) before they get here; .keras is Keras 3's
+    zip format, which minicnn does not read or write.
+    """
+    name = str(path).lower()
+    if name.endswith(KERAS_ZIP_SUFFIX):
+        raise ValueError(f'{where}: {path} asks for a Keras 3 .keras (zip) file, which minicnn '
+                         f'does not read or write; use a .h5 name for Keras\'s HDF5 layout, or '
+                         f'minicnn\'s own formats: a whole model (model.save, e.g. '
+                         f'model.minicnn) and weights as a NumPy archive (save_weights, e.g. '
+                         f'weights.npz)')
+    if name.endswith(HDF5_SUFFIXES):
+        raise ValueError(f'{where}: {path} is a Keras HDF5 name, but this writes or reads '
+                         f'minicnn\'s own format; Model.save, save_weights, load_weights and '
+                         f'minicnn.models.load_model handle HDF5 files')
 
 
 def save_model(model, path, epoch=None, history=None):

@@ -168,3 +168,13 @@ def test_to_json_and_model_from_json_rebuild_the_architecture():
         assert not np.allclose(twin.layers[-1].kernel.data, model.layers[-1].kernel.data)
     with pytest.raises(ValueError, match='expected the JSON of a Sequential or Model'):
         model_from_json('{"class_name": "Dense", "config": {}}')
+
+
+def test_a_second_input_that_comes_late_in_the_graph_is_wired_back_right():
+    from minicnn.models import model_from_json
+    a, b = Input(shape=(4,)), Input(shape=(4,))
+    model = Model([a, b], Subtract()([Dense(4)(a), b]))
+    twin = model_from_json(model.to_json())
+    twin.set_weights(model.get_weights())
+    xa, xb = np.ones((2, 4)), np.arange(8.0).reshape(2, 4)
+    np.testing.assert_allclose(twin([xa, xb]).data, model([xa, xb]).data, rtol=1e-6)

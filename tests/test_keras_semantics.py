@@ -482,13 +482,22 @@ def test_an_augmenting_iterator_made_before_set_seed_follows_it():
 # 14. no zip file under an HDF5 name --------------------------------------------------------
 
 @pytest.mark.parametrize('call', ['save', 'save_weights'])
-@pytest.mark.parametrize('name', ['model.h5', 'model.hdf5', 'model.keras'])
-def test_saving_under_a_keras_file_name_is_refused(tmp_path, call, name):
+def test_a_keras_3_file_name_is_refused(tmp_path, call):
     model = compiled(small_cnn())
-    with pytest.raises(ValueError, match=r'Keras HDF5/.keras file, which minicnn does not '
-                                         r'read or write yet.*model.save.*save_weights'):
-        getattr(model, call)(tmp_path / name)
+    with pytest.raises(ValueError, match=r'Keras 3 \.keras \(zip\) file, which minicnn does not '
+                                         r'read or write.*model\.save.*save_weights'):
+        getattr(model, call)(tmp_path / 'model.keras')
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize('call', ['save', 'save_weights'])
+@pytest.mark.parametrize('name', ['model.h5', 'model.hdf5'])
+def test_an_hdf5_file_name_gets_a_real_hdf5_file(tmp_path, call, name):
+    h5py = pytest.importorskip('h5py')
+    model = compiled(small_cnn())
+    getattr(model, call)(tmp_path / name)
+    assert h5py.is_hdf5(tmp_path / name)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
 # 15. CuPy arrays are taken as they are -------------------------------------------------------

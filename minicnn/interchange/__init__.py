@@ -1,0 +1,9 @@
+"""Models in and out of minicnn, in other frameworks' formats.
+
+    hdf5           Keras's HDF5 files: weights (save_weights) and whole models (save)
+    keras_config   Keras's JSON of an architecture (model_config) and of compile's arguments
+    onnx_export    an ONNX graph of a model, for ONNX Runtime and other inference engines
+
+``Model.save``, ``save_weights``, ``load_weights``, ``minicnn.models.load_model``
+and ``Model.export`` choose among them by file name and format.
+"""
