@@ -66,7 +66,8 @@ import numpy as np
 from minicnn import backend, viz
 from minicnn import functional as F
 from minicnn.autograd import Tensor, _topological_order
-from minicnn.layers import Activation, AveragePooling2D, Conv2D, Dense, Flatten, MaxPooling2D
+from minicnn.layers import (Activation, AveragePooling2D, Conv2D, Conv2DTranspose, Dense,
+                            DepthwiseConv2D, Flatten, MaxPooling2D, SeparableConv2D)
 from minicnn.models import Sequential
 from minicnn.training import as_labels, as_model_input, check_positive_int, fuses_softmax
 
@@ -186,9 +187,8 @@ def forward_flops(layer, in_shape, out_shape, activated=True):
     shapes include the batch axis. The rules are in the module docstring; an
     Activation layer whose softmax went into the loss (activated=False) does none."""
     outputs = math.prod(out_shape)
-    if isinstance(layer, Conv2D):
-        kh, kw = layer.kernel_size
-        return 2 * outputs * kh * kw * in_shape[-1], 'multiply-adds'
+    if isinstance(layer, (Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D)):
+        return convolution_flops(layer, in_shape, out_shape), 'multiply-adds'
     if isinstance(layer, Dense):
         return 2 * outputs * in_shape[-1], 'multiply-adds'
     if isinstance(layer, (MaxPooling2D, AveragePooling2D)):
@@ -196,6 +196,24 @@ def forward_flops(layer, in_shape, out_shape, activated=True):
     if isinstance(layer, Flatten) or (isinstance(layer, Activation) and not activated):
         return 0, 'none'
     return max(math.prod(in_shape), outputs), 'per element'
+
+
+def convolution_flops(layer, in_shape, out_shape):
+    """2 x the multiply-adds of a convolution layer's forward pass.
+
+    Each output of Conv2D sums kh*kw*C/groups products; Conv2DTranspose
+    spreads each input pixel's C values over kh*kw*filters outputs; a
+    depthwise convolution's output sums kh*kw products, and a separable one
+    adds a 1x1 convolution over the C*depth_multiplier channels.
+    """
+    window = math.prod(layer.kernel_size)
+    if isinstance(layer, Conv2DTranspose):
+        return 2 * math.prod(in_shape) * window * layer.filters
+    if isinstance(layer, Conv2D):
+        return 2 * math.prod(out_shape) * window * in_shape[-1] // layer.groups
+    depthwise_outputs = math.prod(out_shape[:-1]) * in_shape[-1] * layer.depth_multiplier
+    pointwise = 2 * depthwise_outputs * layer.filters if isinstance(layer, SeparableConv2D) else 0
+    return 2 * depthwise_outputs * window + pointwise
 
 
 def format_table(rows, last_step, steps):

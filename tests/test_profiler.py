@@ -150,3 +150,18 @@ def test_the_benchmark_suite_writes_the_profile(tmp_path, monkeypatch):
                for r in rows) == len(rows)
     assert (tmp_path / 'profile-cnn-seed004.png').read_bytes().startswith(b'\x89PNG')
     assert not (tmp_path / 'bench.png').exists()          # no ops or steps to chart
+
+
+def test_flops_of_the_convolution_variants():
+    from minicnn.layers import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+    from minicnn.profiler import convolution_flops
+    grouped = Conv2D(6, 3, groups=2)
+    grouped.build((8, 8, 4))
+    assert convolution_flops(grouped, (2, 8, 8, 4), (2, 6, 6, 6)) == 2 * 2 * 6 * 6 * 6 * 9 * 2
+    transposed = Conv2DTranspose(5, 3, strides=2)
+    assert convolution_flops(transposed, (2, 4, 4, 3), (2, 9, 9, 5)) == 2 * 2 * 4 * 4 * 3 * 9 * 5
+    depthwise = DepthwiseConv2D(3, depth_multiplier=2)
+    assert convolution_flops(depthwise, (2, 8, 8, 4), (2, 6, 6, 8)) == 2 * 2 * 6 * 6 * 8 * 9
+    separable = SeparableConv2D(7, 3)
+    assert convolution_flops(separable, (2, 8, 8, 4), (2, 6, 6, 7)) == \
+        2 * 2 * 6 * 6 * 4 * 9 + 2 * 2 * 6 * 6 * 4 * 7
