@@ -1,6 +1,22 @@
 """Callbacks: code that ``fit`` calls at the start and end of training, of each
-epoch and of each batch, with the current ``logs`` dict (Keras semantics)."""
-import math
+epoch and of each batch, with the current ``logs`` dict (Keras semantics).
+
+    History              each epoch's logs (fit returns it)
+    EarlyStopping        stop when a monitored value stops improving
+    ModelCheckpoint      save the model (or its weights) after each epoch
+    ReduceLROnPlateau    lower the learning rate when a monitored value stops improving
+    LearningRateScheduler  set the learning rate at each epoch's start: schedule(epoch, lr)
+    CSVLogger            one CSV row of logs per epoch
+    BackupAndRestore     back up each epoch; a new fit after a crash resumes from the backup
+    EpochTimer, TerminateOnNaN, LambdaCallback, ProgbarLogger
+
+The callbacks that watch a value (``monitor``) share MonitorCallback's
+notion of improvement. TensorBoard is not offered (see ``__getattr__``).
+"""
+import csv
+import inspect
+import numbers
+import os
 import time
 import warnings
 
@@ -66,17 +82,32 @@ class MetricNames(dict):
 
 
 class History(Callback):
-    """Records each epoch's logs: ``history['loss'][epoch]``; ``fit`` returns it."""
+    """Records each epoch's logs: ``history['loss'][epoch]``; ``fit`` returns it.
+
+    It keeps each epoch's logs dict itself, the one every callback is given,
+    and reads the values when ``history`` is asked for: what later callbacks
+    add to the logs ('learning_rate' from ReduceLROnPlateau) is recorded too,
+    as in Keras, where History is the last callback. (fit calls it first, so
+    that the callbacks after it, a checkpoint, see this epoch in the history.)
+    """
 
     def __init__(self):
         super().__init__()
         self.epoch = []
-        self.history = MetricNames()
+        self.epoch_logs = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(value)
+        self.epoch_logs.append({} if logs is None else logs)
+
+    @property
+    def history(self):
+        """{key: [its value at each epoch that logged it]}."""
+        history = MetricNames()
+        for logs in self.epoch_logs:
+            for key, value in logs.items():
+                history.setdefault(key, []).append(value)
+        return history
 
 
 def _monitored(logs, monitor):
@@ -87,16 +118,54 @@ def _monitored(logs, monitor):
     return logs[monitor]
 
 
-def improvement_sign(monitor, mode):
-    """+1 when a larger value of ``monitor`` is better, -1 when smaller is."""
-    if mode not in ('auto', 'min', 'max'):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-    if mode == 'auto':
-        return 1 if 'acc' in monitor else -1
-    return 1 if mode == 'max' else -1
+MODES = ('auto', 'min', 'max')
 
 
-class EarlyStopping(Callback):
+def improvement_sign(monitor, mode, model=None):
+    """+1 when a larger value of ``monitor`` is better, -1 when smaller is.
+
+    mode 'auto' reads it from the name, as Keras does: a loss ('loss',
+    'val_loss') is better smaller; a metric the model (if known yet) was
+    compiled with follows its ``direction`` (accuracy, precision, AUC up; MSE
+    down); any other name is better larger if it holds 'acc' (tf.keras's
+    rule), else smaller.
+    """
+    if mode != 'auto':
+        return 1 if mode == 'max' else -1
+    name = monitor[len('val_'):] if monitor.startswith('val_') else monitor
+    metrics = () if model is None else model.compiled_metrics
+    directions = {m.name: m.direction for m in metrics}
+    if name != 'loss' and name in directions:
+        return 1 if directions[name] == 'up' else -1
+    return 1 if 'acc' in name else -1
+
+
+class MonitorCallback(Callback):
+    """A callback watching one value of the epoch logs, ``monitor``.
+
+    ``improves(value, reference)``: value beats the reference (None: there is
+    none yet) by more than min_delta, in the direction that ``mode`` sets
+    ('min', 'max', or 'auto': see ``improvement_sign``, resolved once the
+    callback knows its model).
+    """
+
+    def __init__(self, monitor, mode, min_delta=0):
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
+                             f"got mode={mode!r}")
+        self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
+        self.sign = improvement_sign(monitor, mode)
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.sign = improvement_sign(self.monitor, self.mode, model)
+
+    def improves(self, value, reference):
+        return reference is None or self.sign * (value - reference) > self.min_delta
+
+
+class EarlyStopping(MonitorCallback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for
     ``patience`` epochs in a row (Keras's rule: stop once ``wait >= patience``).
 
@@ -109,20 +178,15 @@ class EarlyStopping(Callback):
     @keywords_checked
     def __init__(self, monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto',
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
-        super().__init__()
-        self.monitor, self.patience, self.verbose = monitor, patience, verbose
-        self.sign = improvement_sign(monitor, mode)
-        self.min_delta = abs(min_delta)
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.verbose = patience, verbose
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
 
     def on_train_begin(self, logs=None):
         self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, 0, 0, None
-        self.best = -self.sign * math.inf
-
-    def improves(self, value, reference):
-        return self.sign * (value - reference) > self.min_delta
+        self.best = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = _monitored(logs, self.monitor)
@@ -152,7 +216,7 @@ class EarlyStopping(Callback):
             self.model.set_weights(self.best_weights)
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save the model after each epoch to ``filepath``, which may hold placeholders
     such as ``'ckpt-{epoch:02d}-{val_loss:.2f}.minicnn'`` (epoch counts from 1).
 
@@ -163,17 +227,16 @@ class ModelCheckpoint(Callback):
     @keywords_checked
     def __init__(self, filepath, monitor='val_loss', verbose=0, save_best_only=False,
                  save_weights_only=False, mode='auto'):
-        super().__init__()
-        self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
+        super().__init__(monitor, mode)
+        self.filepath, self.verbose = str(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
-        self.sign = improvement_sign(monitor, mode)
-        self.best = -self.sign * math.inf
+        self.best = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.save_best_only:
             value = _monitored(logs, self.monitor)
-            if value is None or not self.sign * (value - self.best) > 0:
+            if value is None or not self.improves(value, self.best):
                 return
             self.best = value
         # MetricNames: {val_acc} in a file name finds val_accuracy, as monitor does
@@ -184,6 +247,219 @@ class ModelCheckpoint(Callback):
             self.model.save(path)
         if self.verbose:
             print(f'Epoch {epoch + 1}: saved the model to {path}')
+
+
+def log_learning_rate(model, logs):
+    """Put the optimizer's learning rate into the epoch logs (and so into the history)."""
+    if logs is not None:
+        logs['learning_rate'] = float(model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(MonitorCallback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved
+    by more than ``min_delta`` for ``patience`` epochs, as Keras does::
+
+        no improvement for patience epochs:   lr = max(lr * factor, min_lr)
+
+    (only while lr > min_lr); then ``cooldown`` epochs pass before epochs
+    without improvement count again. Each epoch's logs get 'learning_rate'.
+    """
+
+    @keywords_checked
+    def __init__(self, monitor='val_loss', factor=0.1, patience=10, verbose=0, mode='auto',
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+        super().__init__(monitor, mode, min_delta)
+        if not 0 <= factor < 1:
+            raise ValueError(f'ReduceLROnPlateau: factor must be in [0, 1), got factor={factor!r}')
+        self.factor, self.patience, self.verbose = factor, patience, verbose
+        self.cooldown, self.min_lr = cooldown, min_lr
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        log_learning_rate(self.model, logs)
+        value = _monitored(logs, self.monitor)
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.improves(value, self.best):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience and self.reduce(epoch):
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def reduce(self, epoch):
+        """Lower the rate, if it is above min_lr (compared in float32, as Keras does)."""
+        optimizer = self.model.optimizer
+        old = float(optimizer.learning_rate)
+        if not old > np.float32(self.min_lr):
+            return False
+        optimizer.learning_rate = max(old * self.factor, self.min_lr)
+        if self.verbose:
+            print(f'\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to '
+                  f'{optimizer.learning_rate}.')
+        return True
+
+
+class LearningRateScheduler(Callback):
+    """At each epoch's start set the learning rate to ``schedule(epoch, lr)``
+    (epoch from 0, lr the current rate; a schedule of one argument gets the
+    epoch alone, Keras's old form). Each epoch's logs get 'learning_rate'."""
+
+    @keywords_checked
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f'LearningRateScheduler: schedule must be a function '
+                            f'schedule(epoch, lr), got {schedule!r}')
+        self.schedule, self.verbose = schedule, verbose
+        self.takes_lr = takes_two_arguments(schedule)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        lr = self.schedule(epoch, float(optimizer.learning_rate)) if self.takes_lr \
+            else self.schedule(epoch)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+            raise ValueError(f'LearningRateScheduler: the schedule must return a float, got '
+                             f'{lr!r} for epoch {epoch}')
+        optimizer.learning_rate = float(lr)
+        if self.verbose:
+            print(f'\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.')
+
+    def on_epoch_end(self, epoch, logs=None):
+        log_learning_rate(self.model, logs)
+
+
+def takes_two_arguments(fn):
+    try:
+        inspect.signature(fn).bind(0, 0.0)
+    except TypeError:
+        return False
+    return True
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as a row of a CSV file, as Keras does: the column
+    'epoch' (from 0), then the log keys in sorted order (without validation
+    the val_ columns are added anyway and read NA).
+
+    Each row is flushed to the disk as soon as it is written, so a run that
+    fails keeps every finished epoch. append=True continues an existing file
+    (resuming a run), writing the header only if the file is empty.
+    """
+
+    @keywords_checked
+    def __init__(self, filename, separator=',', append=False):
+        super().__init__()
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+        self.file = self.writer = self.keys = None
+
+    def on_train_begin(self, logs=None):
+        self.close()
+        has_header = self.append and os.path.exists(self.filename) and \
+            os.path.getsize(self.filename) > 0
+        self.write_header = not has_header
+        self.file = open(self.filename, 'a' if self.append else 'w', newline='')
+        self.writer = self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if not any(k.startswith('val_') for k in self.keys):
+                self.keys += [f'val_{k}' for k in self.keys]
+        if self.writer is None:
+            self.writer = csv.DictWriter(self.file, fieldnames=['epoch', *self.keys],
+                                         delimiter=self.separator)
+            if self.write_header:
+                self.writer.writeheader()
+        self.writer.writerow({'epoch': epoch, **{k: csv_value(logs.get(k, 'NA'))
+                                                 for k in self.keys}})
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
+    def on_train_end(self, logs=None):
+        self.close()
+
+    def close(self):
+        if self.file is not None and not self.file.closed:
+            self.file.close()
+
+
+def csv_value(value):
+    """A log value for a CSV cell; several values (one per threshold) as Keras writes them."""
+    if isinstance(value, str) or np.ndim(value) == 0:
+        return value
+    return f'"[{", ".join(map(str, np.ravel(value)))}]"'
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state at each epoch's end; resume from it when fit
+    starts again, as Keras does.
+
+    Each epoch's end saves the model with ``model.save`` (weights, optimizer
+    state, epochs done, random generator) to ``backup_dir/latest.minicnn``,
+    replacing the previous backup atomically. If training stops before its
+    end (an exception, a killed process, Ctrl-C in ``minicnn train``), the
+    next ``fit`` with this callback restores the weights, the optimizer
+    (slots, step count, learning rate) and the random generator from the
+    backup and continues with the epoch after the last one backed up: the
+    run goes on as if it had not stopped. When training ends, the backup is
+    deleted (delete_checkpoint=False keeps it), and backup_dir if that
+    leaves it empty. The model must be the one that was backed up.
+    """
+    FILE_NAME = 'latest.minicnn'
+
+    @keywords_checked
+    def __init__(self, backup_dir, delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError(f'BackupAndRestore: backup_dir must name a folder, '
+                             f'got backup_dir={backup_dir!r}')
+        self.backup_dir = os.fspath(backup_dir)
+        self.path = os.path.join(self.backup_dir, self.FILE_NAME)
+        self.delete_checkpoint = delete_checkpoint
+        self.restored_epoch = None  # where fit resumes (see training.fit), or None
+
+    def on_train_begin(self, logs=None):
+        self.restored_epoch = None
+        if os.path.exists(self.path):
+            self.restore()
+
+    def restore(self):
+        from minicnn.models import load_model  # here: minicnn.models imports this module
+        saved = load_model(self.path)
+        self.model.set_weights(saved.get_weights())
+        optimizer = self.model.optimizer
+        optimizer.set_state(saved.optimizer.get_state(saved.weights), self.model.weights)
+        if optimizer.schedule is None:  # a rate changed by hand (ReduceLROnPlateau) is state too
+            optimizer.learning_rate = saved.optimizer.learning_rate
+        self.model.epochs_done = self.restored_epoch = saved.epochs_done
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.save(self.path)
+
+    def on_train_end(self, logs=None):
+        if not self.delete_checkpoint or self.model.interrupted or not os.path.exists(self.path):
+            return  # Ctrl-C in `minicnn train` ends fit too: keep the backup to resume from
+        os.remove(self.path)
+        if not os.listdir(self.backup_dir):
+            os.rmdir(self.backup_dir)
+
+
+class ProgbarLogger(Callback):
+    """Accepted for Keras programs that list it; it adds nothing, because fit draws
+    its progress itself, as Keras's ProgbarLogger would for the same ``verbose``:
+    verbose=1 a bar per epoch (loss, metrics, images per second), verbose=2 one
+    line per epoch, verbose=0 nothing."""
+
+    @keywords_checked
+    def __init__(self):
+        super().__init__()
 
 
 class EpochTimer(Callback):
@@ -220,3 +496,11 @@ class LambdaCallback(Callback):
         reject_unknown('LambdaCallback', set(hooks) - set(self.HOOKS), self.HOOKS)
         for name, fn in hooks.items():
             setattr(self, name, fn)
+
+
+def __getattr__(name):
+    if name == 'TensorBoard':
+        raise ImportError('minicnn has no TensorBoard callback (it writes no TensorFlow event '
+                          'files); log each epoch with CSVLogger(filename) and draw the curves '
+                          'with minicnn.viz.plot_history(history, path)')
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

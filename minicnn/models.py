@@ -28,7 +28,7 @@ import numpy as np
 
 from minicnn import backend, losses, optimizers, saving, training
 from minicnn import layers as layer_classes
-from minicnn import metrics as metric_names
+from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor
 from minicnn.fileio import atomic_write
@@ -47,7 +47,8 @@ class Model(Layer):
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self.layers = []
-        self.optimizer = self.loss = self.metric = None
+        self.optimizer = self.loss = None
+        self.compiled_metrics = []   # the Metrics of compile(metrics=...), in their order
         self.stop_training = False   # set by a callback (or Ctrl-C) to end fit early
         self.interrupted = False     # set by Ctrl-C in a `minicnn train` run
         self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
@@ -192,13 +193,22 @@ class Model(Layer):
 
     @keywords_checked
     def compile(self, optimizer='rmsprop', loss=None, metrics=None):
-        """Choose the optimizer (name or instance), loss (name) and metrics (['accuracy'])."""
+        """Choose the optimizer (name or instance), the loss (a name such as
+        'categorical_crossentropy', a Loss or a function) and the metrics (a list
+        of names such as 'accuracy' or 'auc', Metrics or functions)."""
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
-        names = [metric_names.get(m) for m in (metrics or [])]
-        if len(names) > 1:
-            raise ValueError(f'compile: minicnn tracks one metric, got metrics={metrics!r}')
-        self.metric = names[0] if names else None
+        self.compiled_metrics = metrics_module.compiled(metrics)
+
+    @property
+    def metrics_names(self):
+        """'loss', then each compiled metric's name: the order of evaluate's list."""
+        return ['loss', *(m.name for m in self.compiled_metrics)]
+
+    @property
+    def losses(self):
+        """Every layer's penalties (Keras's ``model.losses``), which fit adds to the loss."""
+        return [penalty for layer in self.layers for penalty in layer.losses]
 
     # workers, use_multiprocessing and max_queue_size choose how Keras loads
     # batches in the background; they cannot change a result, and minicnn
@@ -225,12 +235,13 @@ class Model(Layer):
 
     @keywords_checked
     def evaluate(self, x, y=None, batch_size=32, verbose=1, sample_weight=None,
-                 max_queue_size=10, workers=1, use_multiprocessing=False):
-        """[loss, accuracy] on (x, y), or the loss alone without metrics;
-        sample_weight (N,) weights each sample's loss, as in fit."""
+                 max_queue_size=10, workers=1, use_multiprocessing=False, return_dict=False):
+        """[loss, *metrics] on (x, y), in ``metrics_names`` order (the loss alone
+        without metrics), or {name: value} with return_dict; sample_weight (N,)
+        weights each sample's loss, as in fit."""
         self._require_one_input_and_output('evaluate')
         return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
-                                 sample_weight=sample_weight)
+                                 sample_weight=sample_weight, return_dict=return_dict)
 
     @keywords_checked
     def predict(self, x, batch_size=32, verbose=0, max_queue_size=10, workers=1,
@@ -611,8 +622,9 @@ def load_model(path, compile=True):
     model.set_weights(saving.weights_of(arrays))
     if compile and meta['optimizer'] is not None:
         optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]
-        model.compile(optimizer.from_config(meta['optimizer']['config']), meta['loss'],
-                      [meta['metric']] if meta['metric'] else None)
+        # files of minicnn 0.1 hold a loss name and one metric name ('metric')
+        metrics = meta.get('metrics', [meta['metric']] if meta.get('metric') else [])
+        model.compile(optimizer.from_config(meta['optimizer']['config']), meta['loss'], metrics)
         model.optimizer.set_state({name.split('/', 1)[1]: value for name, value in arrays.items()
                                    if name.startswith('optimizer/')}, model.weights)
     model.epochs_done = meta['epoch'] or 0

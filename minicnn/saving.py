@@ -5,7 +5,7 @@ The file is a NumPy .npz archive (a zip of arrays) holding
 
     meta              JSON (as bytes): format tag, the model's class and config
                       (its layers' configs and, for a functional model, how
-                      they connect), loss, metric, optimizer config, epochs
+                      they connect), loss, metrics, optimizer config, epochs
                       done, training history and the CPU random generator's state
     weight/K          the model's K-th weight array, in get_weights() order
     optimizer/...     the optimizer's slots and iteration count
@@ -18,7 +18,7 @@ import zipfile
 
 import numpy as np
 
-from minicnn import backend
+from minicnn import backend, losses, metrics
 from minicnn.fileio import atomic_write
 
 FORMAT = 'minicnn-model-1'
@@ -61,8 +61,8 @@ def save_model(model, path, epoch=None, history=None):
     meta = {
         'format': FORMAT,
         'model': {'class_name': type(model).__name__, 'config': model.get_config()},
-        'loss': getattr(model.loss, 'name', None),
-        'metric': model.metric,
+        'loss': None if model.loss is None else losses.serialize(model.loss),
+        'metrics': [metrics.serialize(m) for m in model.compiled_metrics],
         'optimizer': None if model.optimizer is None else
         {'class_name': type(model.optimizer).__name__, 'config': model.optimizer.get_config()},
         'epoch': epoch,

@@ -1,19 +1,23 @@
-"""The training loop behind Sequential.fit, evaluate and predict.
+"""The training loop behind Model.fit, evaluate and predict.
 
 One training step (``train_step``), for a batch (x, y) with optional
 per-sample weights w:
 
     outputs = model(x, training=True)     forward, recording the graph
     loss = model.loss(y, outputs, w)      a scalar Tensor, 1/N sum_n w_n l_n
+         + sum(model.losses)              the regularizers' penalties (Keras adds them)
     loss.backward()                       every weight's .grad
     optimizer.step(weights)               update the trainable weights in place
 
-When the model ends in softmax and the loss is a cross-entropy, the outputs
-are the logits and softmax is fused into the loss (``loss_and_outputs``,
-the one place that decides it).
+When the model ends in softmax (or sigmoid) and the loss is a categorical
+(or binary) cross-entropy, the loss is computed from the logits, the
+activation fused into it (``loss_and_outputs``, the one place that decides
+it); the outputs are then the activation of the logits, for the metrics.
 
-Loss and accuracy are summed on the device and read back (which waits for
-the GPU) only when the progress bar is redrawn or the epoch ends.
+The loss (penalties included, in fit and evaluate alike, as in Keras) and
+the compiled metrics are summed on the device and read back (which waits
+for the GPU) only when the progress bar is redrawn or the epoch ends
+(``RunningMetrics``).
 """
 import itertools
 import math
@@ -23,10 +27,9 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from minicnn import backend, losses, metrics
-from minicnn import functional as F
+from minicnn import activations, backend, losses
 from minicnn.autograd import no_grad
-from minicnn.callbacks import Callback, CallbackList, History
+from minicnn.callbacks import BackupAndRestore, Callback, CallbackList, History
 from minicnn.functional.loss_functions import check_class_ids
 
 SYNC_SECONDS = 0.5  # how often a GPU run reads its metrics back
@@ -275,22 +278,27 @@ def class_weights_of(labels, table):
     return xp.asarray(table)[ids.astype(xp.int64)]
 
 
-# -- running sums of loss and accuracy ---------------------------------------
+# -- running sums of the loss and the metrics ----------------------------------
 
 class RunningMetrics:
-    """Sums of loss and correct predictions, kept on the device until read."""
+    """The loss summed over the batches (each weighted by its size, as Keras's
+    loss tracker does) and the compiled metrics' states, kept on the device
+    until read. The metrics are reset here: an epoch (or an evaluation)
+    starts from nothing, and training and validation take turns with them."""
 
-    def __init__(self, metric):
-        self.metric = metric
-        self.loss_sum = self.correct = 0.0
+    def __init__(self, metrics):
+        self.metrics = metrics
+        for m in metrics:
+            m.reset_state()
+        self.loss_sum = 0.0
         self.seen = 0
         self.batch_losses = []  # device scalars since the last read, for NaN detection
 
     def add(self, loss, y_true, y_pred):
         n = len(y_pred)
         self.loss_sum = self.loss_sum + loss * n
-        if self.metric:
-            self.correct = self.correct + metrics.correct_count(y_true, y_pred)
+        for m in self.metrics:  # unweighted, as Keras's compile(metrics=...) are
+            m.update_state(y_true, y_pred)
         self.seen += n
         self.batch_losses.append(loss)
 
@@ -302,43 +310,70 @@ class RunningMetrics:
         return len(losses) - bad[0] if bad else None
 
     def logs(self, prefix=''):
+        """{'loss': ..., then each metric by its name}, prefix 'val_' for validation."""
         logs = {prefix + 'loss': float(self.loss_sum) / max(self.seen, 1)}
-        if self.metric:
-            logs[prefix + self.metric] = float(self.correct) / max(self.seen, 1)
+        logs.update({prefix + m.name: m.result() for m in self.metrics})
         return logs
 
 
 # -- steps ------------------------------------------------------------------
 
+def fused_activation(model):
+    """The activation that ends the model when the loss takes its logits instead
+    ('softmax' for a categorical cross-entropy, 'sigmoid' for the binary one), else None.
+
+    A loss with from_logits=True takes the model's outputs as logits: nothing to fuse.
+    """
+    loss = model.loss
+    if isinstance(loss, losses.CrossEntropy) and not loss.from_logits and \
+            loss.activation == model.activation_name:
+        return loss.activation
+    return None
+
+
 def fuses_softmax(model):
-    """Whether the loss is a cross-entropy of the softmax that ends the model."""
-    return isinstance(model.loss, losses.CrossEntropy) and \
-        model.layers[-1].activation_name == 'softmax'
+    """Whether a final softmax is fused into a categorical cross-entropy (whose
+    labels are then class ids or rows of the softmax's width)."""
+    return fused_activation(model) == 'softmax'
+
+
+def with_penalties(model, loss):
+    """loss + every penalty of ``model.losses`` (weight and activity regularizers)."""
+    for penalty in model.losses:
+        loss = loss + penalty
+    return loss
 
 
 def loss_and_outputs(model, x, y, sample_weight, training):
-    """The loss and the model's outputs.
+    """The loss, penalties included, and the model's outputs.
 
-    This is the one place where softmax meets cross-entropy. Computed apart,
-    log(softmax(z)) is log(0) = -inf for a large logit gap; fused, the loss
-    is exact and finite and its gradient is simply (p - t) / N. So when the
-    model ends in softmax and the loss is a cross-entropy, run the model up
-    to its logits and use ``softmax_cross_entropy``; the outputs returned
-    are then the logits, whose arg-max is the same class.
+    This is the one place where softmax (or sigmoid) meets cross-entropy.
+    Computed apart, log(softmax(z)) is log(0) = -inf for a large logit gap;
+    fused, the loss is exact and finite and its gradient is simply
+    (p - t) / N. So when ``fused_activation`` says so, run the model up to
+    its logits and let the loss take them (``CrossEntropy.on_logits``:
+    ``softmax_cross_entropy`` or ``sigmoid_binary_cross_entropy``); the
+    outputs returned are the activation of the logits, computed without a
+    graph, for the metrics.
     """
-    if fuses_softmax(model):
+    activation = fused_activation(model)
+    if activation:
         logits = model.logits(x, training)
-        return F.softmax_cross_entropy(logits, y, sample_weight), logits
-    y_pred = model(x, training)
-    return model.loss(y, y_pred, sample_weight), y_pred
+        loss = model.loss.on_logits(y, logits, sample_weight)
+        with no_grad():
+            outputs = activations.get(activation)[1](logits)
+    else:
+        outputs = model(x, training)
+        loss = model.loss(y, outputs, sample_weight)
+    return with_penalties(model, loss), outputs
 
 
 def train_step(model, x, y, sample_weight=None):
     """Forward, backward and one optimizer update; returns (loss, outputs) arrays."""
-    weights = model.trainable_weights
+    loss, outputs = loss_and_outputs(model, x, y, sample_weight, training=True)
+    weights = model.trainable_weights  # after the forward pass, which builds an unbuilt model
     for w in weights:
         w.grad = None
-    loss, outputs = loss_and_outputs(model, x, y, sample_weight, training=True)
     loss.backward()
     model.optimizer.step(weights)
     return loss.data, outputs.data
@@ -395,7 +430,7 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     batch_logs_wanted = any(_overrides(c, 'on_batch_end') for c in cbs.callbacks)
     model.stop_training = False
     cbs.on_train_begin()
-    for epoch in range(initial_epoch, epochs):
+    for epoch in range(resumed_epoch(cbs.callbacks, initial_epoch), epochs):
         backend.reseed_gpu_from_cpu()
         cbs.on_epoch_begin(epoch)
         logs = run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs,
@@ -407,12 +442,21 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
                 logs.update(evaluation_metrics(model, *validation, batch_size).logs('val_'))
         model.epochs_done = epoch + 1
         if verbose == 2:
-            print(f'Epoch {epoch + 1}/{epochs} - ' + ' - '.join(f'{k}: {v:.4f}' for k, v in logs.items()))
+            print(f'Epoch {epoch + 1}/{epochs} - ' +
+                  ' - '.join(f'{k}: {format_value(v)}' for k, v in logs.items()))
         cbs.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
     cbs.on_train_end()
     return history
+
+
+def resumed_epoch(callbacks, initial_epoch):
+    """The first epoch to run: the one after the last that a BackupAndRestore
+    restored at the start of training (Keras resumes there), else initial_epoch."""
+    restored = [c.restored_epoch for c in callbacks
+                if isinstance(c, BackupAndRestore) and c.restored_epoch is not None]
+    return restored[0] if restored else initial_epoch
 
 
 def prepare_batch(batch, class_weights, where):
@@ -433,7 +477,7 @@ def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_l
     """Train one epoch; returns its logs, or None when it stopped early (a NaN or
     infinite loss, ``model.stop_training`` set by a callback or Ctrl-C, or a
     stream of batches that ran dry)."""
-    running = RunningMetrics(model.metric)
+    running = RunningMetrics(model.compiled_metrics)
     on_gpu = backend.get_device() == 'gpu'
     steps = source.steps
     bar = tqdm(total=steps, desc=f'Epoch {epoch + 1}/{epochs}', unit='batch',
@@ -460,7 +504,7 @@ def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_l
                 model.stop_training = True
                 return None
             logs = running.logs()
-            bar.set_postfix({**{k: f'{v:.4f}' for k, v in logs.items()},
+            bar.set_postfix({**{k: format_value(v) for k, v in logs.items()},
                              'img/s': f'{running.seen / (now - start):.0f}'}, refresh=False)
             if batch_logs_wanted:
                 cbs.on_batch_end(batch, logs)
@@ -482,8 +526,8 @@ def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_l
 
 
 def evaluation_metrics(model, x, y, sample_weight, batch_size):
-    """Loss and accuracy sums over checked arrays x, y (and weights), in batches."""
-    running = RunningMetrics(model.metric)
+    """The loss and metrics over checked arrays x, y (and weights), in batches."""
+    running = RunningMetrics(model.compiled_metrics)
     for xb, yb, wb in ArrayBatches(x, y, sample_weight, batch_size, shuffle=False).epoch():
         yb = as_labels(yb)
         loss, outputs = loss_and_outputs(model, as_model_input(xb), yb, wb, training=False)
@@ -491,7 +535,9 @@ def evaluation_metrics(model, x, y, sample_weight, batch_size):
     return running
 
 
-def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None):
+def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None, return_dict=False):
+    """[loss, *metrics] in ``model.metrics_names`` order (the loss alone without
+    metrics), or with return_dict {name: value}, as Keras's evaluate."""
     _require_compiled(model, 'evaluate')
     check_positive_int('evaluate: batch_size', batch_size)
     verbose = check_verbose('evaluate', verbose)
@@ -501,9 +547,18 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None):
     with no_grad():
         logs = evaluation_metrics(model, x, y, sample_weight, batch_size).logs()
     if verbose:
-        print(' - '.join(f'{k}: {v:.4f}' for k, v in logs.items()))
+        print(' - '.join(f'{k}: {format_value(v)}' for k, v in logs.items()))
+    if return_dict:
+        return logs
     values = list(logs.values())
     return values if len(values) > 1 else values[0]
+
+
+def format_value(value):
+    """A log value for printing: 4 decimals (each, for one value per threshold)."""
+    if np.ndim(value) == 0:
+        return f'{value:.4f}'
+    return np.array2string(np.asarray(value), precision=4)
 
 
 def predict(model, x, batch_size=32, verbose=0):

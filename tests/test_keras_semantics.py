@@ -170,8 +170,9 @@ def test_validation_data_with_sample_weights():
     (lambda m, x, y: Conv2D(8, 3, activaton='relu'),
      "Conv2D() got an unknown keyword argument 'activaton'; did you mean 'activation'?"),
     (lambda m, x, y: MaxPooling2D(pool=2), "MaxPooling2D() got an unknown keyword argument 'pool'"),
-    (lambda m, x, y: Dense(3, kernel_regularizer='l2'),
-     "'kernel_regularizer', a Keras argument that minicnn does not implement"),
+    (lambda m, x, y: Dense(3, kernel_regularizer='l2', kernel_constraint='max_norm'),
+     "'kernel_constraint', a Keras argument that minicnn does not implement"),
+    (lambda m, x, y: Dense(3, kernel_regulariser='l2'), "did you mean 'kernel_regularizer'?"),
     (lambda m, x, y: Adam(learning_rat=0.1), "Adam() got an unknown keyword argument "
                                              "'learning_rat'; did you mean 'learning_rate'?"),
     (lambda m, x, y: SGD(momentun=0.9), "did you mean 'momentum'?"),

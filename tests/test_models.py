@@ -208,9 +208,11 @@ def test_bad_fit_arguments_get_clear_errors(kwargs, message):
 
 
 @pytest.mark.parametrize('compile_args,message', [
-    ({'optimizer': 'adamax', 'loss': 'mse'}, r"unknown optimizer.*'adam'"),
-    ({'optimizer': 'sgd', 'loss': 'hinge'}, r"unknown loss 'hinge'.*'categorical_crossentropy'"),
-    ({'optimizer': 'sgd', 'loss': 'mse', 'metrics': ['auc']}, r"unknown metric 'auc'.*'accuracy'"),
+    ({'optimizer': 'adamm', 'loss': 'mse'}, r"unknown optimizer.*'adam'"),
+    ({'optimizer': 'sgd', 'loss': 'hinge_loss'},
+     r"unknown loss 'hinge_loss'.*'categorical_crossentropy'"),
+    ({'optimizer': 'sgd', 'loss': 'mse', 'metrics': ['f1_score']},
+     r"unknown metric 'f1_score'.*'accuracy'"),
 ])
 def test_unknown_names_list_the_valid_ones(compile_args, message):
     with pytest.raises(ValueError, match=message):

@@ -1,4 +1,4 @@
-"""Loss functions: scalar tensors averaged over the batch.
+"""Loss functions: the Functions that losses are made of, and Keras's reduction.
 
 softmax_cross_entropy fuses softmax and cross-entropy. For logits z (N, K)
 and target rows t (N, K) (one-hot or probabilities):
@@ -6,12 +6,24 @@ and target rows t (N, K) (one-hot or probabilities):
     L = -1/N * sum_n sum_k t[n, k] * log_softmax(z)[n, k]
     dL/dz = (softmax(z) - t) / N          (for rows t that sum to 1)
 
-The fused gradient is exact and bounded, while log(softmax(z)) computed in
-two steps gives log(0) = -inf for large logits.
+sigmoid_binary_cross_entropy fuses sigmoid and binary cross-entropy, one
+logit z per yes/no target t:
+
+    l(z, t) = -t log sigmoid(z) - (1 - t) log(1 - sigmoid(z))
+            = max(z, 0) - z t + log(1 + exp(-|z|))
+    dl/dz = sigmoid(z) - t
+
+Both are exact and finite for any logits, while log(softmax(z)) or
+log(sigmoid(z)) computed in two steps gives log(0) = -inf for large ones.
+
+``weighted_mean`` is Keras's "sum over batch size" reduction of per-sample
+losses l (N, ...) with optional per-sample weights w (N,):
+
+    L = sum(w_n l[n, ...]) / l.size
 """
 import numpy as np
 
-from minicnn.autograd import Function
+from minicnn.autograd import Function, Tensor
 from minicnn.backend import get_array_module
 from minicnn.functional.activation_functions import log_softmax_array
 
@@ -58,6 +70,23 @@ def check_sample_weight(sample_weight, n, fn_name):
     return w
 
 
+def per_sample(weights, ndim):
+    """(N,) weights shaped (N, 1, ...) to broadcast over a sample's ndim - 1 other axes."""
+    return weights.reshape(-1, *[1] * (ndim - 1))
+
+
+def weighted_mean(losses, sample_weight=None):
+    """Keras's "sum over batch size": sum(w_n l[n, ...]) / l.size for a Tensor l of
+    per-sample losses (N, ...) and optional weights w (N,) (or one number, which
+    scales the mean), a scalar Tensor."""
+    if sample_weight is None:
+        return losses.mean()
+    if np.ndim(sample_weight) == 0:
+        return losses.mean() * float(sample_weight)
+    w = check_sample_weight(sample_weight, losses.shape[0], 'loss')
+    return (losses * Tensor(per_sample(w, losses.ndim).astype(losses.dtype))).sum() / losses.size
+
+
 class SoftmaxCrossEntropy(Function):
     """Softmax and cross-entropy in one step, with optional per-sample weights w::
 
@@ -80,10 +109,10 @@ class SoftmaxCrossEntropy(Function):
         self.weights = None if w is None else w.astype(logits.dtype)[:, None]   # (N, 1)
         self.targets = target_rows(labels, logits.shape).astype(logits.dtype)  # (N, K)
         self.log_p = log_softmax_array(logits)                                  # (N, K)
-        per_sample = -(self.targets * self.log_p)
+        per_sample_loss = -(self.targets * self.log_p)
         if self.weights is not None:
-            per_sample = per_sample * self.weights
-        return per_sample.sum() / n
+            per_sample_loss = per_sample_loss * self.weights
+        return per_sample_loss.sum() / n
 
     def backward(self, gy):
         n = self.log_p.shape[0]
@@ -92,6 +121,29 @@ class SoftmaxCrossEntropy(Function):
         if self.weights is not None:
             g = g * self.weights
         return gy * g / n, None
+
+
+class SigmoidBinaryCrossEntropy(Function):
+    """Binary cross-entropy of sigmoid(z) against targets t, elementwise::
+
+        l = max(z, 0) - z t + log(1 + exp(-|z|))       dl/dz = sigmoid(z) - t
+
+    The first form, -t log s - (1 - t) log(1 - s) with s = sigmoid(z), is
+    this one rearranged: exp never overflows and the log never sees 0, so a
+    logit of 1e4 gives a finite loss and the gradient sigmoid(z) - t.
+    """
+
+    def forward(self, logits, targets):
+        if logits.shape != targets.shape:
+            raise ValueError(f'sigmoid_binary_cross_entropy: logits shape {logits.shape} '
+                             f'differs from targets shape {targets.shape}')
+        xp = get_array_module(logits)
+        self.targets = targets
+        self.sigmoid = 0.5 * xp.tanh(0.5 * logits) + 0.5
+        return xp.maximum(logits, 0) - logits * targets + xp.log1p(xp.exp(-xp.abs(logits)))
+
+    def backward(self, gy):
+        return gy * (self.sigmoid - self.targets), None
 
 
 class MeanSquaredError(Function):
@@ -112,13 +164,70 @@ class MeanSquaredError(Function):
                              f'from y_true shape {y_true.shape}')
         w = check_sample_weight(self.sample_weight, y_pred.shape[0], 'mean_squared_error')
         # one weight per sample, broadcast over that sample's elements
-        self.weights = 1 if w is None else w.astype(y_pred.dtype).reshape(-1, *[1] * (y_pred.ndim - 1))
+        self.weights = 1 if w is None else per_sample(w.astype(y_pred.dtype), y_pred.ndim)
         self.diff = y_pred - y_true
         return (self.weights * self.diff * self.diff).sum() / self.diff.size
 
     def backward(self, gy):
         g = gy * 2 * self.weights * self.diff / self.diff.size
         return g, -g
+
+
+class AbsoluteError(Function):
+    """|y_pred - y_true|, elementwise;  d/dy_pred = sign(y_pred - y_true), d/dy_true = -that.
+
+    At y_pred = y_true the gradient is 0 (the subgradient TensorFlow takes too)."""
+
+    def forward(self, y_pred, y_true):
+        xp = get_array_module(y_pred)
+        self.sign = xp.sign(y_pred - y_true)
+        return xp.abs(y_pred - y_true)
+
+    def backward(self, gy):
+        g = gy * self.sign
+        return g, -g
+
+
+class HuberError(Function):
+    """The Huber function of d = y_pred - y_true, elementwise, for delta > 0::
+
+        h(d) = d^2 / 2                      where |d| <= delta
+             = delta |d| - delta^2 / 2      elsewhere
+        dh/dd = clip(d, -delta, delta)
+
+    Quadratic near 0, linear beyond delta: large errors pull with a force
+    of at most delta, so outliers do not dominate the gradient.
+    """
+
+    def __init__(self, delta):
+        self.delta = delta
+
+    def forward(self, y_pred, y_true):
+        xp = get_array_module(y_pred)
+        d = y_pred - y_true
+        self.slope = xp.clip(d, -self.delta, self.delta)
+        return xp.where(xp.abs(d) <= self.delta, 0.5 * d * d,
+                        self.delta * xp.abs(d) - 0.5 * self.delta ** 2)
+
+    def backward(self, gy):
+        g = gy * self.slope
+        return g, -g
+
+
+class Clip(Function):
+    """y = clip(x, low, high);  dx = gy where low <= x <= high, else 0.
+
+    Keras clips the probabilities it takes the log of to [eps, 1 - eps]."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.inside = (x >= self.low) & (x <= self.high)
+        return get_array_module(x).clip(x, self.low, self.high)
+
+    def backward(self, gy):
+        return (gy * self.inside,)
 
 
 def softmax_cross_entropy(logits, labels, sample_weight=None):
@@ -132,7 +241,26 @@ def softmax_cross_entropy(logits, labels, sample_weight=None):
     return SoftmaxCrossEntropy(sample_weight)(logits, labels)
 
 
+def sigmoid_binary_cross_entropy(logits, targets, sample_weight=None):
+    """Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1] of
+    the same shape, each sample's terms scaled by the optional (N,) sample_weight;
+    a scalar tensor, finite even for logits of +-1e4."""
+    return weighted_mean(SigmoidBinaryCrossEntropy()(logits, targets), sample_weight)
+
+
 def mean_squared_error(y_pred, y_true, sample_weight=None):
     """Mean of the squared differences over all elements, each sample's terms
     scaled by the optional (N,) sample_weight; a scalar tensor."""
     return MeanSquaredError(sample_weight)(y_pred, y_true)
+
+
+def absolute_error(y_pred, y_true):
+    return AbsoluteError()(y_pred, y_true)
+
+
+def huber_error(y_pred, y_true, delta):
+    return HuberError(delta)(y_pred, y_true)
+
+
+def clip(x, low, high):
+    return Clip(low, high)(x)

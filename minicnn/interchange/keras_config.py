@@ -150,8 +150,7 @@ def training_config(model):
     """Keras's ``training_config`` of a compiled model."""
     optimizer = model.optimizer
     return {'loss': losses.serialize(model.loss),
-            'metrics': [metric_names.serialize(metric_names.get(model.metric))]
-            if model.metric is not None else None,
+            'metrics': [metric_names.serialize(m) for m in model.compiled_metrics] or None,
             'weighted_metrics': None, 'loss_weights': None,
             'optimizer_config': {
                 'class_name': type(optimizer).__name__,

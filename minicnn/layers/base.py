@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from minicnn import activations, backend, initializers
+from minicnn import activations, backend, initializers, regularizers
 from minicnn.arguments import keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor
 
@@ -169,6 +169,12 @@ class Layer:
     def forward(self, x, training):
         raise NotImplementedError
 
+    @property
+    def losses(self):
+        """The penalties this layer adds to the training loss (Keras's
+        ``layer.losses``): none, unless it has regularizers (WeightedLayer)."""
+        return []
+
     def check_input(self, shapes, shown):
         """Build for inputs of ``shapes`` on first use; afterwards they must match."""
         if not self.built:
@@ -247,15 +253,46 @@ def constructor_keywords(cls):
 
 
 class WeightedLayer(Layer):
-    """A layer with a kernel, an optional bias and an activation (Conv2D, Dense)."""
+    """A layer with a kernel, an optional bias and an activation (Conv2D, Dense).
+
+    kernel_regularizer and bias_regularizer penalize the weights,
+    activity_regularizer the layer's outputs (divided by the batch size, as
+    Keras does); ``losses`` lists the penalties (see minicnn/regularizers.py).
+    """
 
     def __init__(self, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
-                 bias_initializer='zeros', **kwargs):
+                 bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, **kwargs):
         super().__init__(activation=activation, **kwargs)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_penalty = None  # the activity regularizer's, of the latest call
         self.kernel = self.bias = None
+
+    def pre_activation(self, x, training=False):
+        """Layer's, and with an activity regularizer its penalty of this call's
+        activated outputs. Taken here, it is the same when training fuses the
+        activation into the loss and never calls it (an unfused step then runs
+        the activation twice: the price of regularizing it)."""
+        z = super().pre_activation(x, training)
+        if self.activity_regularizer is not None:
+            y = z if self.activation is None else self.activation(z)
+            self.activity_penalty = self.activity_regularizer(y) / y.shape[0]
+        return z
+
+    @property
+    def losses(self):
+        """The regularizers' penalties: of the trainable kernel and bias (a frozen
+        layer's weights are not penalized, as in Keras) and of the latest outputs."""
+        trainable = {id(w) for w in self.trainable_weights}
+        penalties = [regularizer(weight) for regularizer, weight in
+                     ((self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias))
+                     if regularizer is not None and id(weight) in trainable]
+        return penalties if self.activity_penalty is None else [*penalties, self.activity_penalty]
 
     def build_weights(self, kernel_shape, units):
         self.kernel = self.add_weight('kernel', kernel_shape, self.kernel_initializer)
@@ -266,4 +303,7 @@ class WeightedLayer(Layer):
         return {**super().get_config(), 'activation': self.activation_name,
                 'use_bias': self.use_bias,
                 'kernel_initializer': initializers.serialize(self.kernel_initializer),
-                'bias_initializer': initializers.serialize(self.bias_initializer)}
+                'bias_initializer': initializers.serialize(self.bias_initializer),
+                'kernel_regularizer': regularizers.serialize(self.kernel_regularizer),
+                'bias_regularizer': regularizers.serialize(self.bias_regularizer),
+                'activity_regularizer': regularizers.serialize(self.activity_regularizer)}
