@@ -46,6 +46,7 @@ class Tensor:
     """An array with an optional gradient and a link to the function that made it."""
 
     __array_priority__ = 100  # ndarray + Tensor calls Tensor.__radd__
+    lr_multiplier = 1.0  # optimizers scale this weight's steps by it (BatchNormalization's beta)
 
     def __init__(self, data, requires_grad=False, name=None):
         if isinstance(data, Tensor):

@@ -314,3 +314,18 @@ def test_the_benchmark_runs_at_a_tiny_size(capsys):
     assert [r['op'] for r in results][:2] == ['batchnorm 32x32x32', 'batchnorm 30x30x64']
     assert all(ms['forward'] > 0 for r in results for ms in r['ms'].values())
     assert 'nn.BatchNorm2d' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: Adam(0.01)])
+def test_beta_lr_multiplier_scales_betas_steps_only(make):
+    steps = {}
+    for multiplier in (1.0, 64.0):
+        layer = BatchNormalization(beta_lr_multiplier=multiplier)
+        layer.build((3,))
+        gamma, beta = layer.gamma, layer.beta
+        before = gamma.data.copy(), beta.data.copy()
+        gamma.grad, beta.grad = np.full(3, 0.5, np.float32), np.full(3, 0.5, np.float32)
+        make().step([gamma, beta])
+        steps[multiplier] = gamma.data - before[0], beta.data - before[1]
+    np.testing.assert_allclose(steps[64.0][1], 64 * steps[1.0][1], rtol=1e-5)
+    np.testing.assert_allclose(steps[64.0][0], steps[1.0][0], rtol=1e-6)

@@ -5,9 +5,11 @@
     g    = clipped(g)                                   clipnorm, global_clipnorm or clipvalue
     lr_t = learning_rate / (1 + decay * iterations)     time-based decay (Keras 2)
     p   -= lr_t * weight_decay * p                      decoupled weight decay (AdamW)
-    p    = rule(p, g, lr_t)                             SGD, RMSprop, Adam, ... below
+    p    = rule(p, g, lr_t * p.lr_multiplier)           SGD, RMSprop, Adam, ... below
 
-and then ``iterations += 1``. ``learning_rate`` is a float or a schedule
+and then ``iterations += 1``. ``p.lr_multiplier`` is 1 unless a layer asks
+for larger steps for one of its weights (BatchNormalization's
+``beta_lr_multiplier``); weight decay keeps the base rate. ``learning_rate`` is a float or a schedule
 (``minicnn.optimizers.schedules``), which gives the rate at the step
 ``iterations``. Weight decay shrinks p directly instead of being added to
 g, so Adam and RMSprop do not rescale it (Loshchilov & Hutter, "Decoupled
@@ -136,7 +138,7 @@ class Optimizer:
         for p, g in zip(params, grads):
             if self.weight_decay:
                 p.data -= p.data * (self.weight_decay * lr)
-            self.update(p.data, g, self._slots_for(p), lr)
+            self.update(p.data, g, self._slots_for(p), lr * p.lr_multiplier)
         self.iterations += 1
 
     def clipped(self, grads):
