@@ -18,12 +18,14 @@ import inspect
 # Keras arguments that minicnn knows of but does not implement: they are
 # refused with a message that says so, rather than taken for a typo.
 NOT_IMPLEMENTED = {
-    'kernel_constraint', 'bias_constraint', 'dilation_rate', 'groups', 'data_format', 'dtype',
+    'kernel_constraint', 'bias_constraint', 'data_format', 'dtype',
     'batch_input_shape', 'batch_size', 'weighted_metrics', 'loss_weights', 'run_eagerly',
     'steps_per_execution', 'jit_compile', 'validation_freq', 'validation_batch_size',
-    'validation_steps', 'steps', 'use_ema', 'ema_momentum', 'ema_overwrite_frequency',
+    'steps', 'use_ema', 'ema_momentum', 'ema_overwrite_frequency',
     'loss_scale_factor', 'gradient_accumulation_steps', 'noise_shape', 'reduction',
-    'ignore_class', 'from_sorted_ids', 'save_freq', 'double_checkpoint',
+    'ignore_class', 'from_sorted_ids', 'save_freq', 'double_checkpoint', 'beta_regularizer',
+    'gamma_regularizer', 'beta_constraint', 'gamma_constraint', 'renorm', 'renorm_clipping',
+    'renorm_momentum', 'virtual_batch_size', 'adjustment', 'fused', 'synchronized',
 }
 
 

@@ -30,7 +30,7 @@ from minicnn import backend, losses, optimizers, saving, training
 from minicnn import layers as layer_classes
 from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
-from minicnn.autograd import as_tensor
+from minicnn.autograd import as_tensor, no_grad
 from minicnn.fileio import atomic_write
 from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
@@ -216,22 +216,45 @@ class Model(Layer):
     @keywords_checked
     def fit(self, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             max_queue_size=10, workers=1, use_multiprocessing=False):
         """Train; returns a History whose ``history`` dict holds each epoch's metrics.
 
         x: arrays (with y), a Sequence, an iterable of batches or an iterator
         (see minicnn.training); class_weight {class id: weight} or
         sample_weight (N,) weight each sample's loss, as in Keras.
+        validation_data: (x_val, y_val[, val_sample_weight]) arrays, or batches
+        as x takes them, validation_steps of them per epoch.
         """
         self._require_one_input_and_output('fit')
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation_split=validation_split,
                             validation_data=validation_data, shuffle=shuffle,
                             class_weight=class_weight, sample_weight=sample_weight,
-                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch)
+                            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                            validation_steps=validation_steps)
 
     fit_generator = fit
+
+    @keywords_checked
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):
+        """One training step on the batch (x, y): its loss (and metrics), as in Keras."""
+        self._require_one_input_and_output('train_on_batch')
+        return training.on_batch(self, x, y, sample_weight, class_weight, reset_metrics,
+                                 return_dict, train=True, where='train_on_batch')
+
+    @keywords_checked
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        """The loss (and metrics) on the batch (x, y), without training."""
+        self._require_one_input_and_output('test_on_batch')
+        return training.on_batch(self, x, y, sample_weight, None, reset_metrics, return_dict,
+                                 train=False, where='test_on_batch')
+
+    def predict_on_batch(self, x):
+        """The model's outputs for one batch x, as a NumPy array."""
+        with no_grad():
+            return self(training.as_model_input(x)).numpy()
 
     @keywords_checked
     def evaluate(self, x, y=None, batch_size=32, verbose=1, sample_weight=None,

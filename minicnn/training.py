@@ -222,12 +222,16 @@ def unpack_batch(batch, where):
 def split_validation(x, y, w, validation_split, validation_data):
     """Keras takes the validation part from the end of x, y (and w) before shuffling.
 
-    Returns x, y, w for training and (x_val, y_val, w_val) or None.
+    Returns x, y, w for training and (x_val, y_val, w_val), batches of
+    validation data (a generator, Sequence or data set) as given, or None.
     """
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        if not isinstance(validation_data, (tuple, list)):
+            return x, y, w, validation_data
+        if len(validation_data) not in (2, 3) or not is_array(validation_data[0]):
             raise ValueError('fit: validation_data must be a tuple (x_val, y_val) or '
-                             '(x_val, y_val, val_sample_weight)')
+                             '(x_val, y_val, val_sample_weight) of arrays, or a generator, '
+                             'Sequence or data set of batches')
         x_val, y_val, *w_val = validation_data
         return x, y, w, (x_val, y_val, w_val[0] if w_val else None)
     if not validation_split:
@@ -401,7 +405,7 @@ def check_verbose(where, verbose):
 
 def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-        sample_weight=None, initial_epoch=0, steps_per_epoch=None):
+        sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None):
     _require_compiled(model, 'fit')
     check_positive_int('fit: batch_size', batch_size)
     check_positive_int('fit: epochs', epochs, allow_zero=True)
@@ -417,10 +421,7 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
         check_arrays(model, x, y, 'fit')
         check_input_scale(model, x, 'fit')
         sample_weight = check_sample_weight(sample_weight, len(x), 'fit')
-    if validation is not None:  # before the first epoch, not after it
-        check_arrays(model, *validation[:2], 'fit: validation_data')
-        validation = (*validation[:2],
-                      check_sample_weight(validation[2], len(validation[0]), 'fit: validation_data'))
+    validation = validation_source(model, validation, batch_size, validation_steps)
     source = batch_source(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, 'fit')
     class_weights = None if class_weight is None else \
         class_weight_table(class_weight, model.output_shape[-1])
@@ -439,7 +440,7 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             break
         if validation is not None:
             with no_grad():
-                logs.update(evaluation_metrics(model, *validation, batch_size).logs('val_'))
+                logs.update(evaluation_metrics(model, validation).logs('val_'))
         model.epochs_done = epoch + 1
         if verbose == 2:
             print(f'Epoch {epoch + 1}/{epochs} - ' +
@@ -525,13 +526,31 @@ def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_l
     return running.logs()
 
 
-def evaluation_metrics(model, x, y, sample_weight, batch_size):
-    """The loss and metrics over checked arrays x, y (and weights), in batches."""
+def validation_source(model, validation, batch_size, validation_steps):
+    """The batch source of fit's validation data, checked before the first epoch:
+    arrays (x, y[, sample_weight]), or a generator, Sequence or data set."""
+    if validation is None:
+        return None
+    where = 'fit: validation_data'
+    if isinstance(validation, tuple) and len(validation) == 3 and is_array(validation[0]):
+        x, y, w = validation
+        check_arrays(model, x, y, where)
+        return ArrayBatches(x, y, check_sample_weight(w, len(x), where), batch_size,
+                            shuffle=False)
+    if validation_steps is not None:
+        check_positive_int('fit: validation_steps', validation_steps)
+    return batch_source(validation, None, None, batch_size, False, validation_steps, where)
+
+
+def evaluation_metrics(model, source):
+    """The loss and metrics over one epoch of a batch source."""
     running = RunningMetrics(model.compiled_metrics)
-    for xb, yb, wb in ArrayBatches(x, y, sample_weight, batch_size, shuffle=False).epoch():
-        yb = as_labels(yb)
-        loss, outputs = loss_and_outputs(model, as_model_input(xb), yb, wb, training=False)
+    for batch in source.epoch():
+        xb, yb, wb = prepare_batch(batch, None, 'evaluate')
+        loss, outputs = loss_and_outputs(model, xb, yb, wb, training=False)
         running.add(loss.data, yb, outputs.data)
+    if running.seen == 0:
+        raise ValueError('evaluate: the validation data gave no batches')
     return running
 
 
@@ -544,14 +563,43 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None, ret
     check_arrays(model, x, y, 'evaluate')
     check_input_scale(model, x, 'evaluate')
     sample_weight = check_sample_weight(sample_weight, len(x), 'evaluate')
+    source = ArrayBatches(x, y, sample_weight, batch_size, shuffle=False)
     with no_grad():
-        logs = evaluation_metrics(model, x, y, sample_weight, batch_size).logs()
+        logs = evaluation_metrics(model, source).logs()
     if verbose:
         print(' - '.join(f'{k}: {format_value(v)}' for k, v in logs.items()))
+    return keras_result(logs, return_dict)
+
+
+def keras_result(logs, return_dict):
+    """What Keras returns: the logs dict, or its values as a list (one value alone)."""
     if return_dict:
         return logs
     values = list(logs.values())
     return values if len(values) > 1 else values[0]
+
+
+def on_batch(model, x, y, sample_weight, class_weight, reset_metrics, return_dict, train,
+             where):
+    """train_on_batch / test_on_batch: one step on one batch, its loss and metrics."""
+    _require_compiled(model, where)
+    if not reset_metrics:
+        raise NotImplementedError(f'{where}: reset_metrics=False (metrics accumulated across '
+                                  f'calls) is not implemented; each call reports its own batch')
+    if class_weight is not None and sample_weight is not None:
+        raise ValueError(f'{where}: give class_weight or sample_weight, not both (as in Keras)')
+    check_arrays(model, x, y, where)
+    table = None if class_weight is None else class_weight_table(class_weight, model.output_shape[-1])
+    xb, yb, wb = prepare_batch((x, y, check_sample_weight(sample_weight, len(x), where)), table,
+                               where)
+    if train:
+        loss, outputs = train_step(model, xb, yb, wb)
+    else:
+        with no_grad():
+            loss, outputs = (t.data for t in loss_and_outputs(model, xb, yb, wb, training=False))
+    running = RunningMetrics(model.compiled_metrics)
+    running.add(loss, yb, outputs)
+    return keras_result(running.logs(), return_dict)
 
 
 def format_value(value):

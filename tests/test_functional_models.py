@@ -178,3 +178,59 @@ def test_a_second_input_that_comes_late_in_the_graph_is_wired_back_right():
     twin.set_weights(model.get_weights())
     xa, xb = np.ones((2, 4)), np.arange(8.0).reshape(2, 4)
     np.testing.assert_allclose(twin([xa, xb]).data, model([xa, xb]).data, rtol=1e-6)
+
+
+def test_train_on_batch_test_on_batch_and_predict_on_batch():
+    x, y = plus_or_cross(16)
+    model = residual_cnn()
+    model.compile(Adam(0.01), 'sparse_categorical_crossentropy', ['accuracy'])
+    before = model.test_on_batch(x, y)
+    for _ in range(5):
+        loss, accuracy = model.train_on_batch(x, y)
+    after = model.test_on_batch(x, y, return_dict=True)
+    assert set(after) == {'loss', 'accuracy'} and after['loss'] < before[0]
+    np.testing.assert_allclose(model.predict_on_batch(x), model.predict(x), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match='reset_metrics=False'):
+        model.train_on_batch(x, y, reset_metrics=False)
+
+
+def test_validation_data_may_be_a_generator_with_validation_steps():
+    from minicnn.preprocessing.image import ImageDataGenerator
+    x, y = plus_or_cross(32)
+    model = residual_cnn()
+    model.compile(Adam(0.01), 'sparse_categorical_crossentropy', ['accuracy'])
+    flow = ImageDataGenerator().flow(x, y, batch_size=8, shuffle=False)
+    history = model.fit(x, y, epochs=2, verbose=0, validation_data=flow, validation_steps=4)
+    expected = model.evaluate(x, y, batch_size=8, verbose=0)
+    np.testing.assert_allclose(history.history['val_loss'][-1], expected[0], rtol=1e-5)
+    with pytest.raises(ValueError, match='steps_per_epoch is required|validation_steps'):
+        model.fit(x, y, epochs=1, verbose=0, validation_data=(b for b in [(x, y)] * 3))
+
+
+def blocks(residual, depth=3):
+    """Two-convolution blocks with BatchNormalization, with or without the skip (Add)."""
+    from minicnn.layers import Activation, BatchNormalization, GlobalAveragePooling2D
+    inputs = Input(shape=(10, 10, 1))
+    h = Conv2D(8, 3, padding='same', activation='relu')(inputs)
+    for _ in range(depth):
+        b = Conv2D(8, 3, padding='same')(h)
+        b = Activation('relu')(BatchNormalization(momentum=0.8)(b))
+        b = BatchNormalization(momentum=0.8)(Conv2D(8, 3, padding='same')(b))
+        h = Activation('relu')(Add()([h, b]) if residual else b)
+    return Model(inputs, Dense(2, activation='softmax')(GlobalAveragePooling2D()(h)))
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_a_residual_network_trains_faster_than_the_same_network_without_skips(seed):
+    from minicnn import utils
+    x, y = plus_or_cross(256)
+    x_val, y_val = plus_or_cross(128, seed=1)
+    results = {}
+    for residual in (True, False):
+        utils.set_seed(seed)
+        model = blocks(residual)
+        model.compile(Adam(0.01), 'sparse_categorical_crossentropy', ['accuracy'])
+        history = model.fit(x, y, batch_size=32, epochs=4, verbose=0, validation_data=(x_val, y_val))
+        results[residual] = history.history
+    assert results[True]['loss'][-1] < 0.7 * results[False]['loss'][-1]
+    assert results[True]['val_accuracy'][-1] >= 0.95
