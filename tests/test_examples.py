@@ -44,6 +44,16 @@ def test_training_examples_quick(script, extra, tmp_path, tiny_data):
     assert 'curves.png' in non_empty_pngs(out)
 
 
+def test_batchnorm_comparison_quick(tmp_path, tiny_data):
+    out, stdout = run_example('cifar10_batchnorm.py', tmp_path, tiny_data, '--quick')
+    for run in ('plain', 'batchnorm'):
+        metrics = json.loads((out / run / 'metrics.json').read_text())
+        assert 0 <= metrics['test_accuracy'] <= 1 and metrics['epochs'] == 1
+        assert 'curves.png' in non_empty_pngs(out / run)
+    assert 'without BatchNormalization: test accuracy' in stdout
+    assert 'with BatchNormalization: test accuracy' in stdout
+
+
 def test_explore_cifar10(tmp_path, tiny_data):
     out, stdout = run_example('explore_cifar10.py', tmp_path, tiny_data)
     assert 'x_train (60, 32, 32, 3) uint8' in stdout and 'first labels:' in stdout
