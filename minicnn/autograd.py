@@ -105,7 +105,7 @@ class Tensor:
         if isinstance(grad, Tensor):
             grad = grad.data
         grads = {id(self): grad}
-        for t in _topological_order(self):
+        for t in topological_order(self):
             gy = grads.pop(id(t), None)
             if gy is None:
                 continue
@@ -194,27 +194,34 @@ class Tensor:
         return basic.Transpose()(self)
 
 
-def _topological_order(root):
-    """Tensors reachable from root, each after every tensor that uses it.
+def depth_first(roots, inputs_of):
+    """Every node reachable from ``roots`` by following ``inputs_of(node)``,
+    each listed after all of its inputs (a post-order).
 
-    Iterative depth-first search, so a chain of 10,000 functions does not hit
-    Python's recursion limit.
+    Iterative, so a chain of 10,000 functions does not hit Python's
+    recursion limit. A functional model orders its layer calls with it too.
     """
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
-        t, inputs_done = stack.pop()
+        node, inputs_done = stack.pop()
         if inputs_done:
-            order.append(t)
+            order.append(node)
             continue
-        if id(t) in visited:
+        if id(node) in visited:
             continue
-        visited.add(id(t))
-        stack.append((t, True))
-        if t.creator is not None:
-            stack.extend((x, False) for x in t.creator.inputs
-                         if x.requires_grad and id(x) not in visited)
-    return order[::-1]
+        visited.add(id(node))
+        stack.append((node, True))
+        stack.extend((x, False) for x in reversed(inputs_of(node)) if id(x) not in visited)
+    return order
+
+
+def topological_order(root):
+    """Tensors reachable from root that need a gradient, each after every
+    tensor that uses it: the order in which backward visits them."""
+    def inputs_of(t):
+        return [] if t.creator is None else [x for x in t.creator.inputs if x.requires_grad]
+    return depth_first([root], inputs_of)[::-1]
 
 
 def as_tensor(x, like=None):

@@ -30,7 +30,7 @@ from minicnn import backend, losses, optimizers, saving, training
 from minicnn import layers as layer_classes
 from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
-from minicnn.autograd import as_tensor, no_grad
+from minicnn.autograd import as_tensor, depth_first, no_grad
 from minicnn.fileio import atomic_write
 from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
@@ -537,23 +537,9 @@ class Sequential(Model):
 # -- helpers of the graph, the summary and saving ---------------------------------
 
 def graph_order(outputs):
-    """Every SymbolicTensor the outputs depend on, each after its inputs.
-
-    An iterative depth-first search, like autograd's topological order."""
-    order, seen = [], set()
-    stack = [(t, False) for t in reversed(outputs)]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        inputs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
-        stack.extend((i, False) for i in reversed(inputs) if id(i) not in seen)
-    return order
+    """Every SymbolicTensor the outputs depend on, each after its inputs."""
+    return depth_first(outputs, lambda t: t.inputs if isinstance(t.inputs, (list, tuple))
+                       else [t.inputs])
 
 
 def _as_list(what, tensors):

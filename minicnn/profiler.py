@@ -65,7 +65,7 @@ import numpy as np
 
 from minicnn import backend, viz
 from minicnn import functional as F
-from minicnn.autograd import Tensor, _topological_order
+from minicnn.autograd import Tensor, topological_order
 from minicnn.layers import (Activation, AveragePooling2D, Conv2D, Conv2DTranspose, Dense,
                             DepthwiseConv2D, Flatten, MaxPooling2D, SeparableConv2D)
 from minicnn.models import Sequential
@@ -312,7 +312,7 @@ def _held_arrays(out, weights):
     """(kept, linked) for the Functions that made ``out``: {array id: bytes} of the
     arrays they keep on self, and of their inputs' arrays; weights left out."""
     kept, linked = {}, {}
-    for t in _topological_order(out):
+    for t in topological_order(out):
         if t.creator is None:
             continue
         _add_arrays(kept, vars(t.creator).values(), weights)

@@ -45,7 +45,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from minicnn import backend
-from minicnn.autograd import Tensor, _topological_order, no_grad
+from minicnn.autograd import Tensor, topological_order, no_grad
 from minicnn.fileio import atomic_write
 from minicnn.layers import Activation, Conv2D
 from minicnn.models import Sequential
@@ -252,7 +252,7 @@ def autograd_graph(tensor, show_values=False, show_grads=False):
     Draw before calling ``backward``: it releases the graph as it goes
     (``creator = None``), after which ``tensor`` is a lone leaf.
     """
-    order = _topological_order(tensor)      # tensor first, each before its inputs
+    order = topological_order(tensor)      # tensor first, each before its inputs
     norms = _gradient_norms(tensor) if show_grads else {}
     nodes, edges = {}, []
     if tensor.creator is None:
@@ -581,7 +581,7 @@ def _gradient_norms(root):
         return copies[id(t)]
 
     norms = {}
-    for t in _topological_order(root):
+    for t in topological_order(root):
         if t.creator is not None:
             copy_of(t).creator = _NormRecorder(t.creator, [copy_of(x) for x in t.creator.inputs],
                                                norms)
