@@ -23,9 +23,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script or by `minicnn bench`: find the package
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-
-from benchmarks import memory, ops, report, steps, timing  # noqa: E402
+from benchmarks import memory, ops, report, steps, timing  # noqa: E402  (imports minicnn first)
+import numpy as np  # noqa: E402,I100
 from minicnn import backend, profiler, zoo  # noqa: E402
 from minicnn.fileio import atomic_write  # noqa: E402
 

@@ -60,10 +60,18 @@ def _summary(args):
 def _info(args):
     import numba
     import numpy
+    from minicnn import threads
     print(f'minicnn {sys.modules["minicnn"].__version__}')
     print(f'Python {platform.python_version()} ({platform.machine()}, {platform.processor() or "?"})')
-    print(f'NumPy {numpy.__version__}, Numba {numba.__version__} '
-          f'({numba.config.NUMBA_NUM_THREADS} threads)')
+    numba_threads = numba.get_num_threads()  # starts Numba's threading layer, to name it
+    print(f'NumPy {numpy.__version__}, Numba {numba.__version__} ({numba.threading_layer()} '
+          f'threading layer, {numba_threads} of {numba.config.NUMBA_NUM_THREADS} threads)')
+    for name, (value, missed) in threads.wait_settings().items():
+        effect = ('read by every runtime' if not missed else 'not read by '
+                  + ', '.join(missed) + ', loaded before minicnn set it')
+        print(f'{name}={value}: {effect}')
+    print('thread pools: ' + ', '.join(f'{api} {pathlib.Path(path).name} ({n} threads)'
+                                       for api, path, n in threads.pools()))
     try:
         cupy = backend.cupy()
         props = cupy.cuda.runtime.getDeviceProperties(0)

@@ -1,0 +1,94 @@
+"""How minicnn shares the cores between its thread pools.
+
+A CPU training step hands the cores back and forth, hundreds of times,
+between two pools of threads: OpenBLAS's, which does NumPy's matrix
+products, and the one Numba's parallel kernels (im2col, pooling, ReLU) run
+on, an OpenMP runtime's by default. Each pool has to let go of the cores as
+soon as its work is done, or the other pool's threads wait for them. By
+default neither does: an idle OpenMP thread spins for a few milliseconds
+(GNU libgomp), an idle OpenBLAS thread for up to a tenth of a second. Both
+can be told to sleep at once, but only by environment variables, which each
+runtime reads once, when it is loaded:
+
+    OMP_WAIT_POLICY=PASSIVE      every OpenMP runtime (GNU, LLVM, Intel)
+    OPENBLAS_THREAD_TIMEOUT=1    OpenBLAS (1 is clamped to its shortest wait)
+
+``configure`` sets them when minicnn is imported, unless the user did, and
+asks threadpoolctl which runtimes are loaded already: those never read them.
+
+* None (minicnn first): every pool sleeps at once.
+* OpenBLAS (NumPy first): it keeps spinning, and nothing changes that once
+  it is loaded; on 2 cores a step took 0 to 15% longer, mostly within the
+  noise. OpenMP, loaded later by Numba's first parallel kernel, still sleeps.
+* An OpenMP runtime (PyTorch, which ships its own libgomp, or any library
+  built with OpenMP): it spins, and Numba's OpenMP layer would run on it,
+  as the dynamic linker gives Numba the OpenMP already loaded. Its idle
+  threads then take the cores from the matrix products after every
+  kernel: steps 5 to 25 times slower on 2 cores. So Numba's kernels run on
+  one thread, the calling one: OpenMP then starts no other thread, and none
+  is left to spin. That cost 0 to 5% on 2 cores (more on many, where the
+  kernels lose their parallelism), where Numba's own pool (the 'workqueue'
+  threading layer), which sleeps too but hands every kernel to its threads
+  and back through locks, cost 12 to 25%. minicnn warns, as the fix is
+  outside it: OMP_WAIT_POLICY=PASSIVE set before Python starts, or minicnn
+  imported first.
+"""
+import os
+import warnings
+
+import threadpoolctl
+
+# variable: (what minicnn asks for, threadpoolctl's internal_api of the runtimes that read it)
+WAIT_SETTINGS = {
+    'OMP_WAIT_POLICY': ('PASSIVE', 'openmp'),
+    'OPENBLAS_THREAD_TIMEOUT': ('1', 'openblas'),
+}
+
+# variable: the runtimes that were loaded before minicnn set it, and so never read it
+_missed = {}
+
+
+def configure():
+    """Ask every thread pool to sleep when idle, and keep Numba's kernels off an
+    OpenMP runtime that was loaded too early to be asked. ``import minicnn`` calls
+    this once, before anything in minicnn imports NumPy (which loads OpenBLAS)."""
+    loaded = threadpoolctl.threadpool_info()
+    for name, (value, api) in WAIT_SETTINGS.items():
+        if name in os.environ:
+            continue  # the user's choice, and presumably set before any runtime loaded
+        os.environ[name] = value
+        _missed[name] = [pool['filepath'] for pool in loaded if pool['internal_api'] == api]
+    if _missed.get('OMP_WAIT_POLICY'):
+        _keep_numba_off(_missed['OMP_WAIT_POLICY'])
+
+
+def _keep_numba_off(spinning):
+    """Run Numba's kernels on one thread if they would run on OpenMP, whose
+    runtimes ``spinning`` (paths) spin when idle; and say so, once."""
+    import numba  # and NumPy: now that the settings are in place
+    numba.get_num_threads()  # starts Numba's threading layer, the one its kernels will use
+    if numba.threading_layer() != 'omp':
+        return  # TBB or workqueue: threads of Numba's own
+    numba.set_num_threads(1)  # for this thread: Numba keeps the number per thread
+    warnings.warn(
+        f'minicnn: an OpenMP runtime ({spinning[0]}) was loaded before minicnn, without '
+        f'OMP_WAIT_POLICY in the environment, so its idle threads busy-wait on the cores '
+        f"NumPy's matrix products need. Numba's kernels would run on it and make training "
+        f'steps several times slower, so they run on one thread instead. For every core, '
+        f'start Python with OMP_WAIT_POLICY=PASSIVE, or import minicnn before the library '
+        f'that loads that runtime (torch, say).',
+        RuntimeWarning, stacklevel=4)  # at the line that imported minicnn
+
+
+def wait_settings():
+    """{variable: (its value, the runtimes loaded before minicnn set it, which ignore it)}.
+    An empty list means every runtime of that kind read the value."""
+    return {name: (os.environ.get(name), _missed.get(name, []))
+            for name in WAIT_SETTINGS}
+
+
+def pools():
+    """The thread pools in this process now, as threadpoolctl sees them:
+    [(internal_api, library path, number of threads)]."""
+    return [(pool['internal_api'], pool['filepath'], pool['num_threads'])
+            for pool in threadpoolctl.threadpool_info()]
