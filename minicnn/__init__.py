@@ -2,19 +2,23 @@
 
 Follow one training step from the top down:
 
-    minicnn.models.Sequential   compile / fit / evaluate / predict / summary / save
+    minicnn.models              Model (a graph of layer calls) and Sequential:
+                                compile / fit / evaluate / predict / summary / save
     minicnn.training            the loop: batches, forward, loss, backward, step
-    minicnn.layers              Conv2D, MaxPooling2D, Dense, ...: own their weights
-    minicnn.functional          conv2d, pooling, dense, activations, losses, dropout:
-                                forward and backward side by side
+    minicnn.layers              Conv2D, BatchNormalization, Dense, ...: own their weights
+    minicnn.functional          conv2d, pooling, dense, normalization, activations,
+                                losses, dropout: forward and backward side by side
     minicnn.kernels             im2col, col2im, pooling: NumPy reference, Numba, CUDA
     minicnn.autograd            Tensor, Function, backward in topological order
     minicnn.optimizers          SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam;
                                 learning-rate schedules in minicnn.optimizers.schedules
 
-Around them: backend (NumPy or CuPy), initializers, losses, metrics,
-regularizers, callbacks, saving, datasets, preprocessing.image, viz, zoo
-(the tutorials' networks), gradcheck, cli.
+Beside them: naive (every layer as plain loops), gradcheck, viz (curves,
+kernels, the autograd graph, saliency, Grad-CAM), profiler. Around them:
+backend (NumPy or CuPy), threads, initializers, losses, metrics,
+regularizers, callbacks, saving, interchange (Keras HDF5, ONNX),
+applications (VGG16), datasets, preprocessing, zoo (the tutorials'
+networks), experiment and cli (``minicnn train``).
 """
 __version__ = '0.1.0'
 

@@ -1,30 +1,43 @@
-"""Keras-compatible layers; each one's forward is a few minicnn.functional calls."""
+"""Keras-compatible layers; each one's forward is a few minicnn.functional calls.
+
+    base            Layer (and SymbolicTensor, what a layer called on an Input returns)
+    core            Dense, Flatten, Dropout, Activation
+    conv            Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+    pooling         MaxPooling2D, AveragePooling2D
+    global_pooling  GlobalAveragePooling2D, GlobalMaxPooling2D
+    normalization   BatchNormalization
+    reshaping       ZeroPadding2D, Cropping2D, UpSampling2D, Reshape, Permute, RepeatVector
+    activation      ReLU, LeakyReLU, ELU, PReLU, Softmax
+    noise           SpatialDropout2D, GaussianNoise, GaussianDropout
+    merging         Add, Subtract, Multiply, Average, Maximum, Concatenate
+    input_layer     Input, InputLayer
+"""
+from minicnn.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minicnn.layers.base import Layer
-from minicnn.layers.conv import Conv2D
+from minicnn.layers.conv import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from minicnn.layers.core import Activation, Dense, Dropout, Flatten
-from minicnn.layers.input_layer import Input, InputLayer
-from minicnn.layers.merging import Add, Average, Concatenate, Maximum, Multiply, Subtract
-from minicnn.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from minicnn.layers.global_pooling import (GlobalAveragePooling2D, GlobalAvgPool2D,
                                           GlobalMaxPool2D, GlobalMaxPooling2D)
+from minicnn.layers.input_layer import Input, InputLayer
+from minicnn.layers.merging import Add, Average, Concatenate, Maximum, Multiply, Subtract
 from minicnn.layers.noise import GaussianDropout, GaussianNoise, SpatialDropout2D
 from minicnn.layers.normalization import BatchNormalization
+from minicnn.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from minicnn.layers.reshaping import (Cropping2D, Permute, RepeatVector, Reshape,
                                      UpSampling2D, ZeroPadding2D)
-from minicnn.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from minicnn.layers.conv import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 
 Convolution2D = Conv2D
 
-__all__ = ['Layer', 'Conv2D', 'Convolution2D', 'MaxPooling2D', 'MaxPool2D', 'AveragePooling2D',
-           'AvgPool2D', 'Flatten', 'Dense', 'Dropout', 'Activation', 'Input', 'InputLayer',
-           'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Concatenate']
-__all__ += ['BatchNormalization', 'GlobalAveragePooling2D', 'GlobalAvgPool2D',
-            'GlobalMaxPooling2D', 'GlobalMaxPool2D', 'ZeroPadding2D', 'Cropping2D',
-            'UpSampling2D', 'Reshape', 'Permute', 'RepeatVector', 'SpatialDropout2D',
-            'GaussianNoise', 'GaussianDropout']
-__all__ += ['Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConv2D', 'ReLU', 'LeakyReLU', 'ELU',
-            'PReLU', 'Softmax']
+__all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation',
+           'Conv2D', 'Convolution2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConv2D',
+           'MaxPooling2D', 'MaxPool2D', 'AveragePooling2D', 'AvgPool2D',
+           'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPooling2D', 'GlobalMaxPool2D',
+           'BatchNormalization',
+           'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Reshape', 'Permute', 'RepeatVector',
+           'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Softmax',
+           'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout',
+           'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Concatenate',
+           'Input', 'InputLayer']
 
 
 def from_config(class_name, config):
