@@ -30,6 +30,14 @@ and found again by the parameter itself, not by its place in the list:
 freezing a layer between steps drops its weights from the list, and every
 other parameter keeps its own slots.
 
+Each rule is written as ``reference_update``: its formula in array
+operators, run on the GPU (CuPy) and with the NumPy reference kernels.
+SGD, RMSprop and Adam also have ``fast_update``, the same arithmetic as a
+compiled loop that passes over p, g and the slots once instead of once per
+operator (``minicnn.kernels.optimizer_numba``), which runs on NumPy arrays
+with the Numba kernels; ``update`` picks, and the tests check that the two
+agree.
+
 All array arithmetic happens in the parameter's dtype: the hyperparameters
 are Python floats, which NumPy and CuPy fold into a float32 array without
 promoting it.
@@ -39,8 +47,9 @@ import numbers
 
 import numpy as np
 
-from minicnn import backend
+from minicnn import backend, kernels
 from minicnn.arguments import reject_unknown
+from minicnn.kernels import optimizer_numba
 from minicnn.optimizers import schedules
 from minicnn.optimizers.schedules import LearningRateSchedule
 
@@ -163,8 +172,22 @@ class Optimizer:
     def begin_step(self):
         """Work done once per step, before the parameters are updated (Nadam's)."""
 
+    # A rule with a one-pass Numba kernel (SGD, RMSprop, Adam) sets this to the
+    # method that calls it; see minicnn/kernels/optimizer_numba.py.
+    fast_update = None
+
     def update(self, p, g, slots, lr):
-        """Change the array p in place, given its gradient g, its slots and the rate lr."""
+        """Change the array p in place, given its gradient g, its slots and the rate lr:
+        with the rule's ``fast_update`` where it has one, p is a NumPy array and the
+        Numba kernels are chosen; else with ``reference_update``, the plain array
+        form, which is also what runs on the GPU (CuPy runs each operator as one
+        kernel)."""
+        fast = (self.fast_update is not None and kernels.for_array(p) is kernels.numba_cpu
+                and optimizer_numba.accepts(p, g, slots.values()))
+        (self.fast_update if fast else self.reference_update)(p, g, slots, lr)
+
+    def reference_update(self, p, g, slots, lr):
+        """The rule in array operators, its formula in the docstring (subclasses write it)."""
         raise NotImplementedError
 
     def initial_slot_value(self, name):
@@ -260,7 +283,7 @@ class SGD(Optimizer):
     def slot_names(self):
         return ('v',) if self.momentum else ()
 
-    def update(self, p, g, slots, lr):
+    def reference_update(self, p, g, slots, lr):
         """Without momentum p -= lr * g. With it, v is a velocity::
 
             v = momentum * v - lr * g
@@ -274,6 +297,10 @@ class SGD(Optimizer):
         v = slots['v']
         v[...] = self.momentum * v - lr * g
         p += (self.momentum * v - lr * g) if self.nesterov else v
+
+    def fast_update(self, p, g, slots, lr):
+        """The same in one compiled pass over p, g and v."""
+        optimizer_numba.sgd(p, g, slots.get('v'), lr, self.momentum, self.nesterov)
 
 
 class RMSprop(Optimizer):
@@ -299,7 +326,7 @@ class RMSprop(Optimizer):
             names.append('v')
         return tuple(names)
 
-    def update(self, p, g, slots, lr):
+    def reference_update(self, p, g, slots, lr):
         """s is the running mean of g^2; centered also keeps m, that of g::
 
             s = rho * s + (1 - rho) * g^2
@@ -324,6 +351,11 @@ class RMSprop(Optimizer):
             step = v
         p -= step
 
+    def fast_update(self, p, g, slots, lr):
+        """The same in one compiled pass over p, g and the slots."""
+        optimizer_numba.rmsprop(p, g, slots['s'], slots.get('m'), slots.get('v'), lr, self.rho,
+                                self.epsilon, self.momentum)
+
 
 class Adam(Optimizer):
     """Momentum and RMSprop together, with bias correction (Kingma & Ba, 2015)."""
@@ -343,7 +375,7 @@ class Adam(Optimizer):
     def slot_names(self):
         return ('m', 'v', 'vhat') if self.amsgrad else ('m', 'v')
 
-    def update(self, p, g, slots, lr):
+    def reference_update(self, p, g, slots, lr):
         """m and v are running means of g and g^2, t counts steps from 1::
 
             m = beta_1 * m + (1 - beta_1) * g
@@ -358,7 +390,6 @@ class Adam(Optimizer):
         as in PyTorch.
         """
         xp = backend.get_array_module(p)
-        t = self.iterations + 1
         m, v = slots['m'], slots['v']
         m[...] = self.beta_1 * m + (1 - self.beta_1) * g
         v[...] = self.beta_2 * v + (1 - self.beta_2) * g * g
@@ -366,8 +397,17 @@ class Adam(Optimizer):
             vhat = slots['vhat']
             vhat[...] = xp.maximum(vhat, v)
             v = vhat
-        lr_t = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        p -= lr_t * m / (xp.sqrt(v) + self.epsilon)
+        p -= self.corrected_rate(lr) * m / (xp.sqrt(v) + self.epsilon)
+
+    def fast_update(self, p, g, slots, lr):
+        """The same in one compiled pass over p, g and the slots."""
+        optimizer_numba.adam(p, g, slots['m'], slots['v'], slots.get('vhat'),
+                             self.corrected_rate(lr), self.beta_1, self.beta_2, self.epsilon)
+
+    def corrected_rate(self, lr):
+        """lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), t = iterations + 1."""
+        t = self.iterations + 1
+        return lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
 
 
 class AdamW(Adam):
@@ -402,7 +442,7 @@ class Adagrad(Optimizer):
     def initial_slot_value(self, name):
         return self.initial_accumulator_value
 
-    def update(self, p, g, slots, lr):
+    def reference_update(self, p, g, slots, lr):
         """a starts at initial_accumulator_value::
 
             a += g^2
@@ -426,7 +466,7 @@ class Adadelta(Optimizer):
         self.rho = float(rho)
         self.epsilon = float(epsilon)
 
-    def update(self, p, g, slots, lr):
+    def reference_update(self, p, g, slots, lr):
         """G and D are running means of g^2 and of the squared steps::
 
             G = rho * G + (1 - rho) * g^2
@@ -455,7 +495,7 @@ class Adamax(Optimizer):
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
 
-    def update(self, p, g, slots, lr):
+    def reference_update(self, p, g, slots, lr):
         """m is the running mean of g, u a decaying maximum of |g|, t counts from 1::
 
             m = beta_1 * m + (1 - beta_1) * g
@@ -492,7 +532,7 @@ class Nadam(Optimizer):
     def begin_step(self):
         self.u_product *= self.mu(self.iterations + 1)
 
-    def update(self, p, g, slots, lr):
+    def reference_update(self, p, g, slots, lr):
         """With mu_t the momentum schedule, P_t = mu_1 ... mu_t, t counting from 1::
 
             m = beta_1 * m + (1 - beta_1) * g
