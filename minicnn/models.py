@@ -56,7 +56,7 @@ class Model(Layer):
         self.saved_history = {}  # the history stored in the file this model was loaded from
         self.trained_input_max = None  # the largest |x| fit has seen (see check_input_scale)
         self.warned_input_scale = False
-        if type(self) is Model:
+        if not isinstance(self, Sequential):  # a subclass with call() lands here too, and is told
             self._connect(inputs, outputs)
 
     # -- the graph ---------------------------------------------------------

@@ -234,3 +234,13 @@ def test_a_residual_network_trains_faster_than_the_same_network_without_skips(se
         results[residual] = history.history
     assert results[True]['loss'][-1] < 0.7 * results[False]['loss'][-1]
     assert results[True]['val_accuracy'][-1] >= 0.95
+
+
+def test_subclassing_model_says_it_is_not_implemented():
+    class MyModel(Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = Dense(2)
+
+    with pytest.raises(ValueError, match='subclassing Model with a call.. method is not implemented'):
+        MyModel()
