@@ -24,6 +24,7 @@ from benchmarks import report, timing
 from benchmarks.timing import nchw
 from minicnn import functional as F
 from minicnn import kernels, zoo
+from minicnn.functional.conv import ChunkedConvolution, WinogradConvolution, fastest_method
 from minicnn.functional.geometry import window_geometry
 from minicnn.layers import Conv2D, Dense, MaxPooling2D
 
@@ -33,6 +34,7 @@ except ImportError:
     tnf = None
 
 CLASSES = 10
+METHOD_NAMES = {ChunkedConvolution: 'im2col', WinogradConvolution: 'winograd'}
 _rng = np.random.default_rng(0)
 
 
@@ -68,17 +70,22 @@ def torch_padding(padding, window, strides):
                      f'strides {strides}')
 
 
-def conv_op(x_shape, layer, first):
-    """conv2d at a Conv2D layer's shapes; a first layer's images want no gradient."""
+def conv_ops(x_shape, layer, first):
+    """conv2d at a Conv2D layer's shapes, by the method conv2d picks and, where
+    that is Winograd's, by im2col as well; a first layer's images want no gradient."""
     (kh, kw), f = layer.kernel_size, layer.filters
     pad = torch_padding(layer.padding, layer.kernel_size, layer.strides)
-    return Op(
-        f'conv2d {hwc(x_shape)} {kh}x{kw}->{f} {layer.padding}',
-        arrays=(random_array(x_shape), random_array((kh, kw, x_shape[3], f)), random_array((f,))),
-        needs_grad=(not first, True, True),
-        minicnn=lambda x, k, b: F.conv2d(x, k, b, layer.strides, layer.padding),
-        torch=lambda x, k, b: tnf.conv2d(x, k, b, layer.strides, pad),
-        to_torch=lambda x, k, b: (nchw(x), k.transpose(3, 2, 0, 1), b))
+    arrays = (random_array(x_shape), random_array((kh, kw, x_shape[3], f)), random_array((f,)))
+    picked = fastest_method(arrays[0], arrays[1], layer.strides, layer.dilation_rate, layer.groups)
+    methods = [picked] if picked is ChunkedConvolution else [picked, ChunkedConvolution]
+    for method in methods:
+        yield Op(
+            f'conv2d {hwc(x_shape)} {kh}x{kw}->{f} {layer.padding} {METHOD_NAMES[method]}',
+            arrays, needs_grad=(not first, True, True),
+            minicnn=lambda x, k, b, method=method: F.conv2d(
+                x, k, b, layer.strides, layer.padding, method=method),
+            torch=lambda x, k, b: tnf.conv2d(x, k, b, layer.strides, pad),
+            to_torch=lambda x, k, b: (nchw(x), k.transpose(3, 2, 0, 1), b))
 
 
 def unfold_ops(x_shape, layer):
@@ -146,7 +153,7 @@ def layer_ops(model_name, batch):
     for i, layer in enumerate(model.layers):
         x_shape = (batch, *shape)
         if isinstance(layer, Conv2D):
-            yield conv_op(x_shape, layer, first=i == 0)
+            yield from conv_ops(x_shape, layer, first=i == 0)
             if i == 0:
                 yield from unfold_ops(x_shape, layer)
         elif isinstance(layer, MaxPooling2D):

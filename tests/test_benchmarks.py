@@ -39,9 +39,10 @@ def test_quick_suite_writes_json_chart_and_tables(tmp_path, capsys, global_setti
 
     ops = {r['op']: r['ms'] for r in record['ops']}
     assert {'im2col 32x32x3 3x3 same', 'col2im 32x32x3 3x3 same', 'dense 3072->1024',
-            'conv2d 32x32x32 3x3->64 valid', 'max_pool2d 30x30x64 2x2'} <= set(ops)
+            'conv2d 32x32x32 3x3->64 valid winograd', 'conv2d 32x32x32 3x3->64 valid im2col',
+            'max_pool2d 30x30x64 2x2'} <= set(ops)
     assert all(list(ms) == impls for ms in ops.values())
-    assert list(ops['conv2d 32x32x32 3x3->64 valid']['numba']) == ['forward', 'backward']
+    assert list(ops['conv2d 32x32x32 3x3->64 valid winograd']['numba']) == ['forward', 'backward']
     assert list(ops['im2col 32x32x3 3x3 same']['numba']) == ['forward']
 
     steps = record['steps']
