@@ -137,11 +137,11 @@ def test_float32_error_is_no_larger_than_im2cols(x_shape, filters, rng):
 
 
 def test_conv2d_picks_winograd_for_3x3_stride_1_on_the_cpu(monkeypatch):
-    x, k3, k5 = np.zeros((1, 8, 8, 4)), np.zeros((3, 3, 4, 4)), np.zeros((5, 5, 4, 4))
+    x, k3, k5 = np.zeros((1, 8, 8, 16)), np.zeros((3, 3, 16, 4)), np.zeros((5, 5, 16, 4))
     assert fastest_method(x, k3, 1, 1, 1) is WinogradConvolution
     assert fastest_method(Tensor(x), k3, (1, 1), (1, 1), 1) is WinogradConvolution
     for args in [(x, k5, 1, 1, 1), (x, k3, 2, 1, 1), (x, k3, (1, 2), 1, 1), (x, k3, 1, 2, 1),
-                 (x, np.zeros((3, 3, 2, 4)), 1, 1, 2)]:
+                 (x, np.zeros((3, 3, 8, 4)), 1, 1, 2), (x[..., :3], k3[:, :, :3], 1, 1, 1)]:
         assert fastest_method(*args) is ChunkedConvolution
     monkeypatch.setattr(backend, 'device_of', lambda array: 'gpu')
     assert fastest_method(x, k3, 1, 1, 1) is ChunkedConvolution
