@@ -1,6 +1,7 @@
 """The ``minicnn`` command (also ``python -m minicnn``).
 
-    minicnn train [MODEL]     train a tutorial network on its data set
+    minicnn train [MODEL]     the fast CIFAR-10 recipe ('fast', the default), or a
+                              tutorial network on its data set
     minicnn summary MODEL     print a model's layers and parameter counts
     minicnn info              versions, devices and active kernels
     minicnn bench ...         run the benchmark suite (from a source checkout)
@@ -11,9 +12,10 @@ import platform
 import runpy
 import sys
 
-from minicnn import backend, kernels, zoo
+from minicnn import backend, fast_recipe, kernels, zoo
 
 DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
+FAST = 'fast'
 
 
 def add_training_options(parser):
@@ -29,10 +31,15 @@ def add_training_options(parser):
 
 def _train(args):
     from minicnn import experiment
-    if args.resume:
+    if args.resume:  # the run's own run.json says which tutorial network it trains
         _, metrics = experiment.resume(args.resume, device=args.device,
                                        verbose=0 if args.quiet else 1)
         return _print_result(args.resume, metrics)
+    if args.model == FAST:
+        return _train_fast(args)
+    if args.budget or args.without or args.seed is not None:
+        sys.exit(f'minicnn train: --budget, --without and --seed belong to the fast recipe, '
+                 f'not to {args.model}')
     if args.full:
         epochs, subset = args.epochs, args.subset
     else:
@@ -43,6 +50,31 @@ def _train(args):
                                   subset=subset, device=args.device, augment=args.augment,
                                   verbose=0 if args.quiet else 1)
     _print_result(out, metrics)
+
+
+def _train_fast(args):
+    from minicnn import experiment
+    if args.augment:
+        sys.exit('minicnn train fast: --augment is for the tutorial networks; the fast recipe '
+                 'augments its own data (see --without)')
+    budget = 'full' if args.full else (args.budget or 'short')
+    without = [name for name in (args.without or '').split(',') if name]
+    try:
+        fast_recipe.check_tricks(without)
+    except ValueError as err:
+        sys.exit(f'minicnn train: {err}')
+    if args.device:
+        backend.set_device(args.device)
+    out = args.out or f'runs/fast-{budget}'
+    _, metrics = fast_recipe.train(out, experiment.load('cifar10', args.subset), budget=budget,
+                                   epochs=args.epochs, batch_size=args.batch_size,
+                                   without=without, seed=args.seed or 0, verbose=0 if args.quiet else 1)
+    tta = metrics.get('tta_test_accuracy')
+    print(f"fast recipe ({budget}, widths {tuple(metrics['widths'])}): test accuracy "
+          f"{metrics['test_accuracy']:.4f}" + (f', {tta:.4f} with test-time augmentation'
+                                               if tta is not None else '')
+          + f" after {metrics['epochs']} epochs on {metrics['train_images']} images "
+          f"({metrics['seconds_per_epoch']:.1f} s/epoch); results in {out}/")
 
 
 def _print_result(out, metrics):
@@ -97,12 +129,21 @@ def build_parser():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest='command', required=True)
     train = add_training_options(commands.add_parser(
-        'train', help='train a tutorial network',
-        description=f'Without --full: {DEMO_EPOCHS} epochs on the first {DEMO_SUBSET} '
-                    f"images (a few minutes on a laptop CPU). --full: the tutorial's settings."))
-    train.add_argument('model', nargs='?', default='cnn-seed004', choices=sorted(zoo.RECIPES))
+        'train', help='train the fast recipe or a tutorial network',
+        description=f"fast (the default): airbench94's recipe (minicnn.fast_recipe) on "
+                    f"CIFAR-10, its 'short' budget unless --budget or --full says otherwise. "
+                    f'A tutorial network, without --full: {DEMO_EPOCHS} epochs on the first '
+                    f"{DEMO_SUBSET} images; --full: the tutorial's settings."))
+    train.add_argument('model', nargs='?', default=FAST, choices=[FAST, *sorted(zoo.RECIPES)])
     train.add_argument('--full', action='store_true',
-                       help="the tutorial's epochs on the whole training set")
+                       help="the tutorial's epochs on the whole training set; for fast: "
+                            "--budget full")
+    train.add_argument('--budget', choices=sorted(fast_recipe.BUDGETS),
+                       help='fast only: the preset of widths, epochs and batch size')
+    train.add_argument('--without', metavar='TRICKS',
+                       help='fast only: comma-separated tricks to leave out, of '
+                            + ','.join(fast_recipe.TRICKS))
+    train.add_argument('--seed', type=int, help='fast only: the random seed (default 0)')
     train.add_argument('--augment', action='store_true', help='shifts and flips (seed 002)')
     train.add_argument('--quiet', action='store_true', help='no progress bars')
     train.add_argument('--resume', metavar='DIR', help='continue the run saved in DIR')

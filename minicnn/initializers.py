@@ -21,6 +21,11 @@ drawn again. Cutting the tails shrinks the standard deviation by the factor
 TRUNCATED_STD = 0.8796..., so the normal is first widened by 1 / 0.8796...
 and the values drawn have the variance asked for.
 
+Two initializers come from the fast CIFAR-10 recipe (minicnn.fast_recipe),
+not from Keras: ``Dirac`` starts a convolution as the identity on its first
+channels, and ``patch_whitening`` computes a first layer's kernel from the
+training images.
+
 Fans, counted as Keras does: a dense kernel (in, out) has fan_in = in and
 fan_out = out. A conv kernel (kh, kw, in, out) has fan_in = kh * kw * in
 (the inputs each output sums) and fan_out = kh * kw * out (the outputs each
@@ -242,12 +247,78 @@ class FunctionInitializer(Initializer):
         return array
 
 
+class Dirac(Initializer):
+    """A conv kernel (kh, kw, C, F) (or dense (C, F)) that starts as the identity on the first
+    min(C, F) channels: filter f < C has weight 1 at its centre tap on input
+    channel f and 0 elsewhere, so that it passes channel f through unchanged
+    ('same' padding). The other filters are drawn from ``base``. PyTorch's
+    ``nn.init.dirac_``, applied to the first filters only, as in airbench
+    (Keller Jordan's fast CIFAR-10 training), which found that a network so
+    started reaches 94% in 18 epochs rather than 21.
+    """
+
+    def __init__(self, base='glorot_uniform'):
+        self.base = serialize(base)
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) < 2:
+            raise ValueError(f'Dirac: a kernel (..., C, F) is needed, got shape {tuple(shape)}')
+        kernel = get(self.base)(shape, dtype)
+        identity = min(shape[-2:])
+        centre = tuple(k // 2 for k in shape[:-2])   # () for a dense kernel (C, F)
+        kernel[..., :identity] = 0
+        kernel[(*centre, range(identity), range(identity))] = 1
+        return kernel
+
+
+def patch_whitening(images, patch_size=2, epsilon=5e-4, verbose=0):
+    """A conv kernel (p, p, C, 2 D), D = p * p * C, that whitens the images' p x p patches.
+
+    images: (N, H, W, C), already scaled as the network will see them.
+    Each patch, flattened to a row d of D numbers (in the kernel's (kh, kw, C)
+    order), is one sample. Their second-moment matrix
+
+        S = sum_patches d d^T / n = V diag(lambda) V^T        (D, D)
+
+    has eigenvectors V (the principal directions of patches: the first is
+    about the patch's mean brightness, later ones edges and colour contrasts
+    at finer and finer scales) and eigenvalues lambda, their variances. The
+    filters w_i = v_i / sqrt(lambda_i + epsilon), largest lambda first, turn a
+    patch into D components of variance lambda_i / (lambda_i + epsilon), about
+    1 each and uncorrelated: whitened. The kernel holds them and their
+    negatives, so that a following GELU or ReLU loses neither sign. A PCA of
+    2x2 patches: airbench's first layer (frozen), which replaced a BatchNorm
+    and cut its epochs to 94% from 35 to 21. The sums go in float64, a few
+    hundred images at a time; verbose=1 shows their progress.
+    """
+    from tqdm.auto import tqdm
+    images = backend.to_numpy(images)
+    if images.ndim != 4 or min(images.shape[1:3]) < patch_size:
+        raise ValueError(f'patch_whitening: images must be (N, H, W, C) with H, W >= '
+                         f'patch_size={patch_size}, got shape {images.shape}')
+    c = images.shape[3]
+    d = patch_size * patch_size * c
+    second_moment, count = np.zeros((d, d)), 0
+    for start in tqdm(range(0, len(images), 500), desc='patch whitening (PCA of patches)',
+                      unit='x500 images', disable=not verbose):
+        windows = np.lib.stride_tricks.sliding_window_view(
+            images[start:start + 500], (patch_size, patch_size), axis=(1, 2))  # (n, H', W', C, p, p)
+        rows = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, d).astype(np.float64)
+        second_moment += rows.T @ rows
+        count += len(rows)
+    eigenvalues, eigenvectors = np.linalg.eigh(second_moment / count)   # ascending
+    filters = eigenvectors[:, ::-1] / np.sqrt(eigenvalues[::-1] + epsilon)
+    kernel = np.concatenate([filters, -filters], axis=1)
+    return backend.to_device(kernel.reshape(patch_size, patch_size, c, 2 * d).astype(np.float32))
+
+
 NAMES = {
     'zeros': Zeros, 'ones': Ones, 'constant': Constant,
     'random_normal': RandomNormal, 'random_uniform': RandomUniform,
     'variance_scaling': VarianceScaling,
     'glorot_uniform': GlorotUniform, 'glorot_normal': GlorotNormal,
     'he_uniform': HeUniform, 'he_normal': HeNormal, 'lecun_normal': LecunNormal,
+    'dirac': Dirac,
 }
 _BY_KEY = {name.replace('_', ''): cls for name, cls in NAMES.items()}
 

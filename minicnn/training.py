@@ -442,9 +442,13 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             with no_grad():
                 logs.update(evaluation_metrics(model, validation).logs('val_'))
         model.epochs_done = epoch + 1
-        if verbose == 2:
+        # verbose=2 prints the epoch's line; verbose=1 adds the validation figures
+        # that its progress bar, closed before validation, could not show.
+        shown = logs if verbose == 2 else {k: v for k, v in logs.items()
+                                           if verbose == 1 and k.startswith('val_')}
+        if shown:
             print(f'Epoch {epoch + 1}/{epochs} - ' +
-                  ' - '.join(f'{k}: {format_value(v)}' for k, v in logs.items()))
+                  ' - '.join(f'{k}: {format_value(v)}' for k, v in shown.items()))
         cbs.on_epoch_end(epoch, logs)
         if model.stop_training:
             break

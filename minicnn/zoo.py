@@ -1,4 +1,5 @@
-"""The networks of the seed tutorials, written as a Keras user would write them.
+"""The networks of the seed tutorials, written as a Keras user would write them,
+and the fast recipe's network (``fast_cnn``; minicnn.fast_recipe trains it).
 
 Each ``Recipe`` holds a model builder and the tutorial's training settings
 (data set, input scaling, optimizer, batch size, epochs, callbacks), so that
@@ -11,7 +12,9 @@ from typing import Callable
 import numpy as np
 
 from minicnn.callbacks import EarlyStopping
-from minicnn.layers import Activation, Conv2D, Dense, Dropout, Flatten, MaxPool2D, MaxPooling2D
+from minicnn.initializers import Dirac, VarianceScaling
+from minicnn.layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+                            Input, MaxPool2D, MaxPooling2D, Rescaling)
 from minicnn.models import Sequential
 from minicnn.optimizers import SGD, Adam, RMSprop
 
@@ -72,6 +75,41 @@ def cnn_seed004(input_shape=(32, 32, 3), classes=10):
         Dense(1024), Activation('relu'), Dropout(0.5),
         Dense(classes), Activation('softmax'),
     ])
+
+
+# PyTorch's default for conv and linear weights, U(-1/sqrt(fan_in), 1/sqrt(fan_in)):
+# airbench's learning rates were tuned with weights of this size.
+TORCH_DEFAULT = VarianceScaling(1 / 3, 'fan_in', 'uniform')
+
+
+def fast_cnn(input_shape=(32, 32, 3), classes=10, widths=(64, 256, 256), dirac=True,
+             batchnorm='fast'):
+    """airbench94's network (Keller Jordan): a 2x2 whitening convolution to 24
+    channels (its kernel set from the data by the recipe, then frozen), three
+    blocks of [conv 3x3, max-pool 2, BatchNorm, GELU, conv 3x3, BatchNorm,
+    GELU] of the given widths, a max-pool 3, and a bias-free Dense whose
+    logits are scaled by 1/9. 32x32 -> 31 -> 15 -> 7 -> 3 -> 1.
+
+    dirac: start each 3x3 conv as the identity on its first channels.
+    batchnorm: 'fast' is airbench's (no scale, momentum 0.6, epsilon 1e-12,
+    biases trained with 64x the learning rate); 'keras' is Keras's defaults.
+    """
+    if batchnorm not in ('fast', 'keras'):
+        raise ValueError(f"fast_cnn: batchnorm must be 'fast' or 'keras', got {batchnorm!r}")
+    norm = (dict(scale=False, momentum=0.6, epsilon=1e-12, beta_lr_multiplier=64.0)
+            if batchnorm == 'fast' else {})
+    kernels = Dirac(TORCH_DEFAULT) if dirac else TORCH_DEFAULT
+
+    def conv(width):
+        return Conv2D(width, 3, padding='same', use_bias=False, kernel_initializer=kernels)
+
+    layers = [Input(input_shape), Conv2D(24, 2, activation='gelu', name='whiten')]
+    for width in widths:
+        layers += [conv(width), MaxPooling2D(2), BatchNormalization(**norm), Activation('gelu'),
+                   conv(width), BatchNormalization(**norm), Activation('gelu')]
+    return Sequential([*layers, MaxPooling2D(3), Flatten(),
+                       Dense(classes, use_bias=False, kernel_initializer=TORCH_DEFAULT),
+                       Rescaling(1 / 9), Activation('softmax')], name='fast_cnn')
 
 
 def scale_unit(x):

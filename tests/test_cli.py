@@ -51,6 +51,29 @@ def test_train_writes_metrics_curves_and_checkpoint(data_env, tmp_path):
     assert load_model(out / 'checkpoint.minicnn').epochs_done == 2
 
 
+def test_train_fast_on_tiny_data(data_env, tmp_path):
+    out = tmp_path / 'fast'
+    result = minicnn('train', '--subset', '48', '--epochs', '1', '--batch-size', '16',
+                     '--without', 'lookahead', '--out', str(out), '--quiet', env=data_env)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert metrics['recipe'] == 'fast' and metrics['without'] == ['lookahead']
+    assert metrics['train_images'] == 48 and metrics['epochs'] == 1
+    assert f"{metrics['tta_test_accuracy']:.4f} with test-time augmentation" in result.stdout
+    assert (out / 'whitening_filters.png').stat().st_size > 0
+
+
+@pytest.mark.parametrize('args,message', [
+    (['cnn-seed004', '--without', 'tta'], '--budget, --without and --seed belong to the fast'),
+    (['cnn-seed004', '--seed', '3'], '--budget, --without and --seed belong to the fast'),
+    (['fast', '--augment'], '--augment is for the tutorial networks'),
+    (['fast', '--without', 'magic'], "unknown tricks in without: ['magic']"),
+])
+def test_train_options_that_do_not_apply_are_refused(args, message, data_env):
+    result = minicnn('train', *args, '--quiet', env=data_env)
+    assert result.returncode != 0 and message in result.stderr
+
+
 def test_ctrl_c_saves_and_resume_finishes_the_run(data_env, tmp_path):
     out = tmp_path / 'run'
     process = subprocess.Popen(

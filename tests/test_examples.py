@@ -54,6 +54,15 @@ def test_batchnorm_comparison_quick(tmp_path, tiny_data):
     assert 'with BatchNormalization: test accuracy' in stdout
 
 
+def test_fast_recipe_example_quick(tmp_path, tiny_data):
+    out, stdout = run_example('cifar10_fast.py', tmp_path, tiny_data, '--quick')
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert metrics['epochs'] == 1 and metrics['train_images'] == 60
+    assert f"test accuracy: {metrics['test_accuracy']:.4f} without" in stdout
+    assert f"test accuracy: {metrics['tta_test_accuracy']:.4f} with test-time" in stdout
+    assert non_empty_pngs(out) == ['curves.png', 'whitening_filters.png']
+
+
 def test_explore_cifar10(tmp_path, tiny_data):
     out, stdout = run_example('explore_cifar10.py', tmp_path, tiny_data)
     assert 'x_train (60, 32, 32, 3) uint8' in stdout and 'first labels:' in stdout

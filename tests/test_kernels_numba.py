@@ -149,6 +149,21 @@ def test_non_contiguous_inputs():
 
 
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('shape', [(7,), (3, 5, 4, 2), (1, 1), (2, 31, 31, 24)])
+def test_gelu_and_its_gradient_match_the_reference(shape, dtype):
+    x = 3 * random_input(shape, dtype)
+    y, cdf = numba_cpu.gelu(x)
+    y_ref, cdf_ref = reference.gelu(x)
+    close = TOLERANCE[dtype]
+    np.testing.assert_allclose(y, y_ref, **close)
+    np.testing.assert_allclose(cdf, cdf_ref, **close)
+    gy = random_input(shape, dtype, seed=1)
+    gx = numba_cpu.gelu_backward(gy, x, cdf)
+    np.testing.assert_allclose(gx, reference.gelu_backward(gy, x, cdf_ref), **close)
+    assert y.dtype == cdf.dtype == gx.dtype == dtype
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
 @pytest.mark.parametrize('shape', [(7,), (3, 5, 4, 2), (1, 1)])
 def test_relu_and_its_gradient_match_the_reference(shape, dtype):
     x = random_input(shape, dtype)

@@ -83,6 +83,7 @@ LAYERS = {
     'LeakyReLU and ELU': stack(L.LeakyReLU(0.1), L.ELU(0.5)),
     'PReLU': stack(L.PReLU(shared_axes=[1, 2])),
     'Softmax': stack(L.Softmax(), L.Softmax(axis=1)),
+    'Rescaling': stack(L.Rescaling(1 / 9), L.Rescaling(2.0, offset=-1.0)),
     **{f'Activation {name}': stack(L.Activation(name)) for name in [
         'relu', 'leaky_relu', 'relu6', 'elu', 'selu', 'gelu', 'silu', 'swish', 'softplus',
         'softsign', 'hard_sigmoid', 'exponential', 'tanh', 'sigmoid', 'softmax',

@@ -128,17 +128,15 @@ class GELU(Function):
         if self.approximate:
             self.t = xp.tanh(self.SQRT_2_OVER_PI * (x + self.CUBIC * x ** 3))
             return 0.5 * x * (1 + self.t)
-        self.cdf = 0.5 * (1 + kernels.for_array(x).erf(x / math.sqrt(2)))   # Phi(x)
-        return x * self.cdf
+        y, self.cdf = kernels.for_array(x).gelu(x)             # x Phi(x), and Phi(x)
+        return y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
         x = self.x
         if self.approximate:
             du_dx = self.SQRT_2_OVER_PI * (1 + 3 * self.CUBIC * x ** 2)
             return (gy * (0.5 * (1 + self.t) + 0.5 * x * (1 - self.t ** 2) * du_dx),)
-        density = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)            # phi(x)
-        return (gy * (self.cdf + x * density),)
+        return (kernels.for_array(gy).gelu_backward(gy, x, self.cdf),)    # gy (Phi + x phi)
 
 
 def sigmoid_array(x):

@@ -169,13 +169,16 @@ class ChunkedConvolution(Im2colConvolution):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        g_kernel = xp.zeros(self.kernel.shape, dtype=gy.dtype)
+        # The first layer's images need no gradient, nor does a frozen kernel
+        # (the fast recipe's whitening layer): both products can be skipped.
         gx = xp.empty(self.x.shape, dtype=gy.dtype) if self.needs_grad[0] else None
-        for part in self._parts():
+        g_kernel = xp.zeros(self.kernel.shape, dtype=gy.dtype) if self.needs_grad[1] else None
+        for part in self._parts() if self.needs_grad[0] or self.needs_grad[1] else []:
             cols = self.unfold(self.x[part])
             g = gy[part].reshape(-1, gy.shape[-1])
-            g_kernel += self.g_kernel(cols, g)
-            if gx is not None:  # the first layer's images need no gradient
+            if g_kernel is not None:
+                g_kernel += self.g_kernel(cols, g)
+            if gx is not None:
                 gx[part] = self.fold(self.g_cols(g, cols.shape), gx[part].shape)
         return gx, g_kernel, gy.sum(axis=(0, 1, 2))
 

@@ -390,6 +390,11 @@ def prelu(graph, layer, x):
     return graph.op('PRelu', [x, graph.constant(value(layer.alpha), f'{layer.name}/alpha')])
 
 
+def rescaling(graph, layer, x):
+    y = graph.op('Mul', [x, graph.constant(layer.scale, f'{layer.name}/scale')])
+    return graph.op('Add', [y, graph.constant(layer.offset, f'{layer.name}/offset')])
+
+
 EXPORTERS = {
     L.InputLayer: identity, L.Dropout: identity, L.SpatialDropout2D: identity,
     L.GaussianDropout: identity, L.GaussianNoise: identity, L.Activation: identity,
@@ -405,7 +410,7 @@ EXPORTERS = {
     L.Average: variadic('Mean'), L.Maximum: variadic('Max'), L.Concatenate: concatenate,
     L.ReLU: relu_layer, L.LeakyReLU: lambda g, layer, x: g.op('LeakyRelu', [x], alpha=layer.alpha),
     L.ELU: lambda g, layer, x: g.op('Elu', [x], alpha=layer.alpha),
-    L.PReLU: prelu, L.Softmax: softmax_layer,
+    L.PReLU: prelu, L.Softmax: softmax_layer, L.Rescaling: rescaling,
     Sequential: lambda g, model, x: emit_model(g, model, x),
     Model: lambda g, model, x: emit_model(g, model, x),
 }

@@ -484,3 +484,27 @@ def _erf_kernel():
 def erf(x):
     """The error function, elementwise: one CUDA thread per element."""
     return _erf_kernel()(x)
+
+
+@functools.cache
+def _gelu_kernels():
+    """GELU forward (y and Phi(x)) and backward, each one elementwise CUDA kernel."""
+    cp = backend.cupy()
+    forward = cp.ElementwiseKernel('T x', 'T y, T cdf',
+                                   'cdf = 0.5 * (1 + erf(x * M_SQRT1_2)); y = x * cdf',
+                                   'minicnn_gelu')
+    backward = cp.ElementwiseKernel(
+        'T gy, T x, T cdf', 'T gx',
+        'gx = gy * (cdf + x * exp(-0.5 * x * x) * (0.5 * M_2_SQRTPI * M_SQRT1_2))',
+        'minicnn_gelu_backward')
+    return forward, backward
+
+
+def gelu(x):
+    """(x Phi(x), Phi(x)): one CUDA thread per element."""
+    return _gelu_kernels()[0](x)
+
+
+def gelu_backward(gy, x, cdf):
+    """GELU's gradient: one CUDA thread per element."""
+    return _gelu_kernels()[1](gy, x, cdf)

@@ -5,7 +5,8 @@ of the window; for one offset, the pixels it reads at every output
 position form one strided slice of the padded input (``_offset_view``), so
 the rest is whole-array arithmetic and works unchanged on NumPy and CuPy.
 ReLU and its gradient are one array call each; erf, which NumPy lacks, is
-Python's ``math.erf`` on each element. The Numba (``numba_cpu``)
+Python's ``math.erf`` on each element, and GELU and its gradient are a few
+array expressions around it. The Numba (``numba_cpu``)
 and CUDA (``cupy_gpu``) versions have the same signatures and must give the
 same results.
 
@@ -179,3 +180,15 @@ def erf(x):
     """
     values = np.vectorize(math.erf, otypes=[x.dtype])(backend.to_numpy(x))
     return get_array_module(x).asarray(values)
+
+
+def gelu(x):
+    """(y, cdf): y = x Phi(x) and Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard
+    normal CDF, which the gradient needs again, elementwise."""
+    cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
+    return x * cdf, cdf
+
+
+def gelu_backward(gy, x, cdf):
+    """gy (Phi(x) + x phi(x)), phi(x) = e^(-x^2 / 2) / sqrt(2 pi) the normal density."""
+    return gy * (cdf + x * get_array_module(x).exp(-0.5 * x * x) / math.sqrt(2 * math.pi))

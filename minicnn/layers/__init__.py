@@ -1,7 +1,7 @@
 """Keras-compatible layers; each one's forward is a few minicnn.functional calls.
 
     base            Layer (and SymbolicTensor, what a layer called on an Input returns)
-    core            Dense, Flatten, Dropout, Activation
+    core            Dense, Flatten, Dropout, Activation, Rescaling
     conv            Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
     pooling         MaxPooling2D, AveragePooling2D
     global_pooling  GlobalAveragePooling2D, GlobalMaxPooling2D
@@ -15,7 +15,7 @@
 from minicnn.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minicnn.layers.base import Layer
 from minicnn.layers.conv import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
-from minicnn.layers.core import Activation, Dense, Dropout, Flatten
+from minicnn.layers.core import Activation, Dense, Dropout, Flatten, Rescaling
 from minicnn.layers.global_pooling import (GlobalAveragePooling2D, GlobalAvgPool2D,
                                           GlobalMaxPool2D, GlobalMaxPooling2D)
 from minicnn.layers.input_layer import Input, InputLayer
@@ -28,7 +28,7 @@ from minicnn.layers.reshaping import (Cropping2D, Permute, RepeatVector, Reshape
 
 Convolution2D = Conv2D
 
-__all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation',
+__all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation', 'Rescaling',
            'Conv2D', 'Convolution2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConv2D',
            'MaxPooling2D', 'MaxPool2D', 'AveragePooling2D', 'AvgPool2D',
            'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPooling2D', 'GlobalMaxPool2D',

@@ -1,4 +1,4 @@
-"""Dense, Flatten, Dropout and Activation."""
+"""Dense, Flatten, Dropout, Activation and Rescaling."""
 import math
 
 from minicnn import functional as F
@@ -71,3 +71,22 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), 'activation': self.activation_name}
+
+
+class Rescaling(Layer):
+    """y = x * scale + offset, elementwise; keeps the shape.
+
+    Keras uses it to bring pixels into a range (``Rescaling(1 / 255)``); the
+    fast CIFAR-10 recipe uses it to scale its logits by 1/9, which changes how
+    large the last layer's steps are relative to its weights.
+    """
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+
+    def forward(self, x, training):
+        return x * self.scale + self.offset if self.offset else x * self.scale
+
+    def get_config(self):
+        return {**super().get_config(), 'scale': self.scale, 'offset': self.offset}

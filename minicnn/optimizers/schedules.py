@@ -11,6 +11,9 @@ learning rate and s the step:
                             (staircase, for both: s / decay_steps floored)
     PiecewiseConstantDecay  values[0] for s <= boundaries[0], values[i] for
                             boundaries[i-1] < s <= boundaries[i], values[-1] after the last
+    PiecewiseLinearDecay    values[i] at step boundaries[i], a straight line between
+                            two, values[-1] after the last (minicnn's, not Keras's:
+                            the fast recipe's warm-up, then linear decay)
     PolynomialDecay         (lr0 - end) (1 - min(s, D) / D)^power + end,   D = decay_steps
                             (cycle: D becomes the first multiple of decay_steps >= s)
     CosineDecay             lr0 ((1 - alpha) (1 + cos(pi min(s, D) / D)) / 2 + alpha),
@@ -97,6 +100,33 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         for boundary, value in zip(self.boundaries, self.values):
             if step <= boundary:
                 return value
+        return self.values[-1]
+
+    def get_config(self):
+        return {'boundaries': self.boundaries, 'values': self.values, 'name': self.name}
+
+
+class PiecewiseLinearDecay(LearningRateSchedule):
+    """Straight lines through (boundaries[i], values[i]); flat before the first
+    and after the last. ``PiecewiseLinearDecay([0, 230, 1000], [0.2, 1.0, 0.07])``
+    warms up from 0.2 to 1.0 over 230 steps, then decays to 0.07 at step 1000.
+    """
+
+    @keywords_checked
+    def __init__(self, boundaries, values, name='PiecewiseLinear'):
+        if len(boundaries) != len(values) or len(boundaries) < 1 or \
+                any(b > c for b, c in zip(boundaries, boundaries[1:])):
+            raise ValueError(f'PiecewiseLinearDecay: boundaries must be non-decreasing steps, one '
+                             f'per value, got boundaries={boundaries!r} and values={values!r}')
+        self.boundaries, self.values, self.name = list(boundaries), list(values), name
+
+    def __call__(self, step):
+        if step <= self.boundaries[0]:
+            return self.values[0]
+        for (b0, b1), (v0, v1) in zip(zip(self.boundaries, self.boundaries[1:]),
+                                      zip(self.values, self.values[1:])):
+            if step <= b1:
+                return v0 + (v1 - v0) * (step - b0) / (b1 - b0)
         return self.values[-1]
 
     def get_config(self):
@@ -194,8 +224,8 @@ class CosineDecayRestarts(LearningRateSchedule):
 
 
 SCHEDULES = {cls.__name__: cls for cls in (
-    ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay,
-    CosineDecayRestarts)}
+    ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PiecewiseLinearDecay,
+    PolynomialDecay, CosineDecay, CosineDecayRestarts)}
 
 
 def serialize(schedule):

@@ -1,0 +1,211 @@
+"""The fast CIFAR-10 recipe in minicnn and in PyTorch, side by side.
+
+    python benchmarks/fast_recipe.py --budget short        both, one after the other
+    python benchmarks/fast_recipe.py --budget short --only torch
+
+Each framework trains in a fresh Python process of its own (so that its peak
+memory is its own), minicnn first. The PyTorch twin is the same recipe
+(minicnn/fast_recipe.py): the same network in NCHW, PyTorch's default
+initialisation (which ``zoo.TORCH_DEFAULT`` copies) with the same dirac
+filters, the same whitening kernel (computed by minicnn from the same
+images), Nesterov SGD with the same schedule and decoupled weight decay,
+the same lookahead, and the very same batches: both read minicnn's
+``AugmentedBatches`` with the same seed, so they see the same images in the
+same order, translated and flipped alike. What differs: the starting weights
+(each framework draws its own), and PyTorch's momentum buffer, which holds
+gradients where Keras's holds steps (the same update while the learning rate
+is constant). Peak memory is the process's maximum resident set (data set
+included, the same for both). Writes --out/fast_recipe.json and prints the table.
+"""
+import argparse
+import json
+import os
+import pathlib
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FRAMEWORKS = ('minicnn', 'torch')
+
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def run_minicnn(budget, out, seed):
+    from minicnn import fast_recipe
+    _, metrics = fast_recipe.train(out, budget=budget, seed=seed)
+    return {'seconds_per_epoch': metrics['seconds_per_epoch'],
+            'test_accuracy': metrics['test_accuracy'],
+            'tta_test_accuracy': metrics['tta_test_accuracy']}
+
+
+def scale_module():
+    """nn.Module multiplying by a constant: the twin of layers.Rescaling."""
+    from torch import nn
+
+    class Scale(nn.Module):
+        def __init__(self, factor):
+            super().__init__()
+            self.factor = factor
+
+        def forward(self, x):
+            return x * self.factor
+    return Scale
+
+
+def torch_net(widths, whitening_kernel):
+    """zoo.fast_cnn in PyTorch: the whitening conv (frozen kernel), three blocks, pool, linear."""
+    import torch
+    from torch import nn
+    Scale = scale_module()
+
+    def conv(c_in, c_out):
+        layer = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        with torch.no_grad():
+            nn.init.dirac_(layer.weight[:min(c_in, c_out)])
+        return layer
+
+    def norm(c):
+        layer = nn.BatchNorm2d(c, momentum=0.4, eps=1e-12)  # Keras momentum 0.6
+        layer.weight.requires_grad = False                   # no scale
+        return layer
+
+    whiten = nn.Conv2d(3, 24, 2, bias=True)
+    with torch.no_grad():
+        whiten.weight.copy_(torch.from_numpy(whitening_kernel.transpose(3, 2, 0, 1)))
+        whiten.bias.zero_()
+    whiten.weight.requires_grad = False
+    layers, c_in = [whiten, nn.GELU()], 24
+    for width in widths:
+        layers += [conv(c_in, width), nn.MaxPool2d(2), norm(width), nn.GELU(),
+                   conv(width, width), norm(width), nn.GELU()]
+        c_in = width
+    return nn.Sequential(*layers, nn.MaxPool2d(3), nn.Flatten(),
+                         nn.Linear(c_in, 10, bias=False), Scale(1 / 9))
+
+
+def run_torch(budget, out, seed):
+    import numpy as np
+    import torch
+    from minicnn import datasets, fast_recipe
+    from minicnn.preprocessing.augment import AugmentedBatches, tta_views
+    torch.manual_seed(seed)
+    torch.set_num_threads(os.cpu_count())
+    preset = fast_recipe.BUDGETS[budget]
+    batch_size, epochs = preset['batch_size'], preset['epochs']
+    (x_train, y_train), (x_test, y_test) = datasets.cifar10.load_data()
+    normalize = fast_recipe.normalizer(*fast_recipe.channel_statistics(x_train))
+    kernel = fast_recipe.patch_whitening(normalize(x_train[:fast_recipe.WHITENING_IMAGES]))
+    net = torch_net(preset['widths'], kernel).to(memory_format=torch.channels_last)
+    batches = AugmentedBatches(x_train, y_train.ravel(), batch_size, preprocess=normalize,
+                               seed=seed)
+    steps = len(batches) * epochs
+    lr = fast_recipe.LR_PER_1024 * batch_size / 1024
+    biases = [p for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d) for p in [m.bias]]
+    others = [p for p in net.parameters() if p.requires_grad and all(p is not b for b in biases)]
+    optimizer = torch.optim.SGD([{'params': biases, 'lr': 64 * lr}, {'params': others, 'lr': lr}],
+                                momentum=fast_recipe.MOMENTUM, nesterov=True)
+    warmup = int(fast_recipe.WARMUP * steps)
+    multiplier = lambda step: float(np.interp(step, [0, warmup, steps],  # noqa: E731
+                                              [fast_recipe.START, 1.0, fast_recipe.END]))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, multiplier)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=fast_recipe.LABEL_SMOOTHING)
+    slow = {k: v.clone() for k, v in net.state_dict().items() if v.is_floating_point()}
+
+    def nchw(images):
+        return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+
+    def predict(images, views=lambda batch: [(batch, 1.0)]):
+        """Softmax outputs, averaged over the views of each batch of 1000 (tta_views)."""
+        net.eval()
+        with torch.no_grad():
+            return np.concatenate([
+                sum(weight * net(nchw(view)).softmax(1).numpy()
+                    for view, weight in views(images[i:i + 1000]))
+                for i in range(0, len(images), 1000)])
+
+    seconds, step = [], 0
+    x_test_n = normalize(x_test)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        net.train()
+        for images, labels in batches:
+            with torch.no_grad():  # decoupled weight decay, before the step as in minicnn
+                for group in optimizer.param_groups:
+                    for p in group['params']:
+                        p.mul_(1 - lr * multiplier(step) * fast_recipe.WEIGHT_DECAY)
+            loss = loss_fn(net(nchw(images)), torch.from_numpy(labels).long())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            if step % 5 == 0:  # callbacks.Lookahead's default decay
+                decay = 0.95 ** 5 * (step / steps) ** 3
+                for k, v in net.state_dict().items():
+                    if k in slow:
+                        slow[k].lerp_(v, 1 - decay)
+                        v.copy_(slow[k])
+        if epoch == epochs - 1:
+            for k, v in net.state_dict().items():
+                if k in slow:
+                    v.copy_(slow[k])
+        accuracy = float(np.mean(predict(x_test_n).argmax(1) == y_test.ravel()))
+        seconds.append(time.perf_counter() - start)  # validation included, as EpochTimer
+        print(f'epoch {epoch + 1}/{epochs}: {seconds[-1]:.1f} s, test accuracy {accuracy:.4f}',
+              flush=True)
+    tta = predict(x_test_n, tta_views)
+    return {'seconds_per_epoch': float(np.median(seconds)), 'epoch_seconds': seconds,
+            'test_accuracy': accuracy,
+            'tta_test_accuracy': float(np.mean(tta.argmax(1) == y_test.ravel()))}
+
+
+def child(framework, budget, out, seed):
+    """Run one framework here; print its record as the last line."""
+    start = time.perf_counter()
+    record = (run_minicnn if framework == 'minicnn' else run_torch)(budget, out, seed)
+    record.update(framework=framework, budget=budget, seed=seed, peak_mb=peak_mb(),
+                  total_seconds=time.perf_counter() - start)
+    print(json.dumps(record))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--budget', default='short', help='a fast_recipe.BUDGETS preset')
+    parser.add_argument('--only', choices=FRAMEWORKS)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', default='bench-results/fast_recipe')
+    parser.add_argument('--child', choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child, args.budget, f'{args.out}/{args.child}', args.seed)
+    records = []
+    for framework in [args.only] if args.only else FRAMEWORKS:
+        result = subprocess.run([sys.executable, __file__, '--child', framework, '--budget',
+                                 args.budget, '--seed', str(args.seed), '--out', args.out],
+                                stdout=subprocess.PIPE, text=True, check=True)
+        records.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    os.makedirs(args.out, exist_ok=True)
+    with open(f'{args.out}/fast_recipe.json', 'w') as f:
+        json.dump({'machine': os.uname().machine, 'cores': os.cpu_count(), 'runs': records}, f,
+                  indent=2)
+    torch_run = next((r for r in records if r['framework'] == 'torch'), None)
+    print(f"{'framework':10} {'s/epoch':>8} {'x torch':>8} {'peak MB':>8} {'x torch':>8} "
+          f"{'test acc':>9} {'with TTA':>9}")
+    for r in records:
+        ratios = ((r['seconds_per_epoch'] / torch_run['seconds_per_epoch'],
+                   r['peak_mb'] / torch_run['peak_mb']) if torch_run else (float('nan'),) * 2)
+        print(f"{r['framework']:10} {r['seconds_per_epoch']:8.1f} {ratios[0]:8.2f} "
+              f"{r['peak_mb']:8.0f} {ratios[1]:8.2f} {r['test_accuracy']:9.4f} "
+              f"{r['tta_test_accuracy']:9.4f}")
+
+
+if __name__ == '__main__':
+    main()
