@@ -229,3 +229,18 @@ def test_a_frozen_kernel_gets_no_gradient_and_the_bias_still_does(rng):
     gy = rng.standard_normal(y.shape)
     y.backward(gy)
     assert kernel.grad is None and np.allclose(bias.grad, gy.sum(axis=(0, 1, 2)))
+
+
+def test_freeze_after_trains_the_weights_for_the_first_epochs_only(rng):
+    from minicnn.callbacks import LambdaCallback
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 16)]
+    model = tiny_model()
+    bias = model.layers[0].bias
+    start, after_epoch = bias.data.copy(), []
+    model.fit(x, y, batch_size=4, epochs=3, verbose=0, callbacks=[
+        fast_recipe.FreezeAfter([bias], 1),
+        LambdaCallback(on_epoch_end=lambda epoch, logs: after_epoch.append(bias.data.copy()))])
+    assert not np.allclose(after_epoch[0], start)
+    assert np.array_equal(after_epoch[1], after_epoch[0]) and np.array_equal(bias.data, after_epoch[0])
+    assert not bias.requires_grad

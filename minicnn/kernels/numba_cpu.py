@@ -304,9 +304,31 @@ def erf(x):
 
 @njit(parallel=True, cache=True)
 def _gelu_kernel(x, y, cdf):
-    """cdf = Phi(x), y = x Phi(x), elementwise over flat arrays."""
+    """cdf = Phi(x), y = x Phi(x), elementwise over flat arrays (the C library's erf)."""
     for k in prange(x.size):
         c = 0.5 * (1 + math.erf(x[k] * SQRT_HALF))
+        cdf[k] = c
+        y[k] = x[k] * c
+
+
+# Abramowitz & Stegun 7.1.28: erf(z) = 1 - (1 + a1 z + ... + a6 z^6)^-16 for z >= 0,
+# within 3e-7 of erf, about float32's precision. Only multiplications and one
+# division: the compiler runs eight elements at once (AVX2), where the C library's
+# erf takes one at a time; on the 2-core VM, 5x faster on 12 million elements.
+ERF_A = (0.0705230784, 0.0422820123, 0.0092705272, 0.0001520143, 0.0002765672, 0.0000430638)
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _gelu_float32_kernel(x, y, cdf, a1, a2, a3, a4, a5, a6, sqrt_half):
+    """_gelu_kernel with A&S 7.1.28's erf, for float32 arrays."""
+    for k in prange(x.size):
+        z = abs(x[k] * sqrt_half)
+        p = 1 + z * (a1 + z * (a2 + z * (a3 + z * (a4 + z * (a5 + z * a6)))))
+        p2 = p * p
+        p4 = p2 * p2
+        p8 = p4 * p4
+        erf = 1 - 1 / (p8 * p8)
+        c = 0.5 * (1 + (erf if x[k] >= 0 else -erf))
         cdf[k] = c
         y[k] = x[k] * c
 
@@ -319,10 +341,15 @@ def _gelu_backward_kernel(gy, x, cdf, gx):
 
 
 def gelu(x):
-    """(x Phi(x), Phi(x)) in one parallel pass (the reference makes five arrays)."""
+    """(x Phi(x), Phi(x)) in one parallel pass (the reference makes five arrays);
+    float32 by a polynomial erf (ERF_A), float64 by the C library's."""
     x = np.ascontiguousarray(x)
     y, cdf = np.empty_like(x), np.empty_like(x)
-    _gelu_kernel(x.reshape(-1), y.reshape(-1), cdf.reshape(-1))
+    if x.dtype == np.float32:
+        constants = (np.float32(a) for a in (*ERF_A, SQRT_HALF))
+        _gelu_float32_kernel(x.reshape(-1), y.reshape(-1), cdf.reshape(-1), *constants)
+    else:
+        _gelu_kernel(x.reshape(-1), y.reshape(-1), cdf.reshape(-1))
     return y, cdf
 
 
