@@ -54,11 +54,14 @@ TRICKS = ('whitening', 'dirac', 'batchnorm', 'label_smoothing', 'lookahead',
 
 # airbench94's hyperparameters, per 1024 examples (a batch of B takes B/1024 of each step):
 MOMENTUM = 0.85
-# lr 11.5 per 1024 summed examples, divided by Nesterov's step gain 1 + 1/(1 - momentum):
-LR_PER_1024 = 11.5 / (1 + 1 / (1 - MOMENTUM))
-# airbench's weight decay 0.0153 per 1024 examples enters its gradient, so momentum
-# multiplies it by 1/(1 - momentum); minicnn's SGD decays decoupled, by lr * weight_decay.
-WEIGHT_DECAY = 0.0153 / (1 - MOMENTUM) / LR_PER_1024
+# airbench divides its rates by Nesterov's step gain 1 + 1/(1 - momentum), so that
+# a step is as large as the gradient whatever the momentum:
+NESTEROV_GAIN = 1 + 1 / (1 - MOMENTUM)
+LR_PER_1024 = 11.5 / NESTEROV_GAIN   # lr 11.5 per 1024 summed examples
+# airbench's weight decay, 0.0153 per 1024 examples over the same gain, enters its
+# gradient, where momentum makes each step take 1/(1 - momentum) times the decay;
+# minicnn's SGD decays decoupled, lr * weight_decay * w a step, hence:
+WEIGHT_DECAY = 0.0153 / NESTEROV_GAIN / (1 - MOMENTUM) / LR_PER_1024
 WARMUP, START, END = 0.23, 0.2, 0.07  # fraction of steps; lr multipliers at 0 and at the end
 LABEL_SMOOTHING = 0.2
 WHITENING_IMAGES = 5000
@@ -67,7 +70,7 @@ WHITENING_BIAS_EPOCHS = 0.3  # the fraction of the epochs in which the whitening
 # Presets: 'short' is the README's main command (about 10 minutes with the install,
 # on the 2-core VM); 'full' is airbench94.
 BUDGETS = {
-    'short': {'widths': (32, 64, 64), 'epochs': 8, 'batch_size': 256},
+    'short': {'widths': (64, 128, 128), 'epochs': 4, 'batch_size': 256},
     'narrow': {'widths': (64, 128, 128), 'epochs': 11, 'batch_size': 1024},
     'full': {'widths': (64, 256, 256), 'epochs': 10, 'batch_size': 1024},
 }

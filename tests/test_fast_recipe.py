@@ -245,3 +245,23 @@ def test_freeze_after_trains_the_weights_for_the_first_epochs_only(rng):
     assert not np.allclose(after_epoch[0], start)
     assert np.array_equal(after_epoch[1], after_epoch[0]) and np.array_equal(bias.data, after_epoch[0])
     assert not bias.requires_grad
+
+
+def test_weight_decay_shrinks_the_weights_as_fast_as_airbenchs_coupled_decay():
+    """airbench (PyTorch SGD, Nesterov, loss summed over the batch) puts its decay
+    into the gradient, where momentum carries it; minicnn decays decoupled. With
+    no other gradient, both must shrink a weight by about the same factor per step
+    (within 10%: the momentum buffer holds the decay of earlier, larger weights,
+    so the coupled form decays a little faster than its steady-state rate)."""
+    batch, momentum = 1024, fast_recipe.MOMENTUM
+    lr = 11.5 / (1024 * (1 + 1 / (1 - momentum)))          # airbench's, per summed example
+    decay = 0.0153 * batch / (1024 * (1 + 1 / (1 - momentum))) / lr
+    w, buf = 1.0, 0.0
+    for _ in range(300):                                   # PyTorch's Nesterov SGD on g = 0
+        g = decay * w
+        buf = momentum * buf + g
+        w -= lr * (g + momentum * buf)
+    airbench_rate = np.log(w) / 300
+    minicnn_lr = fast_recipe.LR_PER_1024 * batch / 1024
+    minicnn_rate = np.log(1 - minicnn_lr * fast_recipe.WEIGHT_DECAY)
+    assert minicnn_rate == pytest.approx(airbench_rate, rel=0.1)
