@@ -9,7 +9,8 @@ memory is its own), minicnn first. The PyTorch twin is the same recipe
 initialisation (which ``zoo.TORCH_DEFAULT`` copies) with the same dirac
 filters, the same whitening kernel (computed by minicnn from the same
 images), Nesterov SGD with the same schedule and decoupled weight decay,
-the same lookahead, and the very same batches: both read minicnn's
+the same lookahead, the whitening bias frozen after the same epochs, and the
+very same batches: both read minicnn's
 ``AugmentedBatches`` with the same seed, so they see the same images in the
 same order, translated and flipped alike. What differs: the starting weights
 (each framework draws its own), and PyTorch's momentum buffer, which holds
@@ -132,14 +133,17 @@ def run_torch(budget, out, seed):
 
     seconds, step = [], 0
     x_test_n = normalize(x_test)
+    whiten_bias_epochs = round(fast_recipe.WHITENING_BIAS_EPOCHS * epochs)
     for epoch in range(epochs):
         start = time.perf_counter()
+        net[0].bias.requires_grad = epoch < whiten_bias_epochs   # fast_recipe.FreezeAfter
         net.train()
         for images, labels in batches:
             with torch.no_grad():  # decoupled weight decay, before the step as in minicnn
                 for group in optimizer.param_groups:
                     for p in group['params']:
-                        p.mul_(1 - lr * multiplier(step) * fast_recipe.WEIGHT_DECAY)
+                        if p.requires_grad:
+                            p.mul_(1 - lr * multiplier(step) * fast_recipe.WEIGHT_DECAY)
             loss = loss_fn(net(nchw(images)), torch.from_numpy(labels).long())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -26,7 +26,7 @@ args = common.parse_args(__doc__, epochs=None, batch_size=None, extra=extra_opti
 data = common.load(cifar10, args)
 model, metrics = fast_recipe.train(
     args.out, data, budget=args.budget, epochs=args.epochs,
-    batch_size=(32 if args.quick else args.batch_size), seed=args.seed,
+    batch_size=((args.batch_size or 32) if args.quick else args.batch_size), seed=args.seed,
     without=[name for name in args.without.split(',') if name])
 print(f"test accuracy: {metrics['test_accuracy']:.4f} without test-time augmentation")
 if 'tta_test_accuracy' in metrics:

@@ -501,11 +501,21 @@ class Lookahead(Callback):
             raise ValueError('Lookahead: the decay follows the fraction of training done, so '
                              'fit needs a known number of steps per epoch (give arrays, a '
                              'Sequence or steps_per_epoch)')
-        self.total_steps, self.steps = self.params['steps'] * self.params['epochs'], 0
-        self.slow = [w.data.copy() for w in self.model.weights]
+        self.total_steps = self.params['steps'] * self.params['epochs']
+        self.slow = self.snapshot()
+
+    def snapshot(self):
+        """Copies of the weights; None while the model is unbuilt (its first step builds it)."""
+        weights = self.model.weights
+        return [w.data.copy() for w in weights] if weights else None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps = epoch * self.params['steps']  # so that a run resumed at initial_epoch agrees
 
     def on_batch_end(self, batch, logs=None):
         self.steps += 1
+        if self.slow is None:
+            self.slow = self.snapshot()
         if self.steps % self.every == 0:
             decay = self.decay(min(self.steps / self.total_steps, 1.0))
             for slow, w in zip(self.slow, self.model.weights):

@@ -32,6 +32,9 @@ def add_training_options(parser):
 def _train(args):
     from minicnn import experiment
     if args.resume:  # the run's own run.json says which tutorial network it trains
+        if args.budget or args.without or args.seed is not None:
+            sys.exit('minicnn train: --resume continues a tutorial run as it was started; '
+                     '--budget, --without and --seed belong to the fast recipe')
         _, metrics = experiment.resume(args.resume, device=args.device,
                                        verbose=0 if args.quiet else 1)
         return _print_result(args.resume, metrics)
@@ -57,6 +60,9 @@ def _train_fast(args):
     if args.augment:
         sys.exit('minicnn train fast: --augment is for the tutorial networks; the fast recipe '
                  'augments its own data (see --without)')
+    if args.full and args.budget not in (None, 'full'):
+        sys.exit(f'minicnn train fast: --full is --budget full; it cannot be combined with '
+                 f'--budget {args.budget}')
     budget = 'full' if args.full else (args.budget or 'short')
     without = [name for name in (args.without or '').split(',') if name]
     try:

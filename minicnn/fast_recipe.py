@@ -24,11 +24,15 @@ epsilon 1e-12; GELU; label smoothing 0.2 (losses.CategoricalCrossentropy);
 random 2-pixel translations with reflect padding (augment.random_crops); the
 learning rate warmed up from 0.2x to 1x over the first 23% of the steps, then
 decayed linearly to 0.07x (schedules.PiecewiseLinearDecay); decoupled weight
-decay; batches of 1024. The network is ``zoo.fast_cnn``.
+decay; batches of 1024 (the 'full' budget; the shorter ones take 256). The
+network is ``zoo.fast_cnn``.
 
 airbench sums its loss over a batch; minicnn's losses are means, so the
 learning rate here is airbench's times the batch size. Its hyperparameters
-are written per 1024 examples in "decoupled" form (see HYPER below).
+are written per 1024 examples, divided by Nesterov's step gain (see
+LR_PER_1024 and WEIGHT_DECAY below). Two small differences from airbench94
+itself: whole epochs (10, not 9.9), and the last, partial batch of an epoch
+is kept rather than dropped.
 
 ``train(...)`` runs the recipe; ``without=`` drops tricks by name (TRICKS)
 for the ablation table in the README. ``minicnn train fast`` and
@@ -77,9 +81,17 @@ BUDGETS = {
 
 
 def channel_statistics(x):
-    """Per-channel mean and standard deviation of uint8 images (N, H, W, C), in [0, 1] units."""
-    pixels = x.reshape(-1, x.shape[-1]).astype(np.float64) / 255
-    return pixels.mean(axis=0), pixels.std(axis=0)
+    """Per-channel mean and standard deviation of uint8 images (N, H, W, C), in
+    [0, 1] units; summed in float64 a thousand images at a time, so that no
+    float64 copy of the whole data set is made."""
+    sums, squares = np.zeros(x.shape[-1]), np.zeros(x.shape[-1])
+    for start in range(0, len(x), 1000):
+        part = x[start:start + 1000].astype(np.float64) / 255
+        sums += part.sum(axis=(0, 1, 2))
+        squares += (part * part).sum(axis=(0, 1, 2))
+    count = x.size / x.shape[-1]
+    mean = sums / count
+    return mean, np.sqrt(squares / count - mean * mean)
 
 
 def normalizer(mean, std):
@@ -143,7 +155,10 @@ def available_memory():
 
 def check_memory(model, batch_size, available=None):
     """Raise MemoryError, naming the batch size and the estimate, if one
-    training step would not fit in the memory left."""
+    training step would not fit in the memory left (the system's memory: on
+    the GPU, CuPy's own out-of-memory error speaks instead)."""
+    if backend.get_device() != 'cpu' and available is None:
+        return
     needed, available = step_memory_estimate(model, batch_size), available or available_memory()
     if available is not None and needed > available:
         fits = max(1, int(batch_size * available / needed))
@@ -171,8 +186,9 @@ def train(out, data=None, budget='short', widths=None, epochs=None, batch_size=N
     without: names from TRICKS to leave out ('tta' only changes the evaluation;
     'batchnorm' means Keras's BatchNormalization defaults; 'alternating_flip'
     means a fresh random flip each epoch).
-    Returns the metrics, also written to out/metrics.json: test accuracy with
-    and without test-time augmentation, seconds per epoch, the history.
+    Returns (model, metrics); the metrics, also written to out/metrics.json,
+    hold the test accuracy with and without test-time augmentation, the
+    seconds per epoch and the history.
     """
     check_tricks(without)
     if budget not in BUDGETS:

@@ -267,7 +267,8 @@ class Dirac(Initializer):
         identity = min(shape[-2:])
         centre = tuple(k // 2 for k in shape[:-2])   # () for a dense kernel (C, F)
         kernel[..., :identity] = 0
-        kernel[(*centre, range(identity), range(identity))] = 1
+        diagonal = backend.current_module().arange(identity)   # ints and arrays: CuPy too
+        kernel[(*centre, diagonal, diagonal)] = 1
         return kernel
 
 

@@ -68,6 +68,8 @@ def test_train_fast_on_tiny_data(data_env, tmp_path):
     (['cnn-seed004', '--seed', '3'], '--budget, --without and --seed belong to the fast'),
     (['fast', '--augment'], '--augment is for the tutorial networks'),
     (['fast', '--without', 'magic'], "unknown tricks in without: ['magic']"),
+    (['--full', '--budget', 'narrow'], 'cannot be combined with --budget narrow'),
+    (['--resume', 'somewhere', '--seed', '1'], '--resume continues a tutorial run'),
 ])
 def test_train_options_that_do_not_apply_are_refused(args, message, data_env):
     result = minicnn('train', *args, '--quiet', env=data_env)

@@ -118,8 +118,9 @@ def tta_views(x, shift=1):
     """The views that ``predict_with_tta`` averages, with their weights:
     x and its mirror image (weight 1/4 each), and, when shift > 0, x moved
     shift pixels up and left and shift pixels down and right, each with its
-    mirror image (1/8 each), reflect padding filling the border. Six views;
-    airbench's test-time augmentation."""
+    mirror image (1/8 each), reflect padding filling the border. Six views, as
+    in airbench's test-time augmentation (which averages logits; predict_with_tta
+    averages what the model outputs, probabilities after a softmax)."""
     views = [(x, 0.25), (flip_horizontal(x), 0.25)]
     if shift:
         h, w = x.shape[1:3]
