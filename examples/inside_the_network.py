@@ -1,8 +1,8 @@
 """Inside a trained network: the first layer's kernels, one image's feature
 maps after each convolution, why it classified a few test images as it did
 (saliency and Grad-CAM maps), and the autograd graph of its loss. Trains
-seed 004's CNN briefly (or loads a model saved by ``minicnn train``, with
---model PATH)."""
+seed 004's CNN briefly (or loads a model saved by ``minicnn train cnn-seed004``,
+with --model PATH)."""
 import os
 
 from minicnn import Tensor, no_grad, viz

@@ -18,7 +18,8 @@ kernels, the autograd graph, saliency, Grad-CAM), profiler. Around them:
 backend (NumPy or CuPy), threads, initializers, losses, metrics,
 regularizers, callbacks, saving, interchange (Keras HDF5, ONNX),
 applications (VGG16), datasets, preprocessing, zoo (the tutorials'
-networks), experiment and cli (``minicnn train``).
+networks and the fast recipe's), fast_recipe (airbench94's training, trick
+by trick), experiment and cli (``minicnn train``).
 """
 __version__ = '0.1.0'
 
