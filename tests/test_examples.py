@@ -63,6 +63,31 @@ def test_fast_recipe_example_quick(tmp_path, tiny_data):
     assert non_empty_pngs(out) == ['curves.png', 'whitening_filters.png']
 
 
+def test_cats_vs_dogs_quick(tmp_path, tiny_data):
+    out, stdout = run_example('cats_vs_dogs.py', tmp_path, tiny_data, '--quick')
+    for run in ('scratch', 'pretraining', 'frozen', 'fine_tuned'):
+        metrics = json.loads((out / run / 'metrics.json').read_text())
+        assert 0 <= metrics['test_accuracy'] <= 1 and 'curves.png' in non_empty_pngs(out / run)
+    assert (out / 'conv_base.h5').stat().st_size > 0
+    assert 'base layers changed by fine-tuning: block3_conv1; unchanged: block1_conv1, ' \
+           'block1_conv2, block2_conv1, block2_conv2' in stdout
+    scratch = json.loads((out / 'scratch' / 'metrics.json').read_text())['test_accuracy']
+    fine_tuned = json.loads((out / 'fine_tuned' / 'metrics.json').read_text())['test_accuracy']
+    assert f'from scratch: test accuracy {scratch:.4f}; pretrained and fine-tuned: ' \
+           f'{fine_tuned:.4f}' in stdout
+
+
+def test_cats_vs_dogs_on_vgg16_weights(tmp_path, tiny_data):
+    from minicnn.applications import VGG16
+    weights = tmp_path / 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'
+    VGG16(include_top=False, input_shape=(32, 32, 3)).save_weights(str(weights))
+    out, stdout = run_example('cats_vs_dogs.py', tmp_path, tiny_data, '--quick',
+                              '--vgg16-weights', str(weights))
+    assert 'base layers changed by fine-tuning: block5_conv1, block5_conv2, block5_conv3; ' \
+           'unchanged: block1_conv1' in stdout
+    assert not (out / 'pretraining').exists()
+
+
 def test_explore_cifar10(tmp_path, tiny_data):
     out, stdout = run_example('explore_cifar10.py', tmp_path, tiny_data)
     assert 'x_train (60, 32, 32, 3) uint8' in stdout and 'first labels:' in stdout
