@@ -221,17 +221,21 @@ def test_the_recipe_without_tricks(rng, tmp_path):
         fast_recipe.train(tmp_path, data, without=['lookahaed'])
 
 
-def test_a_frozen_kernel_gets_no_gradient_and_the_bias_still_does(rng, monkeypatch):
-    from minicnn.functional.conv import ChunkedConvolution
+@pytest.mark.parametrize('method', ['ChunkedConvolution', 'WinogradConvolution'])
+def test_a_frozen_kernel_gets_no_gradient_and_the_bias_still_does(method, rng, monkeypatch):
+    from minicnn.functional import conv
+    from minicnn.kernels import winograd_numba
 
     def no_products(*args):
         raise AssertionError('a product that no gradient needs was computed')
-    monkeypatch.setattr(ChunkedConvolution, 'g_kernel', no_products)
-    monkeypatch.setattr(ChunkedConvolution, 'g_cols', no_products)
+    monkeypatch.setattr(conv.ChunkedConvolution, 'g_kernel', no_products)
+    monkeypatch.setattr(conv.ChunkedConvolution, 'g_cols', no_products)
+    monkeypatch.setattr(winograd_numba, 'kernel_gradient', no_products)
+    monkeypatch.setattr(winograd_numba, 'input_gradient_transform', no_products)
     x = Tensor(rng.standard_normal((2, 5, 5, 3)))
-    kernel = Tensor(rng.standard_normal((2, 2, 3, 4)), requires_grad=False)
+    kernel = Tensor(rng.standard_normal((3, 3, 3, 4)), requires_grad=False)
     bias = Tensor(np.zeros(4), requires_grad=True)
-    y = F.conv2d(x, kernel, bias)
+    y = F.conv2d(x, kernel, bias, padding='same', method=getattr(conv, method))
     gy = rng.standard_normal(y.shape)
     y.backward(gy)
     assert kernel.grad is None and np.allclose(bias.grad, gy.sum(axis=(0, 1, 2)))

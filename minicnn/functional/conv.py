@@ -267,13 +267,16 @@ class WinogradConvolution(SlidingWindows):
 
         def backward_part(part):
             """This slice's shares of dU and db; writes its rows of dx."""
-            v = k.input_transform(self.x[part], self.pad, self.tiles)
             g_m, g_bias = k.output_gradient_transform(gy[part], self.tiles)    # (16, T, F)
             if gx is not None:  # the first layer's images need no gradient
                 k.input_gradient_transform(g_m @ u_t, self.pad, self.tiles, gx[part])
+            if not self.needs_grad[1]:  # nor does a frozen kernel
+                return None, g_bias
+            v = k.input_transform(self.x[part], self.pad, self.tiles)
             return v.swapaxes(1, 2) @ g_m, g_bias
-        g_u, g_bias = (added_up(shares) for shares in zip(*self._map_parts(k, backward_part)))
-        return gx, k.kernel_gradient(g_u), g_bias
+        g_u, g_bias = zip(*self._map_parts(k, backward_part))
+        g_kernel = k.kernel_gradient(added_up(g_u)) if self.needs_grad[1] else None
+        return gx, g_kernel, added_up(g_bias)
 
     @staticmethod
     def _transforms(x):
