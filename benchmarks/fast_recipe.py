@@ -93,9 +93,9 @@ def torch_net(widths, whitening_kernel):
 
 def run_torch(budget, out, seed):
     import numpy as np
-    import torch
-    from minicnn import datasets, fast_recipe
+    from minicnn import datasets, fast_recipe  # minicnn before torch (see minicnn/threads.py)
     from minicnn.preprocessing.augment import AugmentedBatches, tta_views
+    import torch
     torch.manual_seed(seed)
     torch.set_num_threads(os.cpu_count())
     preset = fast_recipe.BUDGETS[budget]
