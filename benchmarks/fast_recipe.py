@@ -31,6 +31,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from minicnn.zoo import FAST_BUDGETS  # noqa: E402  (minicnn before torch, which children import)
+
 FRAMEWORKS = ('minicnn', 'torch')
 
 
@@ -182,7 +184,8 @@ def child(framework, budget, out, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--budget', default='short', help='a fast_recipe.BUDGETS preset')
+    parser.add_argument('--budget', default='short', choices=sorted(FAST_BUDGETS),
+                        help='a fast_recipe.BUDGETS preset (default: short)')
     parser.add_argument('--only', choices=FRAMEWORKS)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='bench-results/fast_recipe')

@@ -138,11 +138,7 @@ def parse_args(argv=None):
                         help='timed steps per process, their median counts (default 5)')
     parser.add_argument('--out', default='bench-results',
                         help='folder for import_orders.json (default: bench-results)')
-    args = parser.parse_args(argv)
-    for option, (default, quick) in PRESETS.items():
-        if getattr(args, option) is None:
-            setattr(args, option, quick if args.quick else default)
-    return args
+    return run.apply_presets(parser.parse_args(argv), PRESETS)
 
 
 def main(argv=None):

@@ -77,8 +77,12 @@ def parse_args(argv=None):
     parser.add_argument('--no-torch', action='store_true', help='leave PyTorch out')
     parser.add_argument('--out', default='bench-results',
                         help='folder for bench.json and bench.png (default: bench-results)')
-    args = parser.parse_args(argv)
-    for option, (default, quick) in PRESETS.items():
+    return apply_presets(parser.parse_args(argv), PRESETS)
+
+
+def apply_presets(args, presets):
+    """Each option of ``presets`` ({option: (default, with --quick)}) left unset gets its preset."""
+    for option, (default, quick) in presets.items():
         if getattr(args, option) is None:
             setattr(args, option, quick if args.quick else default)
     return args

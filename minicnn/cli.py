@@ -12,7 +12,7 @@ import platform
 import runpy
 import sys
 
-from minicnn import backend, fast_recipe, kernels, zoo
+from minicnn import backend, kernels, zoo
 
 DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
 FAST = 'fast'
@@ -31,8 +31,9 @@ def add_training_options(parser):
 
 def _train(args):
     from minicnn import experiment
+    fast_options = args.budget or args.without or args.seed is not None
     if args.resume:  # the run's own run.json says which tutorial network it trains
-        if args.budget or args.without or args.seed is not None:
+        if fast_options:
             sys.exit('minicnn train: --resume continues a tutorial run as it was started; '
                      '--budget, --without and --seed belong to the fast recipe')
         _, metrics = experiment.resume(args.resume, device=args.device,
@@ -40,7 +41,7 @@ def _train(args):
         return _print_result(args.resume, metrics)
     if args.model == FAST:
         return _train_fast(args)
-    if args.budget or args.without or args.seed is not None:
+    if fast_options:
         sys.exit(f'minicnn train: --budget, --without and --seed belong to the fast recipe, '
                  f'not to {args.model}')
     if args.full:
@@ -56,7 +57,7 @@ def _train(args):
 
 
 def _train_fast(args):
-    from minicnn import experiment
+    from minicnn import experiment, fast_recipe
     if args.augment:
         sys.exit('minicnn train fast: --augment is for the tutorial networks; the fast recipe '
                  'augments its own data (see --without)')
@@ -144,11 +145,11 @@ def build_parser():
     train.add_argument('--full', action='store_true',
                        help="the tutorial's epochs on the whole training set; for fast: "
                             "--budget full")
-    train.add_argument('--budget', choices=sorted(fast_recipe.BUDGETS),
+    train.add_argument('--budget', choices=sorted(zoo.FAST_BUDGETS),
                        help='fast only: the preset of widths, epochs and batch size')
     train.add_argument('--without', metavar='TRICKS',
                        help='fast only: comma-separated tricks to leave out, of '
-                            + ','.join(fast_recipe.TRICKS))
+                            + ','.join(zoo.FAST_TRICKS))
     train.add_argument('--seed', type=int, help='fast only: the random seed (default 0)')
     train.add_argument('--augment', action='store_true', help='shifts and flips (seed 002)')
     train.add_argument('--quiet', action='store_true', help='no progress bars')

@@ -51,10 +51,7 @@ from minicnn.optimizers import SGD
 from minicnn.optimizers.schedules import PiecewiseLinearDecay
 from minicnn.preprocessing.augment import AugmentedBatches, predict_with_tta
 from minicnn.utils import to_categorical
-from minicnn.zoo import fast_cnn
-
-TRICKS = ('whitening', 'dirac', 'batchnorm', 'label_smoothing', 'lookahead',
-          'alternating_flip', 'tta')
+from minicnn.zoo import FAST_BUDGETS as BUDGETS, FAST_TRICKS as TRICKS, fast_cnn
 
 # airbench94's hyperparameters, per 1024 examples (a batch of B takes B/1024 of each step):
 MOMENTUM = 0.85
@@ -70,14 +67,6 @@ WARMUP, START, END = 0.23, 0.2, 0.07  # fraction of steps; lr multipliers at 0 a
 LABEL_SMOOTHING = 0.2
 WHITENING_IMAGES = 5000
 WHITENING_BIAS_EPOCHS = 0.3  # the fraction of the epochs in which the whitening bias trains
-
-# Presets: 'short' is the README's main command (about 10 minutes with the install,
-# on the 2-core VM); 'full' is airbench94.
-BUDGETS = {
-    'short': {'widths': (64, 128, 128), 'epochs': 4, 'batch_size': 256},
-    'narrow': {'widths': (64, 128, 128), 'epochs': 11, 'batch_size': 1024},
-    'full': {'widths': (64, 256, 256), 'epochs': 10, 'batch_size': 1024},
-}
 
 
 def channel_statistics(x):

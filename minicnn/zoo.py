@@ -112,6 +112,19 @@ def fast_cnn(input_shape=(32, 32, 3), classes=10, widths=(64, 256, 256), dirac=T
                        Rescaling(1 / 9), Activation('softmax')], name='fast_cnn')
 
 
+# The fast recipe's presets, which minicnn.fast_recipe trains: 'short' is the
+# README's main command (about 9 minutes with the install, on the 2-core VM);
+# 'full' is airbench94. And the tricks that ``fast_recipe.train(without=...)``
+# can leave out.
+FAST_BUDGETS = {
+    'short': {'widths': (64, 128, 128), 'epochs': 4, 'batch_size': 256},
+    'narrow': {'widths': (64, 128, 128), 'epochs': 11, 'batch_size': 1024},
+    'full': {'widths': (64, 256, 256), 'epochs': 10, 'batch_size': 1024},
+}
+FAST_TRICKS = ('whitening', 'dirac', 'batchnorm', 'label_smoothing', 'lookahead',
+               'alternating_flip', 'tta')
+
+
 def scale_unit(x):
     """uint8 pixels to [0, 1]."""
     return x.astype(np.float32) / 255
