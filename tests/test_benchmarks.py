@@ -66,3 +66,48 @@ def test_torch_twins_match_the_zoo_networks():
         x, _ = steps.random_batch(name, 2)
         images = torch.from_numpy(timing.nchw(x) if x.ndim == 4 else x)
         assert torch_model(images).shape == (2, 10), name
+
+
+def test_fast_ablation_runs_missing_rows_only_and_compares_with_the_recipes_mean(
+        tmp_path, monkeypatch, capsys):
+    from benchmarks import fast_ablation
+
+    def metrics(accuracy, tta):
+        return {'test_accuracy': accuracy, 'tta_test_accuracy': tta, 'seconds_per_epoch': 100.0}
+
+    short = tmp_path / 'short'
+    for row, accuracy, tta in [('seed-0', 0.85, 0.86), ('without-dirac', 0.83, 0.84)]:
+        (short / row).mkdir(parents=True)
+        (short / row / 'metrics.json').write_text(json.dumps(metrics(accuracy, tta)))
+    commands = []
+
+    def fake_train(command, check):  # stands in for the 9-minute child process
+        commands.append(command)
+        out = pathlib.Path(command[command.index('--out') + 1])
+        out.mkdir(parents=True)
+        (out / 'metrics.json').write_text(json.dumps(metrics(0.87, 0.88)))
+
+    monkeypatch.setattr(fast_ablation.subprocess, 'run', fake_train)
+    fast_ablation.main(['--rows', 'seed-0,seed-1,without-dirac', '--out', str(tmp_path)])
+    assert [c[1:] for c in commands] == [['-m', 'minicnn', 'train', 'fast', '--budget', 'short',
+                                          '--quiet', '--out', str(short / 'seed-1'),
+                                          '--seed', '1']]
+    printed = capsys.readouterr().out
+    # the recipe's mean with TTA is 87%: seed 0 is 1 point below it, without dirac 3
+    assert '| seed-0 | 85.00% | 86.00% | -1.00 | 100.0 |' in printed
+    assert '| without-dirac | 83.00% | 84.00% | -3.00 | 100.0 |' in printed
+    assert '| without-tta (the recipe runs, no TTA) | 86.00% (mean) | | -1.00 | |' in printed
+    assert 'from 86.00% to 88.00%' in printed
+    saved = json.loads((short / 'ablation.json').read_text())
+    assert list(saved['runs']) == ['seed-0', 'seed-1', 'without-dirac']
+    assert fast_ablation.train_options('without-label_smoothing') == \
+        ['--without', 'label_smoothing', '--seed', '0']
+
+
+def test_fast_ablation_refuses_unknown_rows_and_a_table_without_the_recipe(tmp_path, capsys):
+    from benchmarks import fast_ablation
+    for rows, message in [('seed-0,without-tta', "unknown rows ['without-tta']"),
+                          ('without-dirac', 'at least one seed-N row')]:
+        with pytest.raises(SystemExit):
+            fast_ablation.main(['--rows', rows, '--out', str(tmp_path)])
+        assert message in capsys.readouterr().err
