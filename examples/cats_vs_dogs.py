@@ -35,10 +35,11 @@ CAT, DOG = 3, 5
 def extra_options(parser):
     parser.add_argument('--per-class', type=int, default=2000,
                         help='cat and dog training images of each class (default 2000)')
-    parser.add_argument('--pretrain-per-class', type=int, default=2000,
-                        help='training images of each of the other eight classes (default 2000)')
-    parser.add_argument('--pretrain-epochs', type=int, default=4,
-                        help='epochs of pretraining on the other eight classes (default 4)')
+    parser.add_argument('--pretrain-per-class', type=int, default=5000,
+                        help='training images of each of the other eight classes '
+                             '(default 5000: all of them)')
+    parser.add_argument('--pretrain-epochs', type=int, default=8,
+                        help='epochs of pretraining on the other eight classes (default 8)')
     parser.add_argument('--fine-tune-epochs', type=int, default=3,
                         help="epochs with the base's top block unfrozen (default 3)")
     parser.add_argument('--vgg16-weights', metavar='PATH',
