@@ -7,7 +7,8 @@ CIFAR-10's classes 3 and 5, trained twice.
        loads VGG16's), frozen under a new dense head; then fine-tuned with its
        top block unfrozen at a tenth of the learning rate.
 
-Prints both test accuracies and writes each run's metrics.json and curves.
+Prints both test accuracies and writes each run's metrics.json and curves, and
+comparison.png: the test accuracy of A and B epoch by epoch.
 With --vgg16-weights PATH (Keras's vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5),
 B's base is VGG16 with those ImageNet weights instead.
 
@@ -22,6 +23,7 @@ from minicnn import applications, layers as L
 from minicnn.callbacks import EpochTimer
 from minicnn.datasets import cifar10
 from minicnn.experiment import write_results
+from minicnn.fileio import atomic_write
 from minicnn.models import Sequential
 from minicnn.optimizers import Adam
 from minicnn.preprocessing.augment import AugmentedBatches
@@ -73,6 +75,28 @@ def pick(x, y, classes, per_class=None):
     keep = np.concatenate([np.flatnonzero(y.ravel() == c)[:per_class] for c in classes])
     keep.sort()
     return x[keep], y.ravel()[keep]
+
+
+def plot_comparison(scratch, frozen, fine_tuned, path):
+    """Validation accuracy per epoch: A, then B frozen and B fine-tuned end to end."""
+    import matplotlib
+    matplotlib.use('Agg')
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    a = scratch['history']['val_accuracy']
+    b = frozen['history']['val_accuracy'] + fine_tuned['history']['val_accuracy']
+    ax.plot(range(1, len(a) + 1), a, marker='o', markersize=3, label='A: from scratch')
+    ax.plot(range(1, len(b) + 1), b, marker='o', markersize=3,
+            label='B: pretrained base, frozen, then fine-tuned')
+    ax.axvline(len(frozen['history']['val_accuracy']) + 0.5, color='grey', linestyle=':')
+    ax.set(xlabel='epoch', ylabel='test accuracy', title='cats vs dogs')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend()
+    fig.tight_layout()
+    with atomic_write(path) as f:
+        fig.savefig(f, format='png', dpi=100)
+    plt.close(fig)
 
 
 def fit(model, x, y, args, epochs, lr, out, title, x_test, y_test):
@@ -134,7 +158,7 @@ print('B: pretrained base, frozen, new head')
 loaded = {layer.name: layer.get_weights() for layer in base.layers if layer.weights}
 base.trainable = False
 model = with_head(base, 2)
-fit(model, x_pets, y_pets, args, args.epochs, 1e-3, os.path.join(args.out, 'frozen'),
+frozen = fit(model, x_pets, y_pets, args, args.epochs, 1e-3, os.path.join(args.out, 'frozen'),
     'cats vs dogs, frozen pretrained base', x_pets_test, y_pets_test)
 print("B: fine-tuned, the base's top block unfrozen")
 base.trainable = True
@@ -150,5 +174,6 @@ changed = {name: not all(np.array_equal(before, after) for before, after
 print('base layers changed by fine-tuning: '
       + ', '.join(name for name, moved in changed.items() if moved)
       + '; unchanged: ' + ', '.join(name for name, moved in changed.items() if not moved))
+plot_comparison(a, frozen, b, os.path.join(args.out, 'comparison.png'))
 print(f"from scratch: test accuracy {a['test_accuracy']:.4f}; pretrained and fine-tuned: "
       f"{b['test_accuracy']:.4f}")

@@ -68,7 +68,7 @@ def test_cats_vs_dogs_quick(tmp_path, tiny_data):
     for run in ('scratch', 'pretraining', 'frozen', 'fine_tuned'):
         metrics = json.loads((out / run / 'metrics.json').read_text())
         assert 0 <= metrics['test_accuracy'] <= 1 and 'curves.png' in non_empty_pngs(out / run)
-    assert (out / 'conv_base.h5').stat().st_size > 0
+    assert (out / 'conv_base.h5').stat().st_size > 0 and 'comparison.png' in non_empty_pngs(out)
     assert 'base layers changed by fine-tuning: block3_conv1; unchanged: block1_conv1, ' \
            'block1_conv2, block2_conv1, block2_conv2' in stdout
     scratch = json.loads((out / 'scratch' / 'metrics.json').read_text())['test_accuracy']
