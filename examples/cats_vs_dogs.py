@@ -159,7 +159,7 @@ loaded = {layer.name: layer.get_weights() for layer in base.layers if layer.weig
 base.trainable = False
 model = with_head(base, 2)
 frozen = fit(model, x_pets, y_pets, args, args.epochs, 1e-3, os.path.join(args.out, 'frozen'),
-    'cats vs dogs, frozen pretrained base', x_pets_test, y_pets_test)
+             'cats vs dogs, frozen pretrained base', x_pets_test, y_pets_test)
 print("B: fine-tuned, the base's top block unfrozen")
 base.trainable = True
 for layer in base.layers:
