@@ -32,23 +32,34 @@ ROWS = tuple(f'seed-{seed}' for seed in SEEDS) + \
     tuple(f'without-{trick}' for trick in FAST_TRICKS if trick != 'tta')
 
 
+def row_settings(row):
+    """(seed, tricks left out) of one row: 'seed-1' is (1, []), 'without-dirac' (0, ['dirac'])."""
+    kind, _, value = row.partition('-')
+    return (int(value), []) if kind == 'seed' else (0, [value])
+
+
 def train_options(row):
     """The ``minicnn train`` options of one row, such as ['--without', 'dirac', '--seed', '0']."""
-    kind, _, value = row.partition('-')
-    if kind == 'seed':
-        return ['--seed', value]
-    return ['--without', value, '--seed', '0']
+    seed, without = row_settings(row)
+    return (['--without', *without] if without else []) + ['--seed', str(seed)]
 
 
 def run_row(row, budget, folder):
-    """metrics.json of one row, training it first (in a child process) unless it exists."""
+    """metrics.json of one row, training it first (in a child process) unless it exists.
+    A metrics.json from another budget, seed or set of tricks is refused, not used."""
     path = folder / 'metrics.json'
     if not path.exists():
         command = [sys.executable, '-m', 'minicnn', 'train', 'fast', '--budget', budget,
                    '--quiet', '--out', str(folder)] + train_options(row)
         print(' '.join(command[1:]), flush=True)
         subprocess.run(command, check=True)
-    return json.loads(path.read_text())
+    metrics = json.loads(path.read_text())
+    seed, without = row_settings(row)
+    found = (metrics.get('budget'), metrics.get('seed'), metrics.get('without'))
+    if found != (budget, seed, without):
+        raise ValueError(f'fast_ablation: {path} holds a run with budget, seed, without = '
+                         f'{found}, not the {(budget, seed, without)} of row {row!r}')
+    return metrics
 
 
 def mean(values):
@@ -63,7 +74,7 @@ def table(records):
     lines = ['| run | test accuracy | with TTA | vs recipe (with TTA) | s/epoch |',
              '|---|---:|---:|---:|---:|']
     for row, r in records.items():
-        tta = r.get('tta_test_accuracy')
+        tta = r['tta_test_accuracy']
         lines.append(f"| {row} | {100 * r['test_accuracy']:.2f}% | {100 * tta:.2f}% | "
                      f"{100 * (tta - base_tta):+.2f} | {r['seconds_per_epoch']:.1f} |")
     low = min(r['tta_test_accuracy'] for r in recipe)

@@ -113,7 +113,7 @@ def fast_cnn(input_shape=(32, 32, 3), classes=10, widths=(64, 256, 256), dirac=T
 
 
 # The fast recipe's presets, which minicnn.fast_recipe trains: 'short' is the
-# README's main command (about 9 minutes with the install, on the 2-core VM);
+# README's main command (9 to 10.5 minutes with the install, on the 2-core VM);
 # 'full' is airbench94. And the tricks that ``fast_recipe.train(without=...)``
 # can leave out.
 FAST_BUDGETS = {

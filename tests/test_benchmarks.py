@@ -2,6 +2,7 @@
 and the PyTorch twins of the networks have the same layers as the originals."""
 import json
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -68,24 +69,27 @@ def test_torch_twins_match_the_zoo_networks():
         assert torch_model(images).shape == (2, 10), name
 
 
+def write_fast_metrics(folder, accuracy, tta, seed, without, budget='short'):
+    """A metrics.json as fast_recipe.train writes it, with the figures the table reads."""
+    folder.mkdir(parents=True)
+    (folder / 'metrics.json').write_text(json.dumps(
+        {'budget': budget, 'seed': seed, 'without': without, 'test_accuracy': accuracy,
+         'tta_test_accuracy': tta, 'seconds_per_epoch': 100.0}))
+
+
 def test_fast_ablation_runs_missing_rows_only_and_compares_with_the_recipes_mean(
         tmp_path, monkeypatch, capsys):
     from benchmarks import fast_ablation
 
-    def metrics(accuracy, tta):
-        return {'test_accuracy': accuracy, 'tta_test_accuracy': tta, 'seconds_per_epoch': 100.0}
-
     short = tmp_path / 'short'
-    for row, accuracy, tta in [('seed-0', 0.85, 0.86), ('without-dirac', 0.83, 0.84)]:
-        (short / row).mkdir(parents=True)
-        (short / row / 'metrics.json').write_text(json.dumps(metrics(accuracy, tta)))
+    write_fast_metrics(short / 'seed-0', 0.85, 0.86, seed=0, without=[])
+    write_fast_metrics(short / 'without-dirac', 0.83, 0.84, seed=0, without=['dirac'])
     commands = []
 
     def fake_train(command, check):  # stands in for the 9-minute child process
         commands.append(command)
         out = pathlib.Path(command[command.index('--out') + 1])
-        out.mkdir(parents=True)
-        (out / 'metrics.json').write_text(json.dumps(metrics(0.87, 0.88)))
+        write_fast_metrics(out, 0.87, 0.88, seed=1, without=[])
 
     monkeypatch.setattr(fast_ablation.subprocess, 'run', fake_train)
     fast_ablation.main(['--rows', 'seed-0,seed-1,without-dirac', '--out', str(tmp_path)])
@@ -111,3 +115,16 @@ def test_fast_ablation_refuses_unknown_rows_and_a_table_without_the_recipe(tmp_p
         with pytest.raises(SystemExit):
             fast_ablation.main(['--rows', rows, '--out', str(tmp_path)])
         assert message in capsys.readouterr().err
+
+
+def test_fast_ablation_refuses_a_metrics_file_of_another_run(tmp_path):
+    from benchmarks import fast_ablation
+    # a row's folder holding the full recipe's run, or another budget's, must not be read as it
+    write_fast_metrics(tmp_path / 'short' / 'without-dirac', 0.86, 0.87, seed=0, without=[])
+    write_fast_metrics(tmp_path / 'short' / 'seed-0', 0.86, 0.87, seed=0, without=[],
+                       budget='full')
+    write_fast_metrics(tmp_path / 'short' / 'seed-1', 0.86, 0.87, seed=1, without=[])
+    for rows, found in [('seed-1,without-dirac', "('short', 0, [])"),
+                        ('seed-0', "('full', 0, [])")]:
+        with pytest.raises(ValueError, match=re.escape(found)):
+            fast_ablation.main(['--rows', rows, '--out', str(tmp_path)])
