@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import minicnn
-from minicnn import backend
+from minicnn import devices
 from minicnn.fileio import atomic_write
 
 
@@ -62,9 +62,9 @@ def installed_version(package):
 
 def gpu():
     """(CuPy version, GPU name), or (None, None) without a usable GPU."""
-    if not backend.gpu_available():
+    if not devices.gpu_available():
         return None, None
-    cupy = backend.cupy()
+    cupy = devices.cupy()
     return cupy.__version__, cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()
 
 

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:  # run as a script or by `minicnn bench`: find the
 
 from benchmarks import memory, ops, report, steps, timing  # noqa: E402  (imports minicnn first)
 import numpy as np  # noqa: E402,I100
-from minicnn import backend, profiler, zoo  # noqa: E402
+from minicnn import devices, profiler, zoo  # noqa: E402
 from minicnn.fileio import atomic_write  # noqa: E402
 
 DEFAULT_MODELS = ['mlp', 'cnn-seed002', 'cnn-seed004']
@@ -72,7 +72,7 @@ def parse_args(argv=None):
                         help='training steps per memory probe (default 3; 0: no probes)')
     parser.add_argument('--threads', type=at_least(1), default=os.cpu_count(),
                         help='threads for Numba and PyTorch (default: every core)')
-    parser.add_argument('--device', choices=backend.DEVICES, default='cpu',
+    parser.add_argument('--device', choices=devices.DEVICES, default='cpu',
                         help='gpu adds minicnn on CuPy')
     parser.add_argument('--no-torch', action='store_true', help='leave PyTorch out')
     parser.add_argument('--out', default='bench-results',
@@ -94,7 +94,7 @@ def implementations(args):
     names = ['numpy', 'numba']
     if args.device == 'gpu':
         try:
-            backend.cupy()
+            devices.cupy()
         except RuntimeError as err:  # it says what is missing
             sys.exit(f'--device gpu: {err}')
         names.append('cupy')
@@ -124,8 +124,8 @@ def profile(impls, models, batch, repeats, out):
         x, ids = steps.random_batch(name, batch)
         y = np.eye(steps.CLASSES, dtype=np.float32)[ids]
         printed = []
-        rows[name] = profiler.profile(model, backend.to_device(x, impl.device),
-                                      backend.to_device(y, impl.device), steps=repeats,
+        rows[name] = profiler.profile(model, devices.to_device(x, impl.device),
+                                      devices.to_device(y, impl.device), steps=repeats,
                                       print_fn=printed.append, path=out / f'profile-{name}.png')
         tables.append(f'Profile of {name}: one training step, batch {batch}, {impl.label} '
                       f'kernels\n{printed[0]}')

@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from benchmarks import report, timing
-from minicnn import backend, training, zoo
+from minicnn import devices, training, zoo
 
 CLASSES = 10
 TRAINING_IMAGES = {'cifar10': 50_000, 'fashion_mnist': 60_000}  # one epoch
@@ -36,7 +36,7 @@ def minicnn_trainer(impl, model_name, x, ids):
     model.compile(optimizer=recipe.optimizer(), loss=recipe.loss)
     one_hot = np.eye(CLASSES, dtype=np.float32)[ids]
     return (functools.partial(training.train_step, model),
-            backend.to_device(x, impl.device), backend.to_device(one_hot, impl.device))
+            devices.to_device(x, impl.device), devices.to_device(one_hot, impl.device))
 
 
 def torch_trainer(impl, model_name, x, ids):

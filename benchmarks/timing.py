@@ -22,7 +22,7 @@ import time
 import numba
 import numpy as np
 
-from minicnn import backend, kernels
+from minicnn import devices, kernels
 from minicnn.autograd import Tensor
 
 
@@ -43,19 +43,19 @@ class Minicnn:
     def activate(self):
         """Make minicnn use this kernel choice and device (both are global settings)."""
         kernels.use_kernels(self.kernel_choice)
-        backend.set_device(self.device)
+        devices.set_device(self.device)
 
     def clock(self):
         """perf_counter once the device has finished the work queued so far."""
         if self.device == 'gpu':  # CuPy calls return before the GPU is done
-            backend.cupy().cuda.Device().synchronize()
+            devices.cupy().cuda.Device().synchronize()
         return time.perf_counter()
 
     def tensor(self, array, requires_grad=False):
-        return Tensor(backend.to_device(array, self.device), requires_grad=requires_grad)
+        return Tensor(devices.to_device(array, self.device), requires_grad=requires_grad)
 
     def ones_like(self, out):
-        return backend.get_array_module(out.data).ones_like(out.data)
+        return devices.get_array_module(out.data).ones_like(out.data)
 
 
 class Torch:

@@ -3,7 +3,7 @@
 import argparse
 import os
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.cli import add_training_options
 from minicnn.experiment import write_results
 
@@ -24,7 +24,7 @@ def parse_args(description, epochs, batch_size, extra=None):
     args.out = args.out or os.path.join('runs', os.path.basename(parser.prog).removesuffix('.py'))
     os.makedirs(args.out, exist_ok=True)
     if args.device:
-        backend.set_device(args.device)
+        devices.set_device(args.device)
     return args
 
 

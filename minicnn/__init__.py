@@ -15,7 +15,7 @@ Follow one training step from the top down:
 
 Beside them: naive (every layer as plain loops), gradcheck, viz (curves,
 kernels, the autograd graph, saliency, Grad-CAM), profiler. Around them:
-backend (NumPy or CuPy), threads, initializers, losses, metrics,
+devices (NumPy or CuPy), threads, initializers, losses, metrics,
 regularizers, callbacks, saving, interchange (Keras HDF5, ONNX),
 applications (VGG16), datasets, preprocessing, zoo (the tutorials'
 networks and the fast recipe's), fast_recipe (airbench94's training, trick
@@ -31,7 +31,7 @@ threads.configure()
 
 from minicnn import functional  # noqa: E402  (attaches the Tensor operators)
 from minicnn.autograd import Tensor, no_grad  # noqa: E402
-from minicnn.backend import get_array_module, get_device, set_device  # noqa: E402
+from minicnn.devices import get_array_module, get_device, set_device  # noqa: E402
 from minicnn.gradcheck import GradcheckError, gradcheck  # noqa: E402
 from minicnn import (callbacks, datasets, initializers, layers, losses, metrics,  # noqa: E402
                      models, optimizers, preprocessing, regularizers, utils)

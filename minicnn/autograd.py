@@ -16,7 +16,7 @@ import contextlib
 
 import numpy as np
 
-from minicnn import backend
+from minicnn import devices
 
 _grad_enabled = [True]
 
@@ -51,7 +51,7 @@ class Tensor:
     def __init__(self, data, requires_grad=False, name=None):
         if isinstance(data, Tensor):
             data = data.data
-        xp = backend.get_array_module(data) if hasattr(data, 'shape') else backend.current_module()
+        xp = devices.get_array_module(data) if hasattr(data, 'shape') else devices.current_module()
         self.data = _as_float_array(data, xp)
         self.requires_grad = requires_grad
         self.grad = None
@@ -62,7 +62,7 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     size = property(lambda self: self.data.size)
-    device = property(lambda self: backend.device_of(self.data))
+    device = property(lambda self: devices.device_of(self.data))
 
     def __len__(self):
         return len(self.data)
@@ -73,7 +73,7 @@ class Tensor:
 
     def numpy(self):
         """The values as a NumPy array (copied from the GPU if needed)."""
-        return backend.to_numpy(self.data)
+        return devices.to_numpy(self.data)
 
     def item(self):
         return float(self.data)
@@ -84,7 +84,7 @@ class Tensor:
 
     def to(self, device):
         """This tensor's values on 'cpu' or 'gpu' (a new leaf tensor)."""
-        return Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+        return Tensor(devices.to_device(self.data, device), requires_grad=self.requires_grad)
 
     def zero_grad(self):
         self.grad = None
@@ -101,7 +101,7 @@ class Tensor:
             if self.size != 1:
                 raise RuntimeError(f'backward: grad can be implied only for a scalar, '
                                    f'this tensor has shape {self.shape}; pass grad=')
-            grad = backend.get_array_module(self.data).ones_like(self.data)
+            grad = devices.get_array_module(self.data).ones_like(self.data)
         if isinstance(grad, Tensor):
             grad = grad.data
         grads = {id(self): grad}
@@ -229,7 +229,7 @@ def as_tensor(x, like=None):
     if isinstance(x, Tensor):
         return x
     if like is not None and not hasattr(x, 'shape'):
-        xp = backend.get_array_module(like.data)
+        xp = devices.get_array_module(like.data)
         return Tensor(xp.asarray(x, dtype=like.dtype))
     return Tensor(x)
 
@@ -255,8 +255,8 @@ class Function:
         return y
 
     def _check_one_device(self, inputs):
-        devices = {x.device for x in inputs}
-        if len(devices) > 1:
+        input_devices = {x.device for x in inputs}
+        if len(input_devices) > 1:
             shapes = ', '.join(f'{x.shape} on {x.device}' for x in inputs)
             raise TypeError(f'{type(self).__name__}: inputs live on different devices '
                             f'({shapes}); move them to one with .to(device)')

@@ -12,7 +12,7 @@ import platform
 import runpy
 import sys
 
-from minicnn import backend, kernels, zoo
+from minicnn import devices, kernels, zoo
 
 DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
 FAST = 'fast'
@@ -20,7 +20,7 @@ FAST = 'fast'
 
 def add_training_options(parser):
     """The options shared by ``minicnn train`` and the example scripts."""
-    parser.add_argument('--device', choices=backend.DEVICES, default=None,
+    parser.add_argument('--device', choices=devices.DEVICES, default=None,
                         help='cpu (NumPy + Numba) or gpu (CuPy); default: $MINICNN_DEVICE or cpu')
     parser.add_argument('--epochs', type=int, help='number of epochs')
     parser.add_argument('--batch-size', type=int, help="batch size (default: the tutorial's)")
@@ -71,7 +71,7 @@ def _train_fast(args):
     except ValueError as err:
         sys.exit(f'minicnn train: {err}')
     if args.device:
-        backend.set_device(args.device)
+        devices.set_device(args.device)
     out = args.out or f'runs/fast-{budget}'
     _, metrics = fast_recipe.train(out, experiment.load('cifar10', args.subset), budget=budget,
                                    epochs=args.epochs, batch_size=args.batch_size,
@@ -112,13 +112,13 @@ def _info(args):
     print('thread pools: ' + ', '.join(f'{api} {pathlib.Path(path).name} ({n} threads)'
                                        for api, path, n in threads.pools()))
     try:
-        cupy = backend.cupy()
+        cupy = devices.cupy()
         props = cupy.cuda.runtime.getDeviceProperties(0)
         print(f"CuPy {cupy.__version__}, GPU: {props['name'].decode()}")
     except RuntimeError as err:
         print(f'GPU: not available ({err})')
     choice = kernels.active_kernels()
-    print(f"device: {backend.get_device()}; kernels: "
+    print(f"device: {devices.get_device()}; kernels: "
           f"{'NumPy references' if choice == 'numpy' else 'Numba on the CPU, CUDA on the GPU'}")
 
 

@@ -13,7 +13,7 @@ import signal
 
 import numpy as np
 
-from minicnn import backend, datasets, models, saving, viz, zoo
+from minicnn import devices, datasets, models, saving, viz, zoo
 from minicnn.callbacks import Callback, EpochTimer
 from minicnn.fileio import atomic_write
 from minicnn.preprocessing.image import ImageDataGenerator
@@ -102,7 +102,7 @@ def train(name, out, epochs=None, batch_size=None, subset=None, device=None, aug
     os.makedirs(out, exist_ok=True)
     write_json(f'{out}/run.json', run)
     if device:
-        backend.set_device(device)
+        devices.set_device(device)
     return _fit_and_report(run, out, None, verbose)
 
 
@@ -115,7 +115,7 @@ def resume(out, device=None, verbose=1):
     with open(f'{out}/run.json') as f:
         run = json.load(f)
     if device:
-        backend.set_device(device)
+        devices.set_device(device)
     return _fit_and_report(run, out, models.load_model(f'{out}/checkpoint.minicnn'), verbose)
 
 
@@ -159,7 +159,7 @@ def write_results(out, model, history, timer, test_data, batch_size, title, abou
     """
     test_loss, test_accuracy = model.evaluate(*test_data, batch_size=batch_size, verbose=0)
     metrics = {
-        **(about or {}), 'device': backend.get_device(), 'epochs': model.epochs_done,
+        **(about or {}), 'device': devices.get_device(), 'epochs': model.epochs_done,
         'train_loss': history['loss'][-1] if history.get('loss') else None,
         'train_accuracy': history['accuracy'][-1] if history.get('accuracy') else None,
         'test_loss': test_loss, 'test_accuracy': test_accuracy,

@@ -42,7 +42,7 @@ import os
 
 import numpy as np
 
-from minicnn import backend, datasets, viz
+from minicnn import devices, datasets, viz
 from minicnn.callbacks import Callback, EpochTimer, Lookahead
 from minicnn.experiment import write_json, write_results
 from minicnn.initializers import patch_whitening
@@ -146,7 +146,7 @@ def check_memory(model, batch_size, available=None):
     """Raise MemoryError, naming the batch size and the estimate, if one
     training step would not fit in the memory left (the system's memory: on
     the GPU, CuPy's own out-of-memory error speaks instead)."""
-    if backend.get_device() != 'cpu' and available is None:
+    if devices.get_device() != 'cpu' and available is None:
         return
     needed, available = step_memory_estimate(model, batch_size), available or available_memory()
     if available is not None and needed > available:
@@ -188,7 +188,7 @@ def train(out, data=None, budget='short', widths=None, epochs=None, batch_size=N
     epochs = epochs or preset['epochs']
     batch_size = batch_size or preset['batch_size']
     os.makedirs(out, exist_ok=True)
-    backend.set_seed(seed)
+    devices.set_seed(seed)
 
     (x_train, y_train), (x_test, y_test) = data or datasets.cifar10.load_data()
     normalize = normalizer(*channel_statistics(x_train))

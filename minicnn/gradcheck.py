@@ -11,7 +11,7 @@ Everything runs in float64, where eps = 1e-6 leaves an error near 1e-10.
 import numpy as np
 
 from minicnn.autograd import Tensor, no_grad
-from minicnn.backend import get_array_module, to_numpy
+from minicnn.devices import get_array_module, to_numpy
 
 
 class GradcheckError(AssertionError):

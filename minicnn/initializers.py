@@ -2,7 +2,7 @@
 
 An initializer is called as ``init(shape, dtype=None)`` and returns an array
 on the active device (NumPy or CuPy), float32 unless dtype says otherwise.
-Random values come from ``backend.rng()``, so ``backend.set_seed`` repeats them.
+Random values come from ``devices.rng()``, so ``devices.set_seed`` repeats them.
 
 Variance scaling (Glorot, He, LeCun) keeps the variance of the signal about
 the same from layer to layer, forward and backward, by drawing weights with::
@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor
 
@@ -84,7 +84,7 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape, dtype=None):
-        return backend.current_module().full(shape, self.value, dtype=_dtype(dtype))
+        return devices.current_module().full(shape, self.value, dtype=_dtype(dtype))
 
 
 class Zeros(Constant):
@@ -104,7 +104,7 @@ class Ones(Constant):
 class RandomInitializer(Initializer):
     """Base of the random initializers: subclasses write ``sample``.
 
-    With ``seed=None`` values come from ``backend.rng()``; an integer seed
+    With ``seed=None`` values come from ``devices.rng()``; an integer seed
     gives the same values at every call, as in Keras.
     """
 
@@ -116,8 +116,8 @@ class RandomInitializer(Initializer):
         if dtype.kind != 'f':
             raise ValueError(f'{type(self).__name__}: random values need a float dtype, '
                              f'got {dtype}')
-        xp = backend.current_module()
-        generator = backend.rng() if self.seed is None else xp.random.default_rng(self.seed)
+        xp = devices.current_module()
+        generator = devices.rng() if self.seed is None else xp.random.default_rng(self.seed)
         return self.sample(generator, tuple(shape)).astype(dtype)
 
     def sample(self, generator, shape):
@@ -240,7 +240,7 @@ class FunctionInitializer(Initializer):
             values = values.data
         # astype copies, so training, which updates weights in place, cannot
         # change an array that fn keeps and returns again.
-        array = backend.to_device(values).astype(dtype)
+        array = devices.to_device(values).astype(dtype)
         if array.shape != tuple(shape):
             raise ValueError(f'initializer {self.name!r} returned shape {array.shape}, '
                              f'but shape {tuple(shape)} was asked for')
@@ -267,7 +267,7 @@ class Dirac(Initializer):
         identity = min(shape[-2:])
         centre = tuple(k // 2 for k in shape[:-2])   # () for a dense kernel (C, F)
         kernel[..., :identity] = 0
-        diagonal = backend.current_module().arange(identity)   # ints and arrays: CuPy too
+        diagonal = devices.current_module().arange(identity)   # ints and arrays: CuPy too
         kernel[(*centre, diagonal, diagonal)] = 1
         return kernel
 
@@ -293,7 +293,7 @@ def patch_whitening(images, patch_size=2, epsilon=5e-4, verbose=0):
     hundred images at a time; verbose=1 shows their progress.
     """
     from tqdm.auto import tqdm
-    images = backend.to_numpy(images)
+    images = devices.to_numpy(images)
     if images.ndim != 4 or min(images.shape[1:3]) < patch_size:
         raise ValueError(f'patch_whitening: images must be (N, H, W, C) with H, W >= '
                          f'patch_size={patch_size}, got shape {images.shape}')
@@ -310,7 +310,7 @@ def patch_whitening(images, patch_size=2, epsilon=5e-4, verbose=0):
     eigenvalues, eigenvectors = np.linalg.eigh(second_moment / count)   # ascending
     filters = eigenvectors[:, ::-1] / np.sqrt(eigenvalues[::-1] + epsilon)
     kernel = np.concatenate([filters, -filters], axis=1)
-    return backend.to_device(kernel.reshape(patch_size, patch_size, c, 2 * d).astype(np.float32))
+    return devices.to_device(kernel.reshape(patch_size, patch_size, c, 2 * d).astype(np.float32))
 
 
 NAMES = {

@@ -34,7 +34,7 @@ import numpy as np
 from minicnn import functional as F
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor, as_tensor
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.functional import loss_functions
 
 # Keras clips probabilities to [eps, 1 - eps] before the log.

@@ -35,7 +35,7 @@ import numpy as np
 from minicnn import losses
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor
-from minicnn.backend import get_array_module, to_numpy
+from minicnn.devices import get_array_module, to_numpy
 from minicnn.functional.loss_functions import per_sample
 from minicnn.layers.base import unique_name
 from minicnn.losses import labels_array, squeeze_or_expand_to_same_rank

@@ -26,7 +26,7 @@ import json
 
 import numpy as np
 
-from minicnn import backend, losses, optimizers, saving, training
+from minicnn import devices, losses, optimizers, saving, training
 from minicnn import layers as layer_classes
 from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
@@ -374,7 +374,7 @@ class Model(Layer):
     def to(self, device):
         """Move the weights to 'cpu' or 'gpu' (optimizer slots follow at the next step)."""
         for w in self.weights:
-            w.data = backend.to_device(w.data, device)
+            w.data = devices.to_device(w.data, device)
         return self
 
     # -- summary -------------------------------------------------------------------
@@ -638,5 +638,5 @@ def load_model(path, compile=True):
                                    if name.startswith('optimizer/')}, model.weights)
     model.epochs_done = meta['epoch'] or 0
     model.saved_history = meta['history']
-    backend.set_rng_state(meta['rng_state'])
+    devices.set_rng_state(meta['rng_state'])
     return model

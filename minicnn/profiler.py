@@ -63,7 +63,7 @@ from typing import Callable
 
 import numpy as np
 
-from minicnn import backend, viz
+from minicnn import devices, viz
 from minicnn import functional as F
 from minicnn.autograd import Tensor, topological_order
 from minicnn.layers import (Activation, AveragePooling2D, Conv2D, Conv2DTranspose, Dense,
@@ -263,8 +263,8 @@ def _step(model, x, y):
 
 def _clock():
     """perf_counter once the GPU, when it is in use, has finished its queued work."""
-    if backend.get_device() == 'gpu':   # CuPy calls return before the GPU is done
-        backend.cupy().cuda.Device().synchronize()
+    if devices.get_device() == 'gpu':   # CuPy calls return before the GPU is done
+        devices.cupy().cuda.Device().synchronize()
     return time.perf_counter()
 
 
@@ -298,7 +298,7 @@ def _union(dicts):
 
 
 def _is_array(value):
-    return isinstance(value, np.ndarray) or backend.is_gpu_array(value)
+    return isinstance(value, np.ndarray) or devices.is_gpu_array(value)
 
 
 def _buffer(array):

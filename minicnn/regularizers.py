@@ -21,7 +21,7 @@ import math
 import numbers
 
 from minicnn.arguments import keywords_checked
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.functional import loss_functions
 
 

@@ -18,7 +18,7 @@ import zipfile
 
 import numpy as np
 
-from minicnn import backend, losses, metrics
+from minicnn import devices, losses, metrics
 from minicnn.fileio import atomic_write
 
 FORMAT = 'minicnn-model-1'
@@ -67,7 +67,7 @@ def save_model(model, path, epoch=None, history=None):
         {'class_name': type(model.optimizer).__name__, 'config': model.optimizer.get_config()},
         'epoch': epoch,
         'history': history or {},
-        'rng_state': backend.rng_state(),
+        'rng_state': devices.rng_state(),
     }
     arrays = {f'weight/{k}': w for k, w in enumerate(model.get_weights())}
     if model.optimizer is not None:

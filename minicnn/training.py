@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from minicnn import activations, backend, losses
+from minicnn import activations, devices, losses
 from minicnn.autograd import no_grad
 from minicnn.callbacks import BackupAndRestore, Callback, CallbackList, History
 from minicnn.functional.loss_functions import check_class_ids
@@ -58,12 +58,12 @@ def check_arrays(model, x, y, where):
     if model.built and tuple(x.shape[1:]) != model.input_shape[1:]:
         raise ValueError(f"{where}: layer '{model.layers[0].name}' expects inputs of shape "
                          f"{model.input_shape}, got x of shape {x.shape}")
-    xp = backend.get_array_module(x)
+    xp = devices.get_array_module(x)
     if x.dtype.kind == 'f' and not bool(xp.isfinite(x).all()):
         raise ValueError(f'{where}: x contains NaN or infinite values')
     y = y if is_array(y) else np.asarray(y)
     if model.built and fuses_softmax(model) and (y.ndim == 1 or y.shape[1] == 1):
-        check_class_ids(backend.to_numpy(y).reshape(-1), model.output_shape[-1], where)
+        check_class_ids(devices.to_numpy(y).reshape(-1), model.output_shape[-1], where)
 
 
 def check_input_scale(model, x, where):
@@ -71,7 +71,7 @@ def check_input_scale(model, x, where):
     the classic slip is pixels in 0..255 fed to a model trained on x / 255."""
     if x.dtype.kind != 'f':
         return
-    largest = float(backend.get_array_module(x).abs(x).max())
+    largest = float(devices.get_array_module(x).abs(x).max())
     trained = model.trained_input_max
     if trained is not None and trained <= 1.5 and largest > 2 * trained + 1 \
             and not model.warned_input_scale:
@@ -84,12 +84,12 @@ def check_input_scale(model, x, where):
 
 def as_model_input(batch):
     """A batch of any numeric dtype as float32 on the active device."""
-    xp = backend.current_module()
-    return xp.asarray(backend.to_device(batch), dtype=np.float32)
+    xp = devices.current_module()
+    return xp.asarray(devices.to_device(batch), dtype=np.float32)
 
 
 def as_labels(batch):
-    return backend.to_device(np.asarray(batch) if not hasattr(batch, 'shape') else batch)
+    return devices.to_device(np.asarray(batch) if not hasattr(batch, 'shape') else batch)
 
 
 # -- where batches come from -------------------------------------------------
@@ -112,7 +112,7 @@ def is_array(x):
 
 def take(array, idx):
     """array[idx] with the index on the array's device (CuPy wants a CuPy index)."""
-    return array[backend.get_array_module(array).asarray(idx)]
+    return array[devices.get_array_module(array).asarray(idx)]
 
 
 class ArrayBatches:
@@ -132,7 +132,7 @@ class ArrayBatches:
 
     def one_pass(self):
         n = len(self.x)
-        order = backend.rng('cpu').permutation(n) if self.shuffle else np.arange(n)
+        order = devices.rng('cpu').permutation(n) if self.shuffle else np.arange(n)
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
             if self.shuffle:
@@ -160,7 +160,7 @@ class SequenceBatches:
         self.continuing = False
 
     def epoch(self):
-        order = backend.rng('cpu').permutation(len(self.seq)) if self.shuffle \
+        order = devices.rng('cpu').permutation(len(self.seq)) if self.shuffle \
             else range(len(self.seq))
         for i in order[:self.steps]:
             yield self.seq[int(i)]
@@ -250,7 +250,7 @@ def check_sample_weight(w, n, where):
     """sample_weight as a float32 (N,) array, checked; None stays None."""
     if w is None:
         return None
-    xp = backend.get_array_module(w)
+    xp = devices.get_array_module(w)
     w = xp.asarray(w, dtype=np.float32)
     if w.ndim == 2 and w.shape[1] == 1:
         w = w.reshape(-1)
@@ -276,7 +276,7 @@ def class_weight_table(class_weight, classes):
 
 def class_weights_of(labels, table):
     """w_n = table[class of sample n], the class the arg-max of a row or the id."""
-    xp = backend.get_array_module(labels)
+    xp = devices.get_array_module(labels)
     ids = labels.argmax(axis=-1) if labels.ndim == 2 and labels.shape[1] > 1 \
         else xp.rint(labels.reshape(-1))
     return xp.asarray(table)[ids.astype(xp.int64)]
@@ -432,7 +432,7 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     model.stop_training = False
     cbs.on_train_begin()
     for epoch in range(resumed_epoch(cbs.callbacks, initial_epoch), epochs):
-        backend.reseed_gpu_from_cpu()
+        devices.reseed_gpu_from_cpu()
         cbs.on_epoch_begin(epoch)
         logs = run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs,
                          batch_logs_wanted)
@@ -483,7 +483,7 @@ def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_l
     infinite loss, ``model.stop_training`` set by a callback or Ctrl-C, or a
     stream of batches that ran dry)."""
     running = RunningMetrics(model.compiled_metrics)
-    on_gpu = backend.get_device() == 'gpu'
+    on_gpu = devices.get_device() == 'gpu'
     steps = source.steps
     bar = tqdm(total=steps, desc=f'Epoch {epoch + 1}/{epochs}', unit='batch',
                disable=verbose != 1, leave=True, dynamic_ncols=True)

@@ -1,7 +1,7 @@
 """Small helpers of the Keras API: one-hot labels, seeding and Sequence."""
 import numpy as np
 
-from minicnn import backend
+from minicnn import devices
 
 
 def to_categorical(y, num_classes=None, dtype='float32'):
@@ -34,7 +34,7 @@ def normalize(x, axis=-1, order=2):
 
 def set_seed(seed):
     """Seed every generator minicnn draws from: weights, dropout, shuffling, augmentation."""
-    backend.set_seed(seed)
+    devices.set_seed(seed)
 
 
 class Sequence:

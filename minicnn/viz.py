@@ -44,7 +44,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.autograd import Tensor, topological_order, no_grad
 from minicnn.fileio import atomic_write
 from minicnn.layers import Activation, Conv2D
@@ -371,7 +371,7 @@ def grad_cam(model, x, layer_name=None, class_index=None):
                          f"{maps.shape}; it needs one that gives feature maps (N, h, w, K)")
     scores_of = functools.partial(_logits_after, model, last)
     grads, _ = _class_score_gradient(model, scores_of, maps.data, class_index)
-    features = backend.to_numpy(maps.data)
+    features = devices.to_numpy(maps.data)
     alpha = grads.mean(axis=(1, 2))                                       # (N, K)
     cam = np.maximum(np.einsum('nhwk,nk->nhw', features, alpha), 0)      # (N, h, w)
     return np.stack([_over_max(m) for m in _resize_bilinear(cam, np.shape(x)[1:3])])
@@ -425,9 +425,9 @@ def plot_profile(rows, path, title=None, show=False):
 def _to_numpy(x):
     """A NumPy array from a NumPy or CuPy array, a Tensor (its ``.data``) or a list."""
     # ndarray has a .data attribute too (its raw buffer), so unwrap only non-arrays.
-    if not isinstance(x, np.ndarray) and not backend.is_gpu_array(x) and hasattr(x, 'data'):
+    if not isinstance(x, np.ndarray) and not devices.is_gpu_array(x) and hasattr(x, 'data'):
         x = x.data
-    return backend.to_numpy(x)
+    return devices.to_numpy(x)
 
 
 def _check(ok, fn_name, name, array, expected):
@@ -528,7 +528,7 @@ def _value_lines(array, show_values):
     """The values of a small array as label lines; none for large arrays or when not asked."""
     if not show_values or array.size > GRAPH_VALUES:
         return []
-    text = np.array2string(backend.to_numpy(array), precision=4, suppress_small=True,
+    text = np.array2string(devices.to_numpy(array), precision=4, suppress_small=True,
                            prefix='= ')
     return ('= ' + text).splitlines()
 
@@ -565,7 +565,7 @@ class _NormRecorder:
 
 
 def _norm(array):
-    return float(backend.get_array_module(array).linalg.norm(array.reshape(-1)))
+    return float(devices.get_array_module(array).linalg.norm(array.reshape(-1)))
 
 
 def _gradient_norms(root):
@@ -585,7 +585,7 @@ def _gradient_norms(root):
         if t.creator is not None:
             copy_of(t).creator = _NormRecorder(t.creator, [copy_of(x) for x in t.creator.inputs],
                                                norms)
-    copy_of(root).backward(backend.get_array_module(root.data).ones_like(root.data))
+    copy_of(root).backward(devices.get_array_module(root.data).ones_like(root.data))
     norms.update((key, _norm(t.grad)) for key, t in copies.items()
                  if t.grad is not None and key not in norms)
     return norms
@@ -674,11 +674,11 @@ def _class_score_gradient(model, scores_of, inputs, class_index):
     leaf = Tensor(inputs, requires_grad=True)
     with _weights_frozen(model):
         scores = scores_of(leaf)
-        classes = _classes(backend.to_numpy(scores.data), class_index)
+        classes = _classes(devices.to_numpy(scores.data), class_index)
         pick = np.zeros(scores.shape, dtype=scores.dtype)
         pick[np.arange(len(classes)), classes] = 1
-        (scores * Tensor(backend.to_device(pick, scores.device))).sum().backward()
-    return backend.to_numpy(leaf.grad), classes
+        (scores * Tensor(devices.to_device(pick, scores.device))).sum().backward()
+    return devices.to_numpy(leaf.grad), classes
 
 
 def _classes(scores, class_index):

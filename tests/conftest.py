@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from minicnn import backend, kernels
+from minicnn import devices, kernels
 
 
 @pytest.fixture(params=['numpy', 'numba'])
@@ -20,7 +20,7 @@ def rng():
 
 @pytest.fixture(autouse=True)
 def _seeded():
-    backend.set_seed(0)
+    devices.set_seed(0)
 
 
 @pytest.fixture(scope='session')

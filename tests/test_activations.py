@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from minicnn import Tensor, activations, backend, gradcheck
+from minicnn import Tensor, activations, devices, gradcheck
 from minicnn import functional as F
 from minicnn.kernels import cupy_gpu, numba_cpu, reference
 from minicnn.layers import ELU, Activation, Conv2D, Dense, Flatten, LeakyReLU, PReLU, ReLU, Softmax
@@ -68,10 +68,10 @@ def test_erf_kernels_match_math_erf():
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not backend.gpu_available(), reason='needs CuPy and a CUDA device')
+@pytest.mark.skipif(not devices.gpu_available(), reason='needs CuPy and a CUDA device')
 def test_the_cuda_erf_matches_math_erf():
     x = np.linspace(-6, 6, 101)
-    got = backend.to_numpy(cupy_gpu.erf(backend.cupy().asarray(x)))
+    got = devices.to_numpy(cupy_gpu.erf(devices.cupy().asarray(x)))
     np.testing.assert_allclose(got, [math.erf(v) for v in x], rtol=1e-15, atol=1e-16)
 
 

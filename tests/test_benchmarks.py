@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from minicnn import backend, cli, kernels, zoo
+from minicnn import devices, cli, kernels, zoo
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the checkout, not installed
@@ -18,11 +18,11 @@ if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the checkout, not in
 @pytest.fixture
 def global_settings(monkeypatch):
     """Put back what the suite switches: kernel choice, device and sys.argv."""
-    choice, device = kernels.active_kernels(), backend.get_device()
+    choice, device = kernels.active_kernels(), devices.get_device()
     monkeypatch.setattr(sys, 'argv', list(sys.argv))
     yield
     kernels.use_kernels(choice)
-    backend.set_device(device)
+    devices.set_device(device)
 
 
 def run_suite(*args):

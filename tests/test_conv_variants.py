@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import minicnn as mc
-from minicnn import Tensor, backend, gradcheck, layers
+from minicnn import Tensor, devices, gradcheck, layers
 from minicnn import functional as F
 from minicnn.functional.conv import ChunkedConvolution, Im2colConvolution
 from minicnn.functional.geometry import padding_amounts
@@ -352,9 +352,9 @@ def check_dilated_kernels(kernels, geometry, dtype, to_device, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape).astype(dtype)
     cols = reference.im2col(x, *folding)
-    np.testing.assert_array_equal(backend.to_numpy(kernels.im2col(to_device(x), *folding)), cols)
+    np.testing.assert_array_equal(devices.to_numpy(kernels.im2col(to_device(x), *folding)), cols)
     g_cols = rng.standard_normal(cols.shape).astype(dtype)
-    got = backend.to_numpy(kernels.col2im(to_device(g_cols), shape, *folding))
+    got = devices.to_numpy(kernels.col2im(to_device(g_cols), shape, *folding))
     assert got.dtype == dtype
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, reference.col2im(g_cols, shape, *folding), rtol=tolerance,
@@ -390,11 +390,11 @@ def test_cuda_dilated_kernels_run_on_the_host_match_the_reference(host_kernels, 
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not backend.gpu_available(), reason='needs CuPy and a CUDA device')
+@pytest.mark.skipif(not devices.gpu_available(), reason='needs CuPy and a CUDA device')
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 @pytest.mark.parametrize('geometry', DILATED_CASES.values(), ids=DILATED_CASES.keys())
 def test_cuda_dilated_kernels_on_the_gpu_match_the_reference(geometry, dtype):
-    check_dilated_kernels(cupy_gpu, geometry, dtype, backend.cupy().asarray)
+    check_dilated_kernels(cupy_gpu, geometry, dtype, devices.cupy().asarray)
 
 
 # ---- The layers, as a Keras user meets them ----------------------------------------

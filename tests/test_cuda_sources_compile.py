@@ -28,7 +28,7 @@ import types
 import numpy as np
 import pytest
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.kernels import cupy_gpu, reference
 from test_kernels_gpu import (check_argument_errors, for_every_kernel_case, kernel_inputs,
                               use_launch_variant)
@@ -315,7 +315,7 @@ class NumpyAsCupy:
 @pytest.fixture
 def host_kernels(monkeypatch, host_library):
     """cupy_gpu working on NumPy arrays, its kernels run on the CPU."""
-    monkeypatch.setattr(backend, 'cupy', lambda: NumpyAsCupy(host_library))
+    monkeypatch.setattr(devices, 'cupy', lambda: NumpyAsCupy(host_library))
     cupy_gpu._module.cache_clear()
     yield cupy_gpu
     cupy_gpu._module.cache_clear()

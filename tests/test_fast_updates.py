@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from minicnn import Tensor, backend, kernels, optimizers
+from minicnn import Tensor, devices, kernels, optimizers
 
 # Every variant of the three rules with a fast twin, built from drawn hyperparameters.
 VARIANTS = {
@@ -99,17 +99,17 @@ def test_the_gpu_runs_the_reference(monkeypatch):
 @pytest.mark.gpu
 def test_gpu_runs_the_reference_on_cupy(monkeypatch):
     try:
-        backend.set_device('gpu')
+        devices.set_device('gpu')
     except RuntimeError as err:
         pytest.skip(str(err))
     try:
         opt = optimizers.RMSprop(momentum=0.5)
         calls = spy_on_rules(monkeypatch, opt)
-        p = Tensor(backend.cupy().zeros(3, dtype=np.float32))
+        p = Tensor(devices.cupy().zeros(3, dtype=np.float32))
         one_step(opt, p)
-        assert calls == ['reference_update'] and backend.is_gpu_array(p.data)
+        assert calls == ['reference_update'] and devices.is_gpu_array(p.data)
     finally:
-        backend.set_device('cpu')
+        devices.set_device('cpu')
 
 
 def test_a_non_contiguous_parameter_takes_the_reference(monkeypatch):

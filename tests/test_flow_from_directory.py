@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from PIL import Image
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.callbacks import LambdaCallback
 from minicnn.layers import Dense, Flatten
 from minicnn.models import Sequential
@@ -354,5 +354,5 @@ def test_what_keras_would_serve_wrongly_is_refused(flowers, options, generator, 
 def test_batches_are_made_on_the_gpu(flowers, on_gpu):   # noqa: F811
     generator = ImageDataGenerator(rotation_range=10, horizontal_flip=True, rescale=1 / 255)
     images, labels = next(flow(flowers, generator, batch_size=5, seed=0))
-    assert backend.is_gpu_array(images) and backend.is_gpu_array(labels)
+    assert devices.is_gpu_array(images) and devices.is_gpu_array(labels)
     assert images.shape == (5, *SIZE, 3) and labels.shape == (5, 3)

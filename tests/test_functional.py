@@ -197,7 +197,7 @@ def test_dropout_gradcheck_with_a_fixed_mask(rng):
     x = rng.standard_normal((4, 5))
 
     def f(x):
-        mc.backend.set_seed(7)  # the same mask on every call
+        mc.devices.set_seed(7)  # the same mask on every call
         return F.dropout(x, 0.4)
     assert gradcheck(f, x)
 
@@ -214,9 +214,9 @@ def test_dropout_is_inverted_and_off_when_not_training():
 
 
 def test_dropout_is_seedable():
-    mc.backend.set_seed(3)
+    mc.devices.set_seed(3)
     a = F.dropout(np.ones((10, 10)), 0.5).data
-    mc.backend.set_seed(3)
+    mc.devices.set_seed(3)
     b = F.dropout(np.ones((10, 10)), 0.5).data
     np.testing.assert_array_equal(a, b)
 

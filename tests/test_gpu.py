@@ -3,7 +3,7 @@ CuPy or a CUDA device is missing."""
 import numpy as np
 import pytest
 
-from minicnn import backend, gradcheck
+from minicnn import devices, gradcheck
 from minicnn import functional as F
 from minicnn.callbacks import LambdaCallback
 from minicnn.layers import AveragePooling2D, Conv2D, Dense, Flatten, MaxPooling2D
@@ -18,11 +18,11 @@ pytestmark = pytest.mark.gpu
 @pytest.fixture
 def gpu():
     try:
-        backend.set_device('gpu')
+        devices.set_device('gpu')
     except RuntimeError as err:
         pytest.skip(str(err))
-    yield backend.cupy()
-    backend.set_device('cpu')
+    yield devices.cupy()
+    devices.set_device('cpu')
 
 
 FUNCTIONS = {
@@ -66,16 +66,16 @@ def small_cnn():
 
 def test_same_training_on_gpu_and_cpu(gpu):
     x, y = plus_or_cross(64)
-    backend.set_device('cpu')
+    devices.set_device('cpu')
     cpu_model = small_cnn()
     cpu_model.compile(Adam(0.01), 'sparse_categorical_crossentropy', ['accuracy'])
-    backend.set_device('gpu')
+    devices.set_device('gpu')
     gpu_model = small_cnn()
     gpu_model.compile(Adam(0.01), 'sparse_categorical_crossentropy', ['accuracy'])
     gpu_model.set_weights(cpu_model.get_weights())
-    backend.set_device('cpu')
+    devices.set_device('cpu')
     cpu_history = cpu_model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
-    backend.set_device('gpu')
+    devices.set_device('gpu')
     gpu_history = gpu_model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
     np.testing.assert_allclose(gpu_history.history['loss'], cpu_history.history['loss'], rtol=1e-4)
     for a, b in zip(gpu_model.get_weights(), cpu_model.get_weights()):
@@ -89,7 +89,7 @@ def test_a_model_moves_between_devices(gpu):
     model.compile('adam', 'sparse_categorical_crossentropy')
     model.fit(x, y, epochs=1, verbose=0)
     on_gpu = model.predict(x)
-    backend.set_device('cpu')
+    devices.set_device('cpu')
     model.to('cpu')
     np.testing.assert_allclose(model.predict(x), on_gpu, rtol=1e-4, atol=1e-6)
     model.fit(x, y, epochs=1, verbose=0)  # the optimizer's slots follow the weights

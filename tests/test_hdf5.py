@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from minicnn import backend
+from minicnn import devices
 from minicnn import layers as L
 from minicnn.interchange import hdf5, keras_config
 from minicnn.interchange.hdf5 import KerasFileError
@@ -68,7 +68,7 @@ def attribute(group, name):
 def assert_same_weights(a, b):
     assert len(a.weights) == len(b.weights)
     for wa, wb in zip(a.weights, b.weights):
-        np.testing.assert_array_equal(backend.to_numpy(wa.data), backend.to_numpy(wb.data))
+        np.testing.assert_array_equal(devices.to_numpy(wa.data), devices.to_numpy(wb.data))
 
 
 # -- the layouts, field by field ----------------------------------------------------

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from PIL import Image, ImageEnhance
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.preprocessing import ImageDataGenerator, Transform
 
 # A 4 x 5 image with distinct values, none of them 0 or the cval used below.
@@ -463,12 +463,12 @@ def test_a_seed_gives_repeatable_batches():
     assert not all(np.array_equal(xa, xb) for (xa, _), (xb, _) in zip(first, other))
 
 
-def test_without_a_seed_backend_set_seed_makes_batches_repeatable():
+def test_without_a_seed_devices_set_seed_makes_batches_repeatable():
     x = np.random.default_rng(8).random((10, 6, 6, 1))
     generator = ImageDataGenerator(**AUGMENTING)
     runs = []
     for _ in range(2):
-        backend.set_seed(21)
+        devices.set_seed(21)
         runs.append(take(generator.flow(x, batch_size=4), 3))
     for a, b in zip(*runs):
         assert_array_equal(a, b)
@@ -791,11 +791,11 @@ def test_bad_fit_arguments_are_refused(name, value):
 @pytest.fixture
 def on_gpu():
     """Make the GPU the active device for one test."""
-    if not backend.gpu_available():
+    if not devices.gpu_available():
         pytest.skip('needs CuPy and a CUDA device')
-    backend.set_device('gpu')
-    yield backend.cupy()
-    backend.set_device('cpu')
+    devices.set_device('gpu')
+    yield devices.cupy()
+    devices.set_device('cpu')
 
 
 @pytest.mark.gpu
@@ -827,8 +827,8 @@ def test_flow_and_fit_run_on_the_gpu(on_gpu):
     generator = ImageDataGenerator(zca_whitening=True, brightness_range=(0.8, 1.2),
                                    validation_split=0.5, **AUGMENTING)
     generator.fit(x, augment=True)
-    assert backend.is_gpu_array(generator.zca_whitening_matrix)
+    assert devices.is_gpu_array(generator.zca_whitening_matrix)
     xb, yb, wb = next(generator.flow(x, np.arange(6) % 2, sample_weight=np.ones(6), seed=1,
                                      subset='training'))
-    assert backend.is_gpu_array(xb) and xb.dtype == np.float32 and yb.shape == (3,)
-    assert backend.is_gpu_array(wb)
+    assert devices.is_gpu_array(xb) and xb.dtype == np.float32 and yb.shape == (3,)
+    assert devices.is_gpu_array(wb)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from minicnn import Tensor, backend
+from minicnn import Tensor, devices
 from minicnn import initializers as init
 
 # A conv kernel (kh, kw, in, out) big enough for tight statistics:
@@ -103,9 +103,9 @@ def test_random_normal_and_uniform_defaults_and_arguments():
                                   'random_uniform'])
 def test_set_seed_repeats_the_draws(name):
     initializer = init.get(name)
-    backend.set_seed(7)
+    devices.set_seed(7)
     first, second = initializer((20, 30)), initializer((20, 30))
-    backend.set_seed(7)
+    devices.set_seed(7)
     np.testing.assert_array_equal(initializer((20, 30)), first)
     assert not np.array_equal(first, second)
 

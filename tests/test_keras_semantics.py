@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from minicnn import backend, experiment, gradcheck, utils
+from minicnn import devices, experiment, gradcheck, utils
 from minicnn import functional as F
 from minicnn.callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint
 from minicnn.initializers import GlorotUniform
@@ -446,27 +446,27 @@ class NumPyPosingAsCuPy:
 
 
 def test_set_seed_before_cupy_is_loaded_still_seeds_the_gpu_generator(monkeypatch):
-    monkeypatch.setitem(backend._state, 'rng', {})
+    monkeypatch.setitem(devices._state, 'rng', {})
     utils.set_seed(9)
-    monkeypatch.setitem(backend._state, 'cupy', NumPyPosingAsCuPy)  # "import cupy" now
-    np.testing.assert_array_equal(backend.rng('gpu').random(3),
+    monkeypatch.setitem(devices._state, 'cupy', NumPyPosingAsCuPy)  # "import cupy" now
+    np.testing.assert_array_equal(devices.rng('gpu').random(3),
                                   np.random.default_rng(9).random(3))
 
 
 def test_a_checkpoint_fixes_the_gpu_generator_of_the_next_epochs(monkeypatch, tmp_path):
-    monkeypatch.setitem(backend._state, 'rng', {})
-    monkeypatch.setitem(backend._state, 'cupy', NumPyPosingAsCuPy)
+    monkeypatch.setitem(devices._state, 'rng', {})
+    monkeypatch.setitem(devices._state, 'cupy', NumPyPosingAsCuPy)
     x, y = plus_or_cross(16)
     utils.set_seed(2)
     model = compiled(small_cnn())
-    backend.rng('gpu')  # in use, as it is on the GPU
+    devices.rng('gpu')  # in use, as it is on the GPU
     model.fit(x, y, epochs=1, verbose=0)
     model.save(tmp_path / 'one.minicnn')
     model.fit(x, y, epochs=2, initial_epoch=1, verbose=0)
-    straight = backend.rng('gpu').random(4)
+    straight = devices.rng('gpu').random(4)
     resumed = load_model(tmp_path / 'one.minicnn')
     resumed.fit(x, y, epochs=2, initial_epoch=1, verbose=0)
-    np.testing.assert_array_equal(backend.rng('gpu').random(4), straight)
+    np.testing.assert_array_equal(devices.rng('gpu').random(4), straight)
 
 
 def test_an_augmenting_iterator_made_before_set_seed_follows_it():
@@ -506,11 +506,11 @@ def test_an_hdf5_file_name_gets_a_real_hdf5_file(tmp_path, call, name):
 @pytest.mark.gpu
 def test_fit_evaluate_predict_take_cupy_arrays():
     try:
-        backend.set_device('gpu')
+        devices.set_device('gpu')
     except RuntimeError as err:
         pytest.skip(str(err))
     try:
-        cp = backend.cupy()
+        cp = devices.cupy()
         x, y = plus_or_cross(32)
         xg, yg = cp.asarray(x), cp.asarray(y)
         model = compiled(small_cnn())
@@ -519,7 +519,7 @@ def test_fit_evaluate_predict_take_cupy_arrays():
         loss, accuracy = model.evaluate(xg, yg, verbose=0)
         np.testing.assert_allclose(loss, model.evaluate(x, y, verbose=0)[0], rtol=1e-5)
     finally:
-        backend.set_device('cpu')
+        devices.set_device('cpu')
 
 
 def test_no_warning_escapes_an_ordinary_fit():

@@ -9,23 +9,23 @@ import types
 import numpy as np
 import pytest
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.kernels import cupy_gpu, reference
 
 from kernel_cases import DTYPES, GEOMETRIES as CASES
 
 
 def _why_no_gpu():
-    """What backend says is missing for the GPU, or ''."""
+    """What minicnn.devices says is missing for the GPU, or ''."""
     try:
-        backend.cupy()
+        devices.cupy()
     except RuntimeError as err:
         return str(err)
     return ''
 
 
 pytestmark = [pytest.mark.gpu,
-              pytest.mark.skipif(not backend.gpu_available(), reason=_why_no_gpu())]
+              pytest.mark.skipif(not devices.gpu_available(), reason=_why_no_gpu())]
 
 TOLERANCE = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-13}
 
@@ -62,7 +62,7 @@ def assert_same(actual, expected, exact=False):
     Copies and maxima must be exact. Sums are added in the reference's order,
     so they should be too, but a compiler may contract or flush differently.
     """
-    actual = backend.to_numpy(actual)
+    actual = devices.to_numpy(actual)
     assert actual.dtype == expected.dtype
     if exact:
         np.testing.assert_array_equal(actual, expected)
@@ -148,8 +148,8 @@ def for_every_kernel_case(test):
 @for_every_kernel_case
 def test_kernel_matches_reference(monkeypatch, variant, check, dtype, case):
     use_launch_variant(monkeypatch, variant)
-    check(cupy_gpu, kernel_inputs(case, dtype), backend.cupy().asarray)
+    check(cupy_gpu, kernel_inputs(case, dtype), devices.cupy().asarray)
 
 
 def test_argument_errors():
-    check_argument_errors(cupy_gpu, backend.cupy().asarray)
+    check_argument_errors(cupy_gpu, devices.cupy().asarray)

@@ -3,7 +3,7 @@ the statistics they promise, a gradient through the same draw, and seedable."""
 import numpy as np
 import pytest
 
-from minicnn import backend, gradcheck, layers
+from minicnn import devices, gradcheck, layers
 from minicnn import functional as F
 from minicnn.layers import GaussianDropout, GaussianNoise, SpatialDropout2D
 
@@ -12,7 +12,7 @@ def seeded(function, *args):
     """function with the generator reseeded before every call: the same draw each time,
     so that finite differences see the function the gradient is of."""
     def call(x):
-        backend.set_seed(5)
+        devices.set_seed(5)
         return function(x, *args)
     return call
 

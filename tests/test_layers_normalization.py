@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from minicnn import backend, gradcheck, kernels, layers
+from minicnn import devices, gradcheck, kernels, layers
 from minicnn import functional as F
 from minicnn.kernels import batchnorm_numba, batchnorm_reference
 from minicnn.layers import (Activation, BatchNormalization, Conv2D, Dense, Flatten,
@@ -304,13 +304,13 @@ def test_a_flattened_cnn_with_batchnorm_on_dense_features_runs():
 
 def test_the_benchmark_runs_at_a_tiny_size(capsys):
     from benchmarks import batchnorm
-    choice, device = kernels.active_kernels(), backend.get_device()
+    choice, device = kernels.active_kernels(), devices.get_device()
     try:  # each implementation switches the global kernel choice and device
         results = batchnorm.main(['--batch', '2', '--repeats', '1', '--warmup', '0',
                                   '--models', 'cnn-seed004'])
     finally:
         kernels.use_kernels(choice)
-        backend.set_device(device)
+        devices.set_device(device)
     assert [r['op'] for r in results][:2] == ['batchnorm 32x32x32', 'batchnorm 30x30x64']
     assert all(ms['forward'] > 0 for r in results for ms in r['ms'].values())
     assert 'nn.BatchNorm2d' in capsys.readouterr().out

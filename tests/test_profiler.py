@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minicnn import backend, cli, kernels, profiler, training
+from minicnn import devices, cli, kernels, profiler, training
 from minicnn.layers import Activation, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from minicnn.models import Model, Sequential
 
@@ -39,13 +39,13 @@ def gradients(model):
 @pytest.mark.parametrize('loss', ['categorical_crossentropy', 'mse'])  # fused softmax, and not
 def test_layer_by_layer_backward_gives_the_whole_graph_gradients(loss):
     model, (x, y) = small_cnn(loss), batch()
-    backend.set_seed(7)                       # the same dropout masks in both runs
+    devices.set_seed(7)                       # the same dropout masks in both runs
     whole, _ = training.loss_and_outputs(model, x, y, None, training=True)
     whole.backward()
     expected = gradients(model)
     for w in model.weights:
         w.grad = None
-    backend.set_seed(7)
+    devices.set_seed(7)
     profiler.chained_step(model, x, y)
     for got, want in zip(gradients(model), expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
@@ -134,14 +134,14 @@ def test_profile_needs_a_compiled_sequential_model():
 
 
 def test_the_benchmark_suite_writes_the_profile(tmp_path, monkeypatch):
-    choice, device = kernels.active_kernels(), backend.get_device()
+    choice, device = kernels.active_kernels(), devices.get_device()
     monkeypatch.setattr(sys, 'argv', list(sys.argv))      # the suite sets it
     try:
         cli.main(['bench', '--quick', '--only', 'profile', '--models', 'cnn-seed004',
                   '--no-torch', '--out', str(tmp_path)])
     finally:
         kernels.use_kernels(choice)
-        backend.set_device(device)
+        devices.set_device(device)
     rows = json.loads((tmp_path / 'bench.json').read_text())['profile']['cnn-seed004']
     assert rows[0]['type'] == 'Conv2D' and rows[-1]['layer'] == 'loss'
     table = (tmp_path / 'profile.txt').read_text()

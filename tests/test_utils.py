@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from minicnn.utils import set_seed, to_categorical
-from minicnn import backend
+from minicnn import devices
 
 
 def test_to_categorical_accepts_both_label_shapes():
@@ -21,9 +21,9 @@ def test_to_categorical_errors():
 
 def test_set_seed_repeats_draws():
     set_seed(5)
-    a = backend.rng().random(4)
+    a = devices.rng().random(4)
     set_seed(5)
-    np.testing.assert_array_equal(a, backend.rng().random(4))
+    np.testing.assert_array_equal(a, devices.rng().random(4))
 
 
 def test_normalize_as_keras():

@@ -11,7 +11,7 @@ import threadpoolctl
 from hypothesis import given, settings, strategies as st
 
 import minicnn as mc
-from minicnn import Tensor, backend, gradcheck
+from minicnn import Tensor, devices, gradcheck
 from minicnn import functional as F
 from minicnn.functional.conv import (ChunkedConvolution, Im2colConvolution, WinogradConvolution,
                                      fastest_method, map_parts)
@@ -143,7 +143,7 @@ def test_conv2d_picks_winograd_for_3x3_stride_1_on_the_cpu(monkeypatch):
     for args in [(x, k5, 1, 1, 1), (x, k3, 2, 1, 1), (x, k3, (1, 2), 1, 1), (x, k3, 1, 2, 1),
                  (x, np.zeros((3, 3, 8, 4)), 1, 1, 2), (x[..., :3], k3[:, :, :3], 1, 1, 1)]:
         assert fastest_method(*args) is ChunkedConvolution
-    monkeypatch.setattr(backend, 'device_of', lambda array: 'gpu')
+    monkeypatch.setattr(devices, 'device_of', lambda array: 'gpu')
     assert fastest_method(x, k3, 1, 1, 1) is ChunkedConvolution
 
 

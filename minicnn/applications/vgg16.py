@@ -27,7 +27,7 @@ import numpy as np
 
 from minicnn.applications.weights import weights_file
 from minicnn.arguments import keywords_checked
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.layers import (Conv2D, Dense, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
                             Input, MaxPooling2D)
 from minicnn.layers.base import SymbolicTensor

@@ -47,7 +47,7 @@ import math
 
 from minicnn import kernels
 from minicnn.autograd import Function
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.functional.basic import Exp, sum_to_shape
 
 

@@ -7,7 +7,7 @@ their backward sums each gradient back to its input's shape
 ``t.sum()``, ...) in minicnn/autograd.py each call one of these.
 """
 from minicnn.autograd import Function
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 
 
 def sum_to_shape(g, shape):

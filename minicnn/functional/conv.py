@@ -48,9 +48,9 @@ import functools
 import numba
 import threadpoolctl
 
-from minicnn import backend, kernels
+from minicnn import devices, kernels
 from minicnn.autograd import Function, Tensor
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.functional.geometry import check_rank, pair, window_geometry
 from minicnn.kernels import winograd_numba, winograd_reference
 
@@ -347,7 +347,7 @@ def fastest_method(x, kernel, strides, dilation_rate, groups):
     stride 1, undilated and ungrouped, over at least WINOGRAD_MIN_CHANNELS channels,
     on the CPU; else ``ChunkedConvolution``. On the GPU, one large im2col product
     per slice suits cuBLAS, and the transforms would need CUDA kernels of their own."""
-    device = x.device if isinstance(x, Tensor) else backend.device_of(x)
+    device = x.device if isinstance(x, Tensor) else devices.device_of(x)
     winograd = (tuple(kernel.shape[:2]) == (3, 3) and groups == 1 and device == 'cpu'
                 and kernel.shape[2] >= WINOGRAD_MIN_CHANNELS
                 and pair(strides, 'conv2d: strides') == (1, 1)

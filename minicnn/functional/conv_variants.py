@@ -50,7 +50,7 @@ over im2col's ``cols`` (N, OH, OW, kh, kw, C):
 conv2d that mixes the channels: far fewer weights than one conv2d
 (kh*kw*C*M + C*M*F against kh*kw*C*F). It needs no Function of its own.
 """
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.functional.conv import SlidingWindows, check_bias, conv2d, dilated_window
 from minicnn.functional.geometry import check_rank
 

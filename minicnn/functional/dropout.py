@@ -8,7 +8,7 @@ needs rescaling at test time:
 
 When not training it is the identity.
 """
-from minicnn import backend
+from minicnn import devices
 from minicnn.autograd import Function, as_tensor
 
 
@@ -18,7 +18,7 @@ class InvertedDropout(Function):
 
     def forward(self, x):
         # float32 draws: half the random bits of the default float64, same decisions to 2^-24
-        keep = backend.rng(backend.device_of(x)).random(x.shape, dtype='float32') >= self.rate
+        keep = devices.rng(devices.device_of(x)).random(x.shape, dtype='float32') >= self.rate
         self.scale = keep.astype(x.dtype) / (1 - self.rate)
         return x * self.scale
 

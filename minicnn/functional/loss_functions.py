@@ -24,7 +24,7 @@ losses l (N, ...) with optional per-sample weights w (N,):
 import numpy as np
 
 from minicnn.autograd import Function, Tensor
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.functional.activation_functions import log_softmax_array
 
 

@@ -10,7 +10,7 @@ are sums and products of Tensors, whose gradients minicnn/functional/basic.py
 already knows.
 """
 from minicnn.autograd import Function
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 
 
 class Concatenate(Function):

@@ -14,7 +14,7 @@ Gaussian dropout keeps the mean of x and the variance that dropout of the
 same rate gives (Srivastava et al., 2014). Random numbers come from the
 seedable generator of x's device.
 """
-from minicnn import backend
+from minicnn import devices
 from minicnn.autograd import Function, as_tensor
 from minicnn.functional.geometry import check_rank
 
@@ -33,7 +33,7 @@ class TimesNoise(Function):
 
 
 def _generator(x):
-    return backend.rng(backend.device_of(x.data))
+    return devices.rng(devices.device_of(x.data))
 
 
 def check_rate(where, rate):

@@ -33,7 +33,7 @@ batchnorm_numba does it in one compiled pass (the default on the CPU).
 """
 from minicnn import kernels
 from minicnn.autograd import Function, as_tensor
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.kernels import batchnorm_numba, batchnorm_reference
 
 

@@ -29,7 +29,7 @@ axis sits at the input coordinate  s = (o + 0.5) * in_size / out_size - 0.5
 import numpy as np
 
 from minicnn.autograd import Function
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 from minicnn.functional.geometry import check_rank, pair
 
 

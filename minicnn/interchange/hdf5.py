@@ -42,7 +42,7 @@ import warnings
 import h5py
 import numpy as np
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.fileio import atomic_write
 from minicnn.interchange import keras_config
 from minicnn.models import zero_initializers
@@ -97,7 +97,7 @@ def write_weights(group, layers):
         names = [f'{w.name}:0' for w in weights]  # TensorFlow's name of a variable's value
         write_names(layer_group, 'weight_names', names)
         for name, weight in zip(names, weights):
-            layer_group.create_dataset(name, data=backend.to_numpy(weight.data))
+            layer_group.create_dataset(name, data=devices.to_numpy(weight.data))
     # Keras 2.13+ keeps the weights a model holds outside its layers here; minicnn's have none
     write_names(group.create_group(TOP_LEVEL), 'weight_names', [])
 

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from minicnn import backend
+from minicnn import devices
 from minicnn import layers as L
 from minicnn.fileio import atomic_write
 from minicnn.functional.conv import dilated_window
@@ -148,7 +148,7 @@ def emit_activation(graph, layer, name, x):
 
 def value(weight):
     """A weight's values as a NumPy array."""
-    return backend.to_numpy(weight.data)
+    return devices.to_numpy(weight.data)
 
 
 # -- activations: (graph, x) -> y ---------------------------------------------------------

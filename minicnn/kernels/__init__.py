@@ -24,7 +24,7 @@ im2col kernel (``_IM2COL_SOURCE``, a dozen lines), then col2im's gather.
 """
 import os
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.kernels import cupy_gpu, numba_cpu, reference
 
 KERNEL_CHOICES = ('numba', 'numpy')
@@ -48,7 +48,7 @@ def for_array(x):
     """The kernel module to use on x: reference, numba_cpu or cupy_gpu."""
     if active_kernels() == 'numpy':
         return reference
-    return cupy_gpu if backend.is_gpu_array(x) else numba_cpu
+    return cupy_gpu if devices.is_gpu_array(x) else numba_cpu
 
 
 # How many bytes of im2col output to build at once. A CPU is fastest when the
@@ -62,5 +62,5 @@ MIN_IMAGES_PER_CHUNK = 2  # the Numba kernels share images among the cores
 def batch_parts(x, bytes_per_image):
     """Slices of x's batch axis, each unfolding into about CHUNK_BYTES."""
     per_chunk = max(MIN_IMAGES_PER_CHUNK,
-                    CHUNK_BYTES[backend.device_of(x)] // max(bytes_per_image, 1))
+                    CHUNK_BYTES[devices.device_of(x)] // max(bytes_per_image, 1))
     return [slice(start, start + per_chunk) for start in range(0, x.shape[0], per_chunk)]

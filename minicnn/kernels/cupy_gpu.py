@@ -29,7 +29,7 @@ import functools
 
 import numpy as np
 
-from minicnn import backend
+from minicnn import devices
 # output_size and window_counts are part of every kernel module's interface.
 from minicnn.kernels.reference import output_size, window_counts  # noqa: F401
 # CuPy runs each of these as one elementwise CUDA kernel already.
@@ -328,7 +328,7 @@ NAME_EXPRESSIONS = tuple(_name_expression(kernel, c_type, index_type)
 def _module():
     """All the kernels, compiled by NVRTC on first use (CuPy also keeps the
     binary in its disk cache, so later processes skip the compilation)."""
-    return backend.cupy().RawModule(code=CUDA_SOURCE, name_expressions=NAME_EXPRESSIONS)
+    return devices.cupy().RawModule(code=CUDA_SOURCE, name_expressions=NAME_EXPRESSIONS)
 
 
 def _launch_shape(total):
@@ -390,7 +390,7 @@ def im2col(x, window, strides, pad, dilation=(1, 1)):
 
     cols[n, oy, ox, i, j, c] = x_pad[n, oy*sh + i*dh, ox*sw + j*dw, c], with zero padding.
     """
-    cp = backend.cupy()
+    cp = devices.cupy()
     x = cp.ascontiguousarray(x)
     g = _window(x.shape, window, strides, pad, dilation)
     cols = cp.empty((x.shape[0], g.oh, g.ow, g.kh, g.kw, g.c), dtype=x.dtype)
@@ -404,7 +404,7 @@ def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
     x[n, r, s, c] = sum of cols[n, oy, ox, i, j, c] over oy*sh + i*dh - top = r
     and ox*sw + j*dw - left = s.
     """
-    cp = backend.cupy()
+    cp = devices.cupy()
     g = _window(x_shape, window, strides, pad, dilation)
     cols = cp.ascontiguousarray(cols)
     _check_shape('col2im', 'cols', cols, (x_shape[0], g.oh, g.ow, g.kh, g.kw, g.c))
@@ -419,7 +419,7 @@ def max_pool(x, window, strides, pad):
     ``argmax`` (int32) is the flat offset ``i * kw + j`` of the first maximum in
     each window; padding is never the maximum.
     """
-    cp = backend.cupy()
+    cp = devices.cupy()
     x = cp.ascontiguousarray(x)
     g = _window(x.shape, window, strides, pad)
     y = cp.empty(_output_shape(x.shape, g), dtype=x.dtype)
@@ -434,7 +434,7 @@ def max_pool_backward(gy, argmax, x_shape, window, strides, pad):
     gx[n, r, s, c] = sum of gy[n, oy, ox, c] over the windows whose maximum,
     at offset argmax[n, oy, ox, c], is pixel (r, s).
     """
-    cp = backend.cupy()
+    cp = devices.cupy()
     g = _window(x_shape, window, strides, pad)
     gy = cp.ascontiguousarray(gy)
     argmax = cp.ascontiguousarray(argmax, dtype=cp.int32)
@@ -450,7 +450,7 @@ def avg_pool(x, window, strides, pad):
 
     y[n, oy, ox, c] = sum of the window's in-image pixels / their count.
     """
-    cp = backend.cupy()
+    cp = devices.cupy()
     x = cp.ascontiguousarray(x)
     g = _window(x.shape, window, strides, pad)
     y = cp.empty(_output_shape(x.shape, g), dtype=x.dtype)
@@ -464,7 +464,7 @@ def avg_pool_backward(gy, x_shape, window, strides, pad):
     gx[n, r, s, c] = sum of gy[n, oy, ox, c] / count(oy, ox) over the windows
     that cover pixel (r, s).
     """
-    cp = backend.cupy()
+    cp = devices.cupy()
     g = _window(x_shape, window, strides, pad)
     gy = cp.ascontiguousarray(gy)
     _check_shape('avg_pool_backward', 'gy', gy, _output_shape(x_shape, g))
@@ -477,8 +477,8 @@ def avg_pool_backward(gy, x_shape, window, strides, pad):
 def _erf_kernel():
     """CUDA's own erf as a CuPy elementwise kernel, compiled on first use.
     (NumPy has no erf, so CuPy has none either; cupyx.scipy has, but only
-    backend.py imports CuPy's packages.)"""
-    return backend.cupy().ElementwiseKernel('T x', 'T y', 'y = erf(x)', 'minicnn_erf')
+    devices.py imports CuPy's packages.)"""
+    return devices.cupy().ElementwiseKernel('T x', 'T y', 'y = erf(x)', 'minicnn_erf')
 
 
 def erf(x):
@@ -489,7 +489,7 @@ def erf(x):
 @functools.cache
 def _gelu_kernels():
     """GELU forward (y and Phi(x)) and backward, each one elementwise CUDA kernel."""
-    cp = backend.cupy()
+    cp = devices.cupy()
     forward = cp.ElementwiseKernel('T x', 'T y, T cdf',
                                    'cdf = 0.5 * (1 + erf(x * M_SQRT1_2)); y = x * cdf',
                                    'minicnn_gelu')

@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 
-from minicnn import backend
-from minicnn.backend import get_array_module
+from minicnn import devices
+from minicnn.devices import get_array_module
 
 
 def output_size(x_shape, window, strides, pad, dilation=(1, 1)):
@@ -178,7 +178,7 @@ def erf(x):
     NumPy has none, so this is Python's ``math.erf`` on every element: slow
     and surely right. A CuPy array makes the round trip through the CPU.
     """
-    values = np.vectorize(math.erf, otypes=[x.dtype])(backend.to_numpy(x))
+    values = np.vectorize(math.erf, otypes=[x.dtype])(devices.to_numpy(x))
     return get_array_module(x).asarray(values)
 
 

@@ -25,7 +25,7 @@ odd) read zeros, and outputs past (OH, OW) are dropped.
 """
 import numpy as np
 
-from minicnn.backend import get_array_module
+from minicnn.devices import get_array_module
 
 # Lavin & Gray's F(2x2, 3x3): y = A^T [(G K G^T) * (B^T d B)] A for a 4x4 tile d.
 B_T = np.array([[1, 0, -1, 0],

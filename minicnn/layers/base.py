@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from minicnn import activations, backend, initializers, regularizers
+from minicnn import activations, devices, initializers, regularizers
 from minicnn.arguments import keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor
 
@@ -195,7 +195,7 @@ class Layer:
         Copies, so that ``w = layer.get_weights()`` keeps these values while
         training goes on changing the layer's own arrays.
         """
-        return [np.array(backend.to_numpy(w.data), copy=True) for w in self.weights]
+        return [np.array(devices.to_numpy(w.data), copy=True) for w in self.weights]
 
     def set_weights(self, arrays):
         """Copy ``arrays`` (in get_weights() order) into the weights; shapes must match."""
@@ -210,7 +210,7 @@ class Layer:
         for weight, array in zip(self.weights, arrays):
             # Written into the existing array: the layer keeps its own storage,
             # and the caller's array is never shared with the model.
-            weight.data[...] = backend.to_device(array, weight.device)
+            weight.data[...] = devices.to_device(array, weight.device)
 
     @classmethod
     def from_config(cls, config):

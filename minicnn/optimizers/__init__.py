@@ -47,7 +47,7 @@ import numbers
 
 import numpy as np
 
-from minicnn import backend, kernels
+from minicnn import devices, kernels
 from minicnn.arguments import reject_unknown
 from minicnn.kernels import optimizer_numba
 from minicnn.optimizers import schedules
@@ -159,14 +159,14 @@ class Optimizer:
             scale = self.norm_scale(sum(squared_norm(g) for g in grads), self.global_clipnorm)
             return [g * scale for g in grads]
         if self.clipvalue:
-            return [backend.get_array_module(g).clip(g, -self.clipvalue, self.clipvalue)
+            return [devices.get_array_module(g).clip(g, -self.clipvalue, self.clipvalue)
                     for g in grads]
         return grads
 
     @staticmethod
     def norm_scale(squared, limit):
         """limit / max(norm, limit): 1 for a norm within the limit, else what brings it there."""
-        xp = backend.get_array_module(squared)
+        xp = devices.get_array_module(squared)
         return limit / xp.maximum(xp.sqrt(squared), limit)
 
     def begin_step(self):
@@ -200,10 +200,10 @@ class Optimizer:
         for name in self.slot_names:
             s = slots.get(name)
             if s is None:
-                xp = backend.get_array_module(p.data)
+                xp = devices.get_array_module(p.data)
                 s = xp.full_like(p.data, self.initial_slot_value(name))
             # set_state restores NumPy arrays, and a model may move to the GPU between steps.
-            slots[name] = backend.to_device(s, p.device)
+            slots[name] = devices.to_device(s, p.device)
         return slots
 
     def get_config(self):
@@ -233,7 +233,7 @@ class Optimizer:
         for i, p in enumerate(params):
             for name, s in self._slots.get(p, {}).items():
                 # np.array copies: later steps change s in place.
-                state[f'{name}/{i}'] = np.array(backend.to_numpy(s))
+                state[f'{name}/{i}'] = np.array(devices.to_numpy(s))
         return state
 
     def set_state(self, state, params):
@@ -255,7 +255,7 @@ class Optimizer:
                 raise ValueError(f'{self.name}: slot {name!r} of parameter {i} '
                                  f'({params[i].name}) has shape {value.shape}, the parameter '
                                  f'{params[i].shape}')
-            slots.setdefault(params[i], {})[name] = np.array(backend.to_numpy(value))
+            slots.setdefault(params[i], {})[name] = np.array(devices.to_numpy(value))
         for name in self.counter_names:
             if name in state:  # a file of an older minicnn may lack a newer counter
                 setattr(self, name, np.asarray(state[name]).item())
@@ -336,7 +336,7 @@ class RMSprop(Optimizer):
 
         eps sits inside the square root, as in Keras (PyTorch adds it outside).
         """
-        xp = backend.get_array_module(p)
+        xp = devices.get_array_module(p)
         s = slots['s']
         s[...] = self.rho * s + (1 - self.rho) * g * g
         mean_square = s
@@ -389,7 +389,7 @@ class Adam(Optimizer):
         added to sqrt(v), not to the bias-corrected sqrt(v / (1 - beta_2^t))
         as in PyTorch.
         """
-        xp = backend.get_array_module(p)
+        xp = devices.get_array_module(p)
         m, v = slots['m'], slots['v']
         m[...] = self.beta_1 * m + (1 - self.beta_1) * g
         v[...] = self.beta_2 * v + (1 - self.beta_2) * g * g
@@ -450,7 +450,7 @@ class Adagrad(Optimizer):
         """
         a = slots['accumulator']
         a += g * g
-        p -= lr * g / backend.get_array_module(p).sqrt(a + self.epsilon)
+        p -= lr * g / devices.get_array_module(p).sqrt(a + self.epsilon)
 
 
 class Adadelta(Optimizer):
@@ -474,7 +474,7 @@ class Adadelta(Optimizer):
             D = rho * D + (1 - rho) * delta^2
             p += lr * delta
         """
-        xp = backend.get_array_module(p)
+        xp = devices.get_array_module(p)
         grad_sq, delta_sq = slots['accumulated_grad'], slots['accumulated_delta']
         grad_sq[...] = self.rho * grad_sq + (1 - self.rho) * g * g
         delta = -xp.sqrt(delta_sq + self.epsilon) / xp.sqrt(grad_sq + self.epsilon) * g
@@ -502,7 +502,7 @@ class Adamax(Optimizer):
             u = max(beta_2 * u, |g|)
             p -= lr * m / ((1 - beta_1^t) * (u + eps))
         """
-        xp = backend.get_array_module(p)
+        xp = devices.get_array_module(p)
         t = self.iterations + 1
         m, u = slots['m'], slots['u']
         m[...] = self.beta_1 * m + (1 - self.beta_1) * g
@@ -544,7 +544,7 @@ class Nadam(Optimizer):
         m_hat looks one step ahead (Nesterov): next step's momentum on m, plus
         this gradient's own share.
         """
-        xp = backend.get_array_module(p)
+        xp = devices.get_array_module(p)
         t = self.iterations + 1
         mu_t, mu_next = self.mu(t), self.mu(t + 1)
         m, v = slots['m'], slots['v']

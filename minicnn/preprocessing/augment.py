@@ -16,7 +16,7 @@ import math
 import numpy as np
 from tqdm.auto import tqdm
 
-from minicnn import backend
+from minicnn import devices
 
 
 def reflect_pad(x, pad):
@@ -144,9 +144,9 @@ def predict_with_tta(model, x, batch_size=1000, flip=True, shift=1, verbose=0):
     outputs = []
     for start in tqdm(range(0, len(x), batch_size), desc='test-time augmentation',
                       unit='batch', disable=not verbose):
-        batch = backend.to_numpy(x[start:start + batch_size])
+        batch = devices.to_numpy(x[start:start + batch_size])
         views = tta_views(batch, shift) if flip else [(batch, 1.0)]
-        total = sum(weight * backend.to_numpy(model.predict(np.ascontiguousarray(view),
+        total = sum(weight * devices.to_numpy(model.predict(np.ascontiguousarray(view),
                                                             batch_size=batch_size, verbose=0))
                     for view, weight in views)
         outputs.append(total / sum(weight for _, weight in views))

@@ -61,7 +61,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.arguments import keywords_checked
 from minicnn.preprocessing.image import (SUBSETS, ImageDataGenerator, _check_seed, _fail,
                                          _flag, _generator, _ImageSaver)
@@ -263,7 +263,7 @@ class DirectoryIterator(Sequence):
         follow_links = _flag(WHERE, 'follow_links', follow_links)
         self._find_samples(classes, _split(self.image_data_generator, subset), follow_links)
         # Images, labels and random draws live on the device active now.
-        self.device = backend.get_device()
+        self.device = devices.get_device()
         self.rng = _generator(self.device, seed)
         self.on_epoch_end()
 
@@ -291,7 +291,7 @@ class DirectoryIterator(Sequence):
         """Start a new epoch: draw its order (a fresh one with shuffle)."""
         # The argsort of uniform draws is a uniform random permutation; CuPy's
         # Generator has no permutation method.
-        self._order = (np.argsort(backend.to_numpy(self.rng.random(self.samples)))
+        self._order = (np.argsort(devices.to_numpy(self.rng.random(self.samples)))
                        if self.shuffle else np.arange(self.samples))
         self._position = 0          # where next() takes its next batch in _order
 
@@ -328,7 +328,7 @@ class DirectoryIterator(Sequence):
         """The files at indices, read: (N, H, W, C) float32 on the device."""
         images = [read_image(self.filepaths[i], self.color_mode, self.target_size,
                              self.interpolation, self.keep_aspect_ratio) for i in indices]
-        return backend.to_device(np.stack(images), self.device)
+        return devices.to_device(np.stack(images), self.device)
 
     def _labels(self, indices, x):
         """The labels of the samples at indices, as class_mode asks (module docstring)."""
@@ -340,4 +340,4 @@ class DirectoryIterator(Sequence):
             labels = to_categorical(ids, self.num_classes, dtype)
         else:
             labels = ids if self.class_mode == 'sparse' else ids.astype(dtype)
-        return backend.to_device(labels, self.device)
+        return devices.to_device(labels, self.device)

@@ -91,7 +91,7 @@ Where minicnn differs from Keras
   swaps the two, so it rotates, shears and zooms non-square images about
   another point.
 - Random draws come from minicnn's generators (``seed=`` or
-  ``backend.set_seed``), not from np.random.
+  ``devices.set_seed``), not from np.random.
 """
 import functools
 import math
@@ -103,7 +103,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from minicnn import backend
+from minicnn import devices
 from minicnn.arguments import keywords_checked
 from minicnn.fileio import atomic_write
 
@@ -189,7 +189,7 @@ def _clip(index, size):
 
 def _reflect(index, size):
     """Fold onto [0, size) by mirroring, the edge pixel repeated: period 2 * size."""
-    xp = backend.get_array_module(index)
+    xp = devices.get_array_module(index)
     phase = index % (2 * size)
     return xp.minimum(phase, 2 * size - 1 - phase)
 
@@ -205,7 +205,7 @@ _FOLD = {'nearest': _clip, 'constant': _clip, 'reflect': _reflect, 'wrap': _wrap
 
 def _nearest(x, rows, cols, fold, dtype):
     """``x[n, round(rows), round(cols)]``, the indices folded: -> (N, H, W, C)."""
-    xp = backend.get_array_module(x)
+    xp = devices.get_array_module(x)
     _, height, width, _ = x.shape
     # floor(s + 0.5) rounds every half upwards, as SciPy's order 0 does; rint's
     # round-half-to-even would repeat some input pixels of a zoom more than others.
@@ -226,7 +226,7 @@ def _bilinear(x, rows, cols, fold, dtype):
     With r0 = floor(rows) and a = rows - r0 (likewise c0, b), interpolate
     along the columns in rows r0 and r0 + 1, then between those two rows.
     """
-    xp = backend.get_array_module(x)
+    xp = devices.get_array_module(x)
     _, height, width, _ = x.shape
     row0, col0 = xp.floor(rows), xp.floor(cols)
     a = (rows - row0).astype(dtype)[..., None]             # (N, H, W or 1, 1)
@@ -244,7 +244,7 @@ def _bilinear(x, rows, cols, fold, dtype):
 
 def _snap(coordinates):
     """Coordinates within SNAP_TOLERANCE of a whole pixel, moved onto it."""
-    xp = backend.get_array_module(coordinates)
+    xp = devices.get_array_module(coordinates)
     whole = xp.rint(coordinates)
     return xp.where(xp.abs(coordinates - whole) < SNAP_TOLERANCE, whole, coordinates)
 
@@ -253,7 +253,7 @@ def sample(x, rows, cols, fill_mode='nearest', cval=0.0, order=1, dtype=np.float
     """Read the NHWC batch x at the (N, H, W)-broadcastable source coordinates
     (rows, cols), by interpolation ``order`` 1 (bilinear) or 0 (nearest), with
     ``fill_mode`` outside the image: -> (N, H, W, C) of ``dtype``."""
-    xp = backend.get_array_module(x)
+    xp = devices.get_array_module(x)
     rows, cols = _snap(rows), _snap(cols)
     read = _bilinear if order == 1 else _nearest
     out = read(x, rows, cols, _FOLD[fill_mode], dtype)
@@ -273,7 +273,7 @@ def _image_extremes(x):
 
 def _per_batch(value, x):
     """A scalar or (N,) parameter as an (N or 1, 1, 1, 1) array of x's dtype."""
-    xp = backend.get_array_module(x)
+    xp = devices.get_array_module(x)
     return xp.reshape(xp.asarray(value, dtype=x.dtype), (-1, 1, 1, 1))
 
 
@@ -281,7 +281,7 @@ def channel_shift(x, intensity):
     """Keras' apply_channel_shift for each image of an NHWC float batch:
     ``clip(x + intensity, min(x), max(x))`` with one min and max per image
     and a scalar or (N,) intensity: -> (N, H, W, C)."""
-    xp = backend.get_array_module(x)
+    xp = devices.get_array_module(x)
     low, high = _image_extremes(x)
     return xp.minimum(xp.maximum(x + _per_batch(intensity, x), low), high)
 
@@ -300,7 +300,7 @@ def brightness_shift(x, factor):
 
     The 4th channel of a 4-channel image is alpha, which PIL leaves alone.
     """
-    xp = backend.get_array_module(x)
+    xp = devices.get_array_module(x)
     channels = x.shape[-1]
     if channels not in (1, 3, 4):
         raise ValueError('brightness_range: Keras shifts brightness through a PIL image, '
@@ -344,7 +344,7 @@ def _random_shift(rng, shift_range, size, n):
         return 0.0
     if isinstance(shift_range, tuple):
         index = (rng.random(n) * len(shift_range)).astype(np.intp)
-        xp = backend.get_array_module(index)
+        xp = devices.get_array_module(index)
         shift = xp.asarray(shift_range)[index] * _random_sign(rng, n)
     elif isinstance(shift_range, int):
         shift = (rng.random(n) * shift_range).astype(np.intp) * _random_sign(rng, n)
@@ -357,8 +357,8 @@ def _generator(device, seed):
     """The random generator for a device: the shared seedable one when seed is
     None, else a private one seeded with ``seed``."""
     if seed is None:
-        return backend.rng(device)
-    return backend.module_for(device).random.default_rng(seed)
+        return devices.rng(device)
+    return devices.module_for(device).random.default_rng(seed)
 
 
 # --- checking arguments ------------------------------------------------------------
@@ -620,7 +620,7 @@ class ImageDataGenerator:
         """Apply ``transform`` (one Transform per image) to an NHWC batch in Keras'
         order: move the pixels, shift the channels, change the brightness.
         -> (N, H, W, C) float32 (or dtype, if wider); x is not changed."""
-        xp = backend.get_array_module(x)
+        xp = devices.get_array_module(x)
         if _moves_pixels(transform):
             rows, cols = source_coordinates(transform, x.shape[1], x.shape[2], xp)
             out = sample(x, rows, cols, self.fill_mode, self.cval,
@@ -722,7 +722,7 @@ class ImageDataGenerator:
         """preprocessing_function on each image: Keras calls it per (H, W, C) image."""
         if self.preprocessing_function is None:
             return x
-        xp = backend.get_array_module(x)
+        xp = devices.get_array_module(x)
         images = [xp.asarray(self.preprocessing_function(image)) for image in x]
         for image in images:
             if image.shape != x.shape[1:]:
@@ -739,7 +739,7 @@ class ImageDataGenerator:
 
     def _stat(self, statistic, x):
         """A statistic from fit, on x's device and in x's dtype."""
-        value = backend.to_device(getattr(self, statistic), backend.device_of(x))
+        value = devices.to_device(getattr(self, statistic), devices.device_of(x))
         return value.astype(x.dtype, copy=False)
 
     @keywords_checked
@@ -762,11 +762,11 @@ class ImageDataGenerator:
         if not (isinstance(rounds, numbers.Integral) and rounds > 0):
             raise _fail('fit', 'rounds', 'a positive int', rounds)
         _check_seed('fit', seed)
-        data = backend.to_device(x).astype(self._work_dtype, copy=True)
+        data = devices.to_device(x).astype(self._work_dtype, copy=True)
         if self.rescale:
             data *= data.dtype.type(self.rescale)
         if augment:
-            data = self._augmented_copies(data, rounds, _generator(backend.device_of(data), seed))
+            data = self._augmented_copies(data, rounds, _generator(devices.device_of(data), seed))
         channels = data.shape[-1]
         if self.featurewise_center:
             self.mean = data.mean(axis=(0, 1, 2)).reshape(1, 1, channels)
@@ -780,7 +780,7 @@ class ImageDataGenerator:
     def _augmented_copies(self, data, rounds, rng, chunk=1024):
         """``rounds`` augmented copies of data, one after the other; augmented a
         chunk at a time so that the (N, H, W) coordinate arrays stay small."""
-        xp = backend.get_array_module(data)
+        xp = devices.get_array_module(data)
         return xp.concatenate([self.augment(data[start:start + chunk], rng)
                                for _ in range(rounds) for start in range(0, len(data), chunk)])
 
@@ -818,10 +818,10 @@ class ImageDataGenerator:
                                            _flag('flow', 'ignore_class_split', ignore_class_split))
         # The data moves once to the active device, so that augmentation runs
         # where the model does (a no-op for NumPy arrays on the CPU).
-        x, y, sample_weight = (None if a is None else backend.to_device(a)
+        x, y, sample_weight = (None if a is None else devices.to_device(a)
                                for a in (x, y, sample_weight))
         return ArrayIterator(self, x, y, batch_size, shuffle,
-                             _generator(backend.device_of(x), seed), sample_weight, saver)
+                             _generator(devices.device_of(x), seed), sample_weight, saver)
 
     def _subset(self, x, y, sample_weight, subset, ignore_class_split):
         """The part of (x, y, sample_weight) that ``subset`` names: the first
@@ -838,7 +838,7 @@ class ImageDataGenerator:
             raise ValueError(f'flow: the validation subset is empty: int(len(x) * '
                              f'validation_split) = int({len(x)} * {self.validation_split}) = 0')
         if y is not None and not ignore_class_split:
-            labels = backend.to_numpy(y)
+            labels = devices.to_numpy(y)
             if not np.array_equal(np.unique(labels[:split]), np.unique(labels[split:])):
                 raise ValueError('flow: the training and validation subsets hold different '
                                  'sets of labels; shuffle the data before splitting, or pass '
@@ -878,7 +878,7 @@ def _zca_matrix(data, epsilon):
     U diag(sqrt(n) / (s + epsilon)) U^T: it rotates onto the principal axes,
     scales each by 1 / its standard deviation s / sqrt(n), and rotates back.
     """
-    xp = backend.get_array_module(data)
+    xp = devices.get_array_module(data)
     flat = data.reshape(len(data), -1)
     _, s, axes = xp.linalg.svd(flat, full_matrices=False)     # axes: (k, D), rows = U^T
     return (axes.T * (math.sqrt(len(data)) / (s + epsilon))) @ axes
@@ -907,7 +907,7 @@ class _ImageSaver:
 
     def save(self, batch, indices):
         """Write each (H, W, C) image of batch, named by its sample index."""
-        for image, index in zip(backend.to_numpy(batch), backend.to_numpy(indices)):
+        for image, index in zip(devices.to_numpy(batch), devices.to_numpy(indices)):
             name = f'{self.prefix}_{index}_{self.names.integers(10 ** 7)}.{self.file_format}'
             with atomic_write(os.path.join(self.folder, name)) as file:
                 _as_pil_image(image).save(file, format=self.pil_format)
@@ -948,7 +948,7 @@ class ArrayIterator:
         return self
 
     def _new_epoch(self):
-        xp = backend.get_array_module(self.x)
+        xp = devices.get_array_module(self.x)
         n = len(self.x)
         # The argsort of uniform draws is a uniform random permutation; CuPy's
         # Generator has no permutation method.

@@ -3,12 +3,12 @@ import re
 import numpy as np
 import pytest
 
-from minicnn import Tensor, backend
+from minicnn import Tensor, devices
 from minicnn import functional as F
 
 
 class FakeGpuArray:
-    """Looks like a CuPy array to the backend (its class lives in 'cupy.*')."""
+    """Looks like a CuPy array to minicnn.devices (its class lives in 'cupy.*')."""
     shape = (2, 2)
     dtype = np.dtype('float32')
     ndim = 2
@@ -18,27 +18,27 @@ FakeGpuArray.__module__ = 'cupy._core.core'
 
 
 def test_cpu_is_the_default_and_unknown_devices_are_refused():
-    assert backend.get_device() in backend.DEVICES
+    assert devices.get_device() in devices.DEVICES
     with pytest.raises(ValueError, match="one of.*'tpu'"):
-        backend.set_device('tpu')
+        devices.set_device('tpu')
 
 
 def test_asking_for_the_gpu_without_cupy_says_what_is_missing(monkeypatch):
-    if backend.gpu_available():
+    if devices.gpu_available():
         pytest.skip('a GPU is present here')
     with pytest.raises(RuntimeError, match='CuPy|CUDA'):
-        backend.set_device('gpu')
-    assert backend.get_device() == 'cpu'
+        devices.set_device('gpu')
+    assert devices.get_device() == 'cpu'
 
 
 def test_get_array_module_for_numpy_and_scalars():
-    assert backend.get_array_module(np.zeros(2)) is np
-    assert backend.get_array_module(1.0) is np
+    assert devices.get_array_module(np.zeros(2)) is np
+    assert devices.get_array_module(1.0) is np
 
 
 def test_mixing_numpy_and_cupy_arrays_is_a_clear_error():
     with pytest.raises(TypeError, match='different devices'):
-        backend.get_array_module(np.zeros((2, 2)), FakeGpuArray())
+        devices.get_array_module(np.zeros((2, 2)), FakeGpuArray())
 
 
 def test_functions_refuse_inputs_on_two_devices(monkeypatch):
@@ -49,9 +49,9 @@ def test_functions_refuse_inputs_on_two_devices(monkeypatch):
         F.conv2d(x, k)
 
 
-def test_only_the_backend_imports_cupy():
+def test_only_the_device_switch_imports_cupy():
     import pathlib
-    package = pathlib.Path(backend.__file__).parent
+    package = pathlib.Path(devices.__file__).parent
     offenders = [p.relative_to(package).as_posix() for p in package.rglob('*.py')
-                 if p.name != 'backend.py' and re.search(r'(import|from) cupy\b', p.read_text())]
+                 if p.name != 'devices.py' and re.search(r'(import|from) cupy\b', p.read_text())]
     assert offenders == []
