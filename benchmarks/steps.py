@@ -4,7 +4,7 @@ minicnn builds each model as its recipe in ``minicnn.zoo`` does, with the
 recipe's optimizer and categorical cross-entropy, and runs
 ``minicnn.training.train_step`` (what ``fit`` does per batch) on one-hot
 labels, as the tutorials feed Keras. PyTorch runs the model's twin from
-``torch_models`` with the same optimizer settings on class ids. Both train
+``torch_models`` (on its impl's device) with the same optimizer settings on class ids. Both train
 in float32 on the same batch of random pixels in [0, 1), with dropout
 active, and a step is timed from the call until the update is done.
 """
@@ -42,7 +42,7 @@ def minicnn_trainer(impl, model_name, x, ids):
 def torch_trainer(impl, model_name, x, ids):
     """(step, x, y): the same for PyTorch's twin of the model (in training mode)."""
     from benchmarks import torch_models  # PyTorch is optional, and slow to import
-    model = torch_models.TWINS[model_name]()
+    model = torch_models.TWINS[model_name]().to(impl.device)
     optimizer = torch_models.optimizer_like(zoo.get(model_name).optimizer(), model.parameters())
     images = timing.nchw(x) if x.ndim == 4 else x
     return (functools.partial(torch_models.train_step, model, optimizer),

@@ -5,7 +5,8 @@ An implementation ("impl") is one way of doing the same work:
     numpy   minicnn with the NumPy reference kernels
     numba   minicnn with the Numba kernels (compiled loops)
     cupy    minicnn on the GPU: CuPy arrays and the CUDA kernels
-    torch   PyTorch on the CPU, the yardstick
+    torch   PyTorch, the yardstick: on the CPU, or on CUDA beside cupy
+            (benchmarks/gpu_check.py)
 
 numpy and numba share everything but the memory-bound kernels (im2col,
 col2im, pooling): matrix products go to NumPy's BLAS in both.
@@ -59,23 +60,29 @@ class Minicnn:
 
 
 class Torch:
-    """PyTorch on the CPU. Its arrays must already be in its layouts (see ``nchw``)."""
+    """PyTorch on the CPU, or on CUDA with device='cuda'. Its arrays must
+    already be in its layouts (see ``nchw``)."""
     framework = 'torch'
-    name, label = 'torch', 'PyTorch'
+    name = 'torch'
 
-    def __init__(self, threads):
+    def __init__(self, threads, device='cpu'):
         import torch  # optional: imported only when PyTorch is timed
-        self.torch = torch
+        self.torch, self.device = torch, device
+        self.label = 'PyTorch' if device == 'cpu' else f'PyTorch ({device})'
         torch.set_num_threads(threads)
 
     def activate(self):
         pass  # nothing global to switch
 
     def clock(self):
+        """perf_counter once the device has finished the work queued so far."""
+        if self.device != 'cpu':  # CUDA calls return before the GPU is done
+            self.torch.cuda.synchronize()
         return time.perf_counter()
 
     def tensor(self, array, requires_grad=False):
-        return self.torch.from_numpy(np.ascontiguousarray(array)).requires_grad_(requires_grad)
+        tensor = self.torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+        return tensor.requires_grad_(requires_grad)
 
     def ones_like(self, out):
         return self.torch.ones_like(out)
