@@ -182,8 +182,12 @@ def compile_with_nvrtc(source, name_expressions):
         NVRTC.nvrtcDestroyProgram(ctypes.byref(program))
 
 
-@pytest.mark.skipif(NVRTC is None,
-                    reason='libnvrtc not found (CUDA toolkit or pip install nvidia-cuda-nvrtc)')
+needs_nvrtc = pytest.mark.skipif(
+    NVRTC is None, reason="libnvrtc not found (a CUDA toolkit, or pip install -e '.[dev]', "
+                          "which brings the nvidia-cuda-nvrtc wheel on Linux x86-64)")
+
+
+@needs_nvrtc
 def test_nvrtc_compiles_every_name_expression():
     names = cupy_gpu.NAME_EXPRESSIONS
     status, log, lowered = compile_with_nvrtc(cupy_gpu.CUDA_SOURCE, names)
@@ -191,6 +195,15 @@ def test_nvrtc_compiles_every_name_expression():
     assert log.strip() == '', log   # no warnings either
     assert sorted(lowered) == sorted(names)
     assert len(set(lowered.values())) == len(names)
+
+
+@needs_nvrtc
+def test_nvrtc_rejects_a_broken_source():
+    """A dropped semicolon fails the check above: NVRTC does compile the source."""
+    statement = 'rest /= size;'
+    status, log, lowered = compile_with_nvrtc(
+        cupy_gpu.CUDA_SOURCE.replace(statement, statement[:-1]), cupy_gpu.NAME_EXPRESSIONS)
+    assert status != 0 and 'error' in log and lowered == {}
 
 
 # ---- The kernels run on the host -------------------------------------------------
