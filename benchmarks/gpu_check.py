@@ -88,11 +88,12 @@ def install(args):
     """The wheels in .data/wheels, if any, then the project, all without the network."""
     pip = [sys.executable, '-m', 'pip', 'install', '--no-index', '--no-deps']
     wheels = sorted(str(path) for path in WHEELS.glob('*.whl'))
-    commands = ([pip + wheels] if wheels else []) + [pip + ['--no-build-isolation', '-e', str(ROOT)]]
-    for command in commands:
+    project = pip + ['--no-build-isolation', '-e', str(ROOT)]
+    for command in ([pip + wheels] if wheels else []) + [project]:
         returncode = subprocess.run(command, cwd=ROOT).returncode
         if returncode:
-            return {'wheels': wheels, 'failed': f"{' '.join(command[2:])} exited with {returncode}"}
+            return {'wheels': wheels,
+                    'failed': f"{' '.join(command[2:])} exited with {returncode}"}
     return {'wheels': wheels}
 
 
@@ -219,7 +220,8 @@ def cifar10(args):
 
 
 def seed004_epoch(args):
-    """One epoch of cnn-seed004 as ``minicnn train cnn-seed004 --epochs 1 --device gpu`` trains it."""
+    """One epoch of cnn-seed004 as ``minicnn train cnn-seed004 --epochs 1 --device gpu``
+    trains it; its seconds_per_epoch include the evaluation on the test images."""
     from minicnn import experiment
     _, metrics = experiment.train('cnn-seed004', str(args.out / 'seed004'), epochs=1,
                                   subset=2048 if args.quick else None, device='gpu', verbose=0)
