@@ -126,7 +126,7 @@ def files_run_by_fit_epoch(samples=256, batch_size=128):
     try:
         from minicnn.recipes.zoo import cnn_seed004
     except ImportError:
-        from minicnn.zoo import cnn_seed004
+        from minicnn.recipes.zoo import cnn_seed004
     from minicnn.optimizers import Adam
     rng = np.random.default_rng(0)
     x = rng.random((samples, 32, 32, 3), dtype=np.float32)

@@ -25,7 +25,8 @@ if str(ROOT) not in sys.path:  # run as a script or by `minicnn bench`: find the
 
 from benchmarks import memory, ops, report, steps, timing  # noqa: E402  (imports minicnn first)
 import numpy as np  # noqa: E402,I100
-from minicnn import devices, profiler, zoo  # noqa: E402
+from minicnn import devices, profiler  # noqa: E402
+from minicnn.recipes import zoo  # noqa: E402
 from minicnn.fileio import atomic_write  # noqa: E402
 
 DEFAULT_MODELS = ['mlp', 'cnn-seed002', 'cnn-seed004']

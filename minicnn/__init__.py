@@ -17,9 +17,9 @@ Beside them: naive (every layer as plain loops), gradcheck, viz (curves,
 kernels, the autograd graph, saliency, Grad-CAM), profiler. Around them:
 devices (NumPy or CuPy), threads, initializers, losses, metrics,
 regularizers, callbacks, saving, interchange (Keras HDF5, ONNX),
-applications (VGG16), datasets, preprocessing, zoo (the tutorials'
-networks and the fast recipe's), fast_recipe (airbench94's training, trick
-by trick), experiment and cli (``minicnn train``).
+applications (VGG16), datasets, preprocessing. The runs have a wing of
+their own, minicnn.recipes: the tutorials' networks (zoo), airbench94's
+fast recipe, the experiment runner and the ``minicnn`` command.
 """
 __version__ = '0.1.0'
 

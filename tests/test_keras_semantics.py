@@ -8,7 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from minicnn import devices, experiment, gradcheck, utils
+from minicnn import devices, gradcheck, utils
+from minicnn.recipes import experiment
 from minicnn import functional as F
 from minicnn.callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint
 from minicnn.initializers import GlorotUniform

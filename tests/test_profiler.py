@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minicnn import devices, cli, kernels, profiler, training
+from minicnn import devices, kernels, profiler, training
+from minicnn.recipes import cli
 from minicnn.layers import Activation, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from minicnn.models import Model, Sequential
 

@@ -120,7 +120,7 @@ def test_numba_on_threads_of_its_own_is_left_alone():
 
 @NEEDS_LIBGOMP
 def test_info_reports_threading_layer_pools_and_wait_settings():
-    done = run_python('-c', f'{LOAD_LIBGOMP}\nfrom minicnn import cli; cli.main(["info"])',
+    done = run_python('-c', f'{LOAD_LIBGOMP}\nfrom minicnn.recipes import cli; cli.main(["info"])',
                       NUMBA_THREADING_LAYER='omp')
     assert '(omp threading layer, 1 of' in done.stdout
     wait_policy = next(line for line in done.stdout.splitlines() if 'OMP_WAIT_POLICY' in line)

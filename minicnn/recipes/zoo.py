@@ -1,5 +1,5 @@
 """The networks of the seed tutorials, written as a Keras user would write them,
-and the fast recipe's network (``fast_cnn``; minicnn.fast_recipe trains it).
+and the fast recipe's network (``fast_cnn``; minicnn.recipes.fast_recipe trains it).
 
 Each ``Recipe`` holds a model builder and the tutorial's training settings
 (data set, input scaling, optimizer, batch size, epochs, callbacks), so that
@@ -112,7 +112,7 @@ def fast_cnn(input_shape=(32, 32, 3), classes=10, widths=(64, 256, 256), dirac=T
                        Rescaling(1 / 9), Activation('softmax')], name='fast_cnn')
 
 
-# The fast recipe's presets, which minicnn.fast_recipe trains: 'short' is the
+# The fast recipe's presets, which minicnn.recipes.fast_recipe trains: 'short' is the
 # README's main command (9 to 10.5 minutes with the install, on the 2-core VM);
 # 'full' is airbench94. And the tricks that ``fast_recipe.train(without=...)``
 # can leave out.

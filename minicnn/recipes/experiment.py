@@ -13,7 +13,8 @@ import signal
 
 import numpy as np
 
-from minicnn import devices, datasets, models, saving, viz, zoo
+from minicnn import devices, datasets, models, saving, viz
+from minicnn.recipes import zoo
 from minicnn.callbacks import Callback, EpochTimer
 from minicnn.fileio import atomic_write
 from minicnn.preprocessing.image import ImageDataGenerator
@@ -92,7 +93,7 @@ def write_json(path, data):
 
 def train(name, out, epochs=None, batch_size=None, subset=None, device=None, augment=False,
           verbose=1):
-    """Train recipe ``name`` (see minicnn.zoo) from scratch; writes into ``out``.
+    """Train recipe ``name`` (see minicnn.recipes.zoo) from scratch; writes into ``out``.
 
     Returns (model, metrics); metrics are also written to out/metrics.json.
     """

@@ -1,0 +1,17 @@
+"""The layout rules of the package (issue 23), checked on its source."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                'benchmarks'))
+import house  # noqa: E402
+
+
+def test_the_core_imports_nothing_from_the_recipes_wing():
+    graph = house.import_graph()
+    offenders = sorted((m, t) for m, targets in graph.items()
+                       if not m.startswith(('minicnn.recipes', 'minicnn.__main__'))
+                       for t in targets
+                       if t.startswith('minicnn.recipes'))
+    assert offenders == []
+
