@@ -96,7 +96,7 @@ def torch_net(widths, whitening_kernel):
 def run_torch(budget, out, seed):
     import numpy as np
     from minicnn import datasets
-    from minicnn.recipes import fast_recipe  # minicnn before torch (see minicnn/threads.py)
+    from minicnn.recipes import fast_recipe  # minicnn before torch (see minicnn/kernels/threads.py)
     from minicnn.preprocessing.augment import AugmentedBatches, tta_views
     import torch
     torch.manual_seed(seed)

@@ -15,7 +15,7 @@ Follow one training step from the top down:
 
 Beside them: naive (every layer as plain loops), gradcheck, viz (curves,
 kernels, the autograd graph, saliency, Grad-CAM), profiler. Around them:
-devices (NumPy or CuPy), threads, initializers, losses, metrics,
+devices (NumPy or CuPy), initializers, losses, metrics,
 regularizers, callbacks, saving, interchange (Keras HDF5, ONNX),
 applications (VGG16), datasets, preprocessing. The runs have a wing of
 their own, minicnn.recipes: the tutorials' networks (zoo), airbench94's
@@ -23,11 +23,9 @@ fast recipe, the experiment runner and the ``minicnn`` command.
 """
 __version__ = '0.1.0'
 
-from minicnn import threads  # noqa: E402
-
-# Before anything below imports NumPy, which loads OpenBLAS: the thread pools
-# read how to wait when they are loaded (see minicnn/threads.py).
-threads.configure()
+# First, before anything below imports NumPy, which loads OpenBLAS: importing
+# the kernels tells the thread pools how to wait (see minicnn/kernels/threads.py).
+from minicnn import kernels  # noqa: E402,F401
 
 from minicnn import functional  # noqa: E402  (attaches the Tensor operators)
 from minicnn.autograd import Tensor, no_grad  # noqa: E402

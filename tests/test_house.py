@@ -15,3 +15,7 @@ def test_the_core_imports_nothing_from_the_recipes_wing():
                        if t.startswith('minicnn.recipes'))
     assert offenders == []
 
+
+
+def test_functional_files_hold_the_math_not_the_thread_plumbing():
+    assert house.functional_importing_threads() == []

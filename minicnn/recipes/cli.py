@@ -101,7 +101,7 @@ def _summary(args):
 def _info(args):
     import numba
     import numpy
-    from minicnn import threads
+    from minicnn.kernels import threads
     print(f'minicnn {sys.modules["minicnn"].__version__}')
     print(f'Python {platform.python_version()} ({platform.machine()}, {platform.processor() or "?"})')
     numba_threads = numba.get_num_threads()  # starts Numba's threading layer, to name it
