@@ -23,6 +23,7 @@ import itertools
 import math
 import time
 import warnings
+import weakref
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -66,20 +67,27 @@ def check_arrays(model, x, y, where):
         check_class_ids(devices.to_numpy(y).reshape(-1), model.output_shape[-1], where)
 
 
+# Per model, what check_input_scale has seen: the largest |x| fit was given and
+# whether it has warned. Kept here, by the code that writes it; weak keys let a
+# model go when the program drops it.
+_input_scales = weakref.WeakKeyDictionary()
+
+
 def check_input_scale(model, x, where):
     """Warn, once per model, when float inputs reach far beyond what it was trained on:
     the classic slip is pixels in 0..255 fed to a model trained on x / 255."""
     if x.dtype.kind != 'f':
         return
     largest = float(devices.get_array_module(x).abs(x).max())
-    trained = model.trained_input_max
+    seen = _input_scales.setdefault(model, {'trained_max': None, 'warned': False})
+    trained = seen['trained_max']
     if trained is not None and trained <= 1.5 and largest > 2 * trained + 1 \
-            and not model.warned_input_scale:
-        model.warned_input_scale = True
+            and not seen['warned']:
+        seen['warned'] = True
         warnings.warn(f'{where}: x holds values up to {largest:g}, but the model was trained '
                       f'on values up to {trained:g}; were the pixels divided by 255?', UserWarning)
     if where == 'fit':
-        model.trained_input_max = max(largest, trained or 0.0)
+        seen['trained_max'] = max(largest, trained or 0.0)
 
 
 def as_model_input(batch):

@@ -19,3 +19,12 @@ def test_the_core_imports_nothing_from_the_recipes_wing():
 
 def test_functional_files_hold_the_math_not_the_thread_plumbing():
     assert house.functional_importing_threads() == []
+
+
+def test_the_only_import_circle_is_the_tensor_operators():
+    # autograd <-> functional: Tensor's operators are the functional ops,
+    # attached when minicnn.functional is imported (see autograd.py).
+    for component in house.cycles(house.import_graph()):
+        assert 'minicnn.autograd' in component and all(
+            m == 'minicnn.autograd' or m.startswith('minicnn.functional') for m in component), \
+            component
