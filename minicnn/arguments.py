@@ -103,3 +103,11 @@ def check_seed(where, seed):
     """Raises unless seed is None or a non-negative int."""
     if not (seed is None or isinstance(seed, numbers.Integral) and seed >= 0):
         raise argument_error(where, 'seed', 'None or a non-negative int', seed)
+
+
+def check_positive_int(name, value, allow_zero=False):
+    """Raises unless value is an int (NumPy's too, not a bool) >= 1, or >= 0 with allow_zero."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
+            value < (0 if allow_zero else 1):
+        kind = 'a non-negative' if allow_zero else 'a positive'
+        raise ValueError(f'{name} must be {kind} integer, got {value!r}')

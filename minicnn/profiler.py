@@ -65,11 +65,12 @@ import numpy as np
 
 from minicnn import devices, viz
 from minicnn import functional as F
+from minicnn.arguments import check_positive_int
 from minicnn.autograd import Tensor, topological_order
 from minicnn.layers import (Activation, AveragePooling2D, Conv2D, Conv2DTranspose, Dense,
                             DepthwiseConv2D, Flatten, MaxPooling2D, SeparableConv2D)
 from minicnn.models import Sequential
-from minicnn.training import as_labels, as_model_input, check_positive_int, fuses_softmax
+from minicnn.training import as_labels, as_model_input, fuses_softmax
 
 MB = 2 ** 20
 
