@@ -44,15 +44,18 @@ class Model(Layer):
 
     @keywords_checked
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
-        super().__init__(name=name, trainable=trainable)
+        self._start(name, trainable)
+        self._connect(inputs, outputs)  # a subclass with call() lands here too, and is told
+
+    def _start(self, name, trainable):
+        """What every model starts with, Sequential included: no layers, not compiled."""
+        Layer.__init__(self, name=name, trainable=trainable)
         self.layers = []
         self.optimizer = self.loss = None
         self.compiled_metrics = []   # the Metrics of compile(metrics=...), in their order
         self.stop_training = False   # set by a callback (or Ctrl-C) to end fit early
         self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
         self.history = None
-        if not isinstance(self, Sequential):  # a subclass with call() lands here too, and is told
-            self._connect(inputs, outputs)
 
     # -- the graph ---------------------------------------------------------
 
@@ -406,7 +409,7 @@ class Sequential(Model):
 
     @keywords_checked
     def __init__(self, layers=None, name=None, trainable=True):
-        super().__init__(name=name, trainable=trainable)
+        self._start(name, trainable)
         for layer in ([] if layers is None else layers if isinstance(layers, (list, tuple))
                       else [layers]):
             self.add(layer)

@@ -19,6 +19,7 @@ the compiled metrics are summed on the device and read back (which waits
 for the GPU) only when the progress bar is redrawn or the epoch ends
 (``RunningMetrics``).
 """
+import dataclasses
 import math
 import time
 import warnings
@@ -278,14 +279,14 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     history = model.history = History()
     cbs = CallbackList([history, *(callbacks or [])], model,
                        {'epochs': epochs, 'steps': source.steps, 'verbose': verbose})
-    batch_logs_wanted = any(_overrides(c, 'on_batch_end') for c in cbs.callbacks)
+    run = Run(source, class_weights, epochs, verbose, cbs,
+              batch_logs_wanted=any(_overrides(c, 'on_batch_end') for c in cbs.callbacks))
     model.stop_training = False
     cbs.on_train_begin()
     for epoch in range(resumed_epoch(cbs.callbacks, initial_epoch), epochs):
         devices.reseed_gpu_from_cpu()
         cbs.on_epoch_begin(epoch)
-        logs = run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs,
-                         batch_logs_wanted)
+        logs = run_epoch(model, run, epoch)
         if logs is None:  # stopped mid-epoch: epoch-end callbacks see complete epochs only
             break
         if validation is not None:
@@ -328,20 +329,32 @@ def prepare_batch(batch, class_weights, where):
     return as_model_input(xb), yb, None if wb is None else as_labels(wb)
 
 
-def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_logs_wanted):
+@dataclasses.dataclass
+class Run:
+    """What every epoch of one fit shares."""
+    source: object            # the batch source (minicnn/batches.py)
+    class_weights: object     # class_weight_table's array, or None
+    epochs: int
+    verbose: int
+    callbacks: CallbackList
+    batch_logs_wanted: bool   # whether a callback reads each batch's logs
+
+
+def run_epoch(model, run, epoch):
     """Train one epoch; returns its logs, or None when it stopped early (a NaN or
     infinite loss, ``model.stop_training`` set by a callback or Ctrl-C, or a
     stream of batches that ran dry)."""
     running = RunningMetrics(model.compiled_metrics)
     on_gpu = devices.get_device() == 'gpu'
+    source, cbs, batch_logs_wanted = run.source, run.callbacks, run.batch_logs_wanted
     steps = source.steps
-    bar = tqdm(total=steps, desc=f'Epoch {epoch + 1}/{epochs}', unit='batch',
-               disable=verbose != 1, leave=True, dynamic_ncols=True)
+    bar = tqdm(total=steps, desc=f'Epoch {epoch + 1}/{run.epochs}', unit='batch',
+               disable=run.verbose != 1, leave=True, dynamic_ncols=True)
     start = last_sync = time.perf_counter()
     batches_done = 0
     for batch, data in enumerate(source.epoch()):
         cbs.on_batch_begin(batch)
-        xb, yb, wb = prepare_batch(data, class_weights, 'fit')
+        xb, yb, wb = prepare_batch(data, run.class_weights, 'fit')
         loss, outputs = train_step(model, xb, yb, wb)
         running.add(loss, yb, outputs)
         batches_done += 1
