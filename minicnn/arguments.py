@@ -12,7 +12,7 @@ constructor the same clear error::
 in ``**kwargs`` and pass them on (the layers).
 
 The checks of values that many modules share live here too (``is_number``,
-``check_flag``, ``check_seed``, ``check_positive_int``): each raises a
+``check_flag``, ``check_seed``, ``check_positive_int``, ``check_positive``): each raises a
 ValueError naming the function, the argument and the value given.
 """
 import difflib
@@ -105,9 +105,19 @@ def check_seed(where, seed):
         raise argument_error(where, 'seed', 'None or a non-negative int', seed)
 
 
-def check_positive_int(name, value, allow_zero=False):
-    """Raises unless value is an int (NumPy's too, not a bool) >= 1, or >= 0 with allow_zero."""
+def check_positive_int(where, name, value, allow_zero=False):
+    """value as an int; raises unless it is an int (NumPy's too, not a bool) >= 1,
+    or >= 0 with allow_zero."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
             value < (0 if allow_zero else 1):
         kind = 'a non-negative' if allow_zero else 'a positive'
-        raise ValueError(f'{name} must be {kind} integer, got {value!r}')
+        raise ValueError(f'{where}: {name} must be {kind} integer, got {value!r}')
+    return int(value)
+
+
+def check_positive(where, name, value):
+    """value as a float, or None; raises unless it is None or a number > 0."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                              or not value > 0):
+        raise ValueError(f'{where}: {name} must be a positive number, got {name}={value!r}')
+    return None if value is None else float(value)

@@ -258,11 +258,11 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
         sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None):
     _require_compiled(model, 'fit')
-    check_positive_int('fit: batch_size', batch_size)
-    check_positive_int('fit: epochs', epochs, allow_zero=True)
-    check_positive_int('fit: initial_epoch', initial_epoch, allow_zero=True)
+    check_positive_int('fit', 'batch_size', batch_size)
+    check_positive_int('fit', 'epochs', epochs, allow_zero=True)
+    check_positive_int('fit', 'initial_epoch', initial_epoch, allow_zero=True)
     if steps_per_epoch is not None:
-        check_positive_int('fit: steps_per_epoch', steps_per_epoch)
+        check_positive_int('fit', 'steps_per_epoch', steps_per_epoch)
     verbose = check_verbose('fit', verbose)
     if class_weight is not None and sample_weight is not None:
         raise ValueError('fit: give class_weight or sample_weight, not both (as in Keras)')
@@ -405,7 +405,7 @@ def validation_source(model, validation, batch_size, validation_steps):
         return ArrayBatches(x, y, checked_sample_weights(w, len(x), where), batch_size,
                             shuffle=False)
     if validation_steps is not None:
-        check_positive_int('fit: validation_steps', validation_steps)
+        check_positive_int('fit', 'validation_steps', validation_steps)
     return batch_source(validation, None, None, batch_size, False, validation_steps, where)
 
 
@@ -425,7 +425,7 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None, ret
     """[loss, *metrics] in ``model.metrics_names`` order (the loss alone without
     metrics), or with return_dict {name: value}, as Keras's evaluate."""
     _require_compiled(model, 'evaluate')
-    check_positive_int('evaluate: batch_size', batch_size)
+    check_positive_int('evaluate', 'batch_size', batch_size)
     verbose = check_verbose('evaluate', verbose)
     check_arrays(model, x, y, 'evaluate')
     check_input_scale(model, x, 'evaluate')
@@ -477,7 +477,7 @@ def format_value(value):
 
 
 def predict(model, x, batch_size=32, verbose=0):
-    check_positive_int('predict: batch_size', batch_size)
+    check_positive_int('predict', 'batch_size', batch_size)
     check_verbose('predict', verbose)
     if not is_array(x):
         raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), got '

@@ -5,7 +5,7 @@ in HWIO order, ``bias`` (F,), output ``y`` (N, OH, OW, F) with
 
     y[n, i, j, f] = b[f] + sum_{p, q, c} x_pad[n, i*sh + p, j*sw + q, c] * K[p, q, c, f]
 
-which ``minicnn.naive.conv2d`` computes with seven nested loops. im2col
+which ``minicnn.tools.naive.conv2d`` computes with seven nested loops. im2col
 copies every window into a row, ``cols`` (N*OH*OW, kh*kw*C), so the sum
 becomes one matrix product ``cols @ K.reshape(kh*kw*C, F)``. Backward, with
 ``gy`` reshaped to (N*OH*OW, F):
@@ -347,7 +347,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation_rate=1, gr
     groups: how many groups the channels are cut into; kernel (kh, kw, C/groups, F).
     method: the Function that computes it: ``Im2colConvolution`` (plain),
     ``ChunkedConvolution`` (fast) or ``WinogradConvolution`` (3x3 at stride
-    1 only); all equal ``minicnn.naive.conv2d``. By default ``fastest_method``
+    1 only); all equal ``minicnn.tools.naive.conv2d``. By default ``fastest_method``
     picks one.
     """
     inputs = (x, kernel) if bias is None else (x, kernel, bias)

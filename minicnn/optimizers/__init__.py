@@ -49,18 +49,11 @@ import numbers
 import numpy as np
 
 from minicnn import devices, kernels
-from minicnn.arguments import reject_unknown
+from minicnn.arguments import check_positive, reject_unknown
 from minicnn.optimizers import schedules
 from minicnn.optimizers.schedules import LearningRateSchedule
 
 CLIPPING = ('clipnorm', 'global_clipnorm', 'clipvalue')
-
-
-def check_positive(where, name, value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                              or not value > 0):
-        raise ValueError(f'{where}: {name} must be a positive number, got {name}={value!r}')
-    return None if value is None else float(value)
 
 
 class Optimizer:

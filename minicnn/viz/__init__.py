@@ -14,7 +14,7 @@ and returns the path::
     plot_before_after(image, convolved, 'edges.png')
     plot_graph(loss, 'graph.png', show_grads=True)      the autograd graph behind a tensor
     plot_saliency(x[:8], grad_cam(model, x[:8]), 'cam.png')
-    plot_profile(minicnn.profiler.profile(model, x, y), 'profile.png')
+    plot_profile(minicnn.tools.profiler.profile(model, x, y), 'profile.png')
 
 Four functions look inside a network rather than draw: ``autograd_graph``
 (the nodes and edges of the graph behind a tensor) and ``graph_dot`` (the

@@ -169,7 +169,7 @@ def unit_range(image):
 def plot_profile(rows, path, title=None, show=False):
     """Forward and backward milliseconds of each layer as horizontal bars; returns ``path``.
 
-    rows: what ``minicnn.profiler.profile`` returns, dicts with 'layer',
+    rows: what ``minicnn.tools.profiler.profile`` returns, dicts with 'layer',
     'type', 'forward_ms' and 'backward_ms', drawn top to bottom in order.
     """
     labels = [f"{r['layer']} ({r['type']})" for r in rows]

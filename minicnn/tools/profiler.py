@@ -165,7 +165,7 @@ def profile(model, x, y, steps=5, print_fn=print, path=None):
     if model.loss is None:
         raise RuntimeError("profile: compile the model first (the profile times its loss), "
                            "e.g. model.compile(optimizer='adam', loss='categorical_crossentropy')")
-    check_positive_int('profile: steps', steps)
+    check_positive_int('profile', 'steps', steps)
     x, y = as_model_input(x), as_labels(y)
     if not model.built:
         model.build(x.shape[1:])
@@ -250,7 +250,7 @@ def format_table(rows, last_step, steps):
         'left out;',
         f"the total counts each array once, and the graph's links (Function.inputs) hold "
         f'{linked_mb:.2f} MB more.',
-        'See minicnn/profiler.py for how each column is measured.'])
+        'See minicnn/tools/profiler.py for how each column is measured.'])
 
 
 # -- helpers -------------------------------------------------------------------
