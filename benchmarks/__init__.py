@@ -14,5 +14,5 @@ writes the JSON record and the bar chart.
 """
 
 # minicnn first, before anything imports NumPy: it tells OpenMP and OpenBLAS
-# how to wait (see minicnn/threads.py), which they read when they start.
+# how to wait (see minicnn/kernels/threads.py), which they read when they start.
 import minicnn  # noqa: E402,F401

@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:  # run as a script: find the package
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import ops, report, timing  # noqa: E402
-from minicnn import zoo  # noqa: E402
+from minicnn.recipes import zoo  # noqa: E402
 from minicnn.layers import BatchNormalization, Conv2D  # noqa: E402
 
 MINICNN_IMPLS = ('numpy', 'numba')

@@ -24,8 +24,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from minicnn.experiment import write_json  # noqa: E402
-from minicnn.zoo import FAST_BUDGETS, FAST_TRICKS  # noqa: E402
+from minicnn.recipes.experiment import write_json  # noqa: E402
+from minicnn.recipes.zoo import FAST_BUDGETS, FAST_TRICKS  # noqa: E402
 
 SEEDS = (0, 1, 2)
 ROWS = tuple(f'seed-{seed}' for seed in SEEDS) + \

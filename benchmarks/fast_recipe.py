@@ -5,7 +5,7 @@
 
 Each framework trains in a fresh Python process of its own (so that its peak
 memory is its own), minicnn first. The PyTorch twin is the same recipe
-(minicnn/fast_recipe.py): the same network in NCHW, PyTorch's default
+(minicnn/recipes/fast_recipe.py): the same network in NCHW, PyTorch's default
 initialisation (which ``zoo.TORCH_DEFAULT`` copies) with the same dirac
 filters, the same whitening kernel (computed by minicnn from the same
 images), Nesterov SGD with the same schedule and decoupled weight decay,
@@ -31,7 +31,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from minicnn.zoo import FAST_BUDGETS  # noqa: E402  (minicnn before torch, which children import)
+from minicnn.recipes.zoo import FAST_BUDGETS  # noqa: E402  (minicnn before torch, which children import)
 
 FRAMEWORKS = ('minicnn', 'torch')
 
@@ -41,7 +41,7 @@ def peak_mb():
 
 
 def run_minicnn(budget, out, seed):
-    from minicnn import fast_recipe
+    from minicnn.recipes import fast_recipe
     _, metrics = fast_recipe.train(out, budget=budget, seed=seed)
     return {'seconds_per_epoch': metrics['seconds_per_epoch'],
             'test_accuracy': metrics['test_accuracy'],
@@ -95,7 +95,8 @@ def torch_net(widths, whitening_kernel):
 
 def run_torch(budget, out, seed):
     import numpy as np
-    from minicnn import datasets, fast_recipe  # minicnn before torch (see minicnn/threads.py)
+    from minicnn import datasets
+    from minicnn.recipes import fast_recipe  # minicnn before torch (see minicnn/kernels/threads.py)
     from minicnn.preprocessing.augment import AugmentedBatches, tta_views
     import torch
     torch.manual_seed(seed)

@@ -4,7 +4,7 @@
     python benchmarks/import_orders.py --quick   batch 4, one round: does it run?
 
 The thread pools of a training step read how to wait when they are loaded
-(see minicnn/threads.py), so what a program imports before minicnn can
+(see minicnn/kernels/threads.py), so what a program imports before minicnn can
 change minicnn's speed. For each import order in ORDERS a fresh Python
 process runs that order's imports, then imports minicnn and times its
 training step of each model as benchmarks/steps.py does: Numba kernels, on
@@ -58,7 +58,7 @@ def measure(order, models, batch, warmup, repeats):
         exec(ORDERS[order])  # the program's own first lines, as written in ORDERS
         from benchmarks import steps, timing  # imports minicnn, then NumPy
     import numba
-    from minicnn import threads
+    from minicnn.kernels import threads
     impl = timing.make_impl('numba', numba.get_num_threads())  # minicnn's choice, kept
     runs = {name: steps.step_runner(impl, name, *steps.random_batch(name, batch))
             for name in models}

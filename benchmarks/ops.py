@@ -23,7 +23,8 @@ import numpy as np
 from benchmarks import report, timing
 from benchmarks.timing import nchw
 from minicnn import functional as F
-from minicnn import kernels, zoo
+from minicnn import kernels
+from minicnn.recipes import zoo
 from minicnn.functional.conv import ChunkedConvolution, WinogradConvolution, fastest_method
 from minicnn.functional.geometry import window_geometry
 from minicnn.layers import Conv2D, Dense, MaxPooling2D

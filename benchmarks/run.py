@@ -8,7 +8,7 @@ and profile minicnn's training steps layer by layer.
 
 Writes bench.json (every number, the settings and the machine) and
 bench.png (bar charts) to --out, then prints the tables, training steps last.
-The profile (``minicnn.profiler``: each layer's forward and backward time,
+The profile (``minicnn.tools.profiler``: each layer's forward and backward time,
 FLOPs and memory kept for backward, with minicnn's fastest kernels) adds
 profile.txt, its tables, and profile-MODEL.png, a bar chart per model.
 See benchmarks/__init__.py for what is measured, timing.py for how.
@@ -25,7 +25,9 @@ if str(ROOT) not in sys.path:  # run as a script or by `minicnn bench`: find the
 
 from benchmarks import memory, ops, report, steps, timing  # noqa: E402  (imports minicnn first)
 import numpy as np  # noqa: E402,I100
-from minicnn import devices, profiler, zoo  # noqa: E402
+from minicnn import devices  # noqa: E402
+from minicnn.tools import profiler  # noqa: E402
+from minicnn.recipes import zoo  # noqa: E402
 from minicnn.fileio import atomic_write  # noqa: E402
 
 DEFAULT_MODELS = ['mlp', 'cnn-seed002', 'cnn-seed004']

@@ -1,6 +1,6 @@
 """Whole training steps of the tutorial networks: forward, backward, one update.
 
-minicnn builds each model as its recipe in ``minicnn.zoo`` does, with the
+minicnn builds each model as its recipe in ``minicnn.recipes.zoo`` does, with the
 recipe's optimizer and categorical cross-entropy, and runs
 ``minicnn.training.train_step`` (what ``fit`` does per batch) on one-hot
 labels, as the tutorials feed Keras. PyTorch runs the model's twin from
@@ -13,7 +13,8 @@ import functools
 import numpy as np
 
 from benchmarks import report, timing
-from minicnn import devices, training, zoo
+from minicnn import devices, training
+from minicnn.recipes import zoo
 
 CLASSES = 10
 TRAINING_IMAGES = {'cifar10': 50_000, 'fashion_mnist': 60_000}  # one epoch

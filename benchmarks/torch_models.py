@@ -1,4 +1,4 @@
-"""PyTorch twins of the networks in minicnn.zoo, for the timings to compare with.
+"""PyTorch twins of the networks in minicnn.recipes.zoo, for the timings to compare with.
 
 Each twin has the same layers, sizes and dropout as its minicnn original,
 written for NCHW images. Keras's 'same' padding of a 3x3 kernel at stride 1

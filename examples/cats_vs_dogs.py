@@ -22,7 +22,7 @@ import numpy as np
 from minicnn import applications, layers as L
 from minicnn.callbacks import EpochTimer
 from minicnn.datasets import cifar10
-from minicnn.experiment import write_results
+from minicnn.recipes.experiment import write_results
 from minicnn.fileio import atomic_write
 from minicnn.models import Sequential
 from minicnn.optimizers import Adam

@@ -1,4 +1,4 @@
-"""The fast CIFAR-10 recipe (airbench94's, see minicnn/fast_recipe.py): a
+"""The fast CIFAR-10 recipe (airbench94's, see minicnn/recipes/fast_recipe.py): a
 whitened first layer, dirac-initialised convolutions, BatchNorm without scale,
 GELU, label smoothing, lookahead, alternating flips, and test-time
 augmentation. Writes the training curves, a picture of the whitening filters,
@@ -8,7 +8,7 @@ and prints the test accuracy with and without test-time augmentation.
     python examples/cifar10_fast.py --budget full      airbench94 itself (about an hour on 2 cores)
     python examples/cifar10_fast.py --without lookahead,tta
 """
-from minicnn import fast_recipe
+from minicnn.recipes import fast_recipe
 from minicnn.datasets import cifar10
 
 import common

@@ -6,7 +6,7 @@ from minicnn.callbacks import EarlyStopping, EpochTimer
 from minicnn.datasets import cifar10
 from minicnn.optimizers import Adam
 from minicnn.utils import to_categorical
-from minicnn.zoo import cnn_seed004
+from minicnn.recipes.zoo import cnn_seed004
 
 import common
 

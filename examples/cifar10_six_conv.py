@@ -8,7 +8,7 @@ from minicnn.callbacks import EpochTimer
 from minicnn.datasets import cifar10
 from minicnn.preprocessing.image import ImageDataGenerator
 from minicnn.utils import to_categorical
-from minicnn.zoo import cnn_seed002
+from minicnn.recipes.zoo import cnn_seed002
 
 import common
 

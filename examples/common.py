@@ -4,8 +4,8 @@ import argparse
 import os
 
 from minicnn import devices
-from minicnn.cli import add_training_options
-from minicnn.experiment import write_results
+from minicnn.recipes.cli import add_training_options
+from minicnn.recipes.experiment import write_results
 
 QUICK_TRAIN, QUICK_TEST = 256, 128
 

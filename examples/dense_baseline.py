@@ -4,7 +4,7 @@ The tutorial reports about 47% test accuracy."""
 from minicnn.callbacks import EpochTimer
 from minicnn.datasets import cifar10
 from minicnn.utils import to_categorical
-from minicnn.zoo import dense_mlp
+from minicnn.recipes.zoo import dense_mlp
 
 import common
 

@@ -3,7 +3,7 @@ Conv2D 64 5x5, max pooling, Dense 10 softmax; SGD, batch 100, 5 epochs."""
 from minicnn.callbacks import EpochTimer
 from minicnn.datasets import fashion_mnist
 from minicnn.utils import to_categorical
-from minicnn.zoo import cnn_seed001
+from minicnn.recipes.zoo import cnn_seed001
 
 import common
 

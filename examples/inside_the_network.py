@@ -12,7 +12,7 @@ from minicnn.layers import Activation, Conv2D
 from minicnn.models import load_model
 from minicnn.optimizers import Adam
 from minicnn.utils import to_categorical
-from minicnn.zoo import cnn_seed004
+from minicnn.recipes.zoo import cnn_seed004
 
 import common
 

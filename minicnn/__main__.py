@@ -1,3 +1,3 @@
-from minicnn.cli import main
+from minicnn.recipes.cli import main
 
 main()

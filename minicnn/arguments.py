@@ -10,10 +10,16 @@ constructor the same clear error::
 
 ``reject_unknown`` is the check itself, for functions that collect keywords
 in ``**kwargs`` and pass them on (the layers).
+
+The checks of values that many modules share live here too (``is_number``,
+``check_flag``, ``check_seed``, ``check_positive_int``, ``check_positive``): each raises a
+ValueError naming the function, the argument and the value given.
 """
 import difflib
 import functools
 import inspect
+import math
+import numbers
 
 # Keras arguments that minicnn knows of but does not implement: they are
 # refused with a message that says so, rather than taken for a typo.
@@ -71,3 +77,47 @@ def keywords_checked(fn):
                 raise unknown_argument_error(where, name, valid)
         return fn(*args, **kwargs)
     return checked
+
+
+# -- values -------------------------------------------------------------------------
+
+def is_number(value):
+    """A finite real number (not a bool)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def argument_error(where, name, requirement, value):
+    """The ValueError for argument ``name`` of ``where``, which must be ``requirement``."""
+    return ValueError(f'{where}: {name} must be {requirement}, got {value!r}')
+
+
+def check_flag(where, name, value):
+    """value as a bool; raises unless it is True or False."""
+    if value not in (True, False):
+        raise argument_error(where, name, 'True or False', value)
+    return bool(value)
+
+
+def check_seed(where, seed):
+    """Raises unless seed is None or a non-negative int."""
+    if not (seed is None or isinstance(seed, numbers.Integral) and seed >= 0):
+        raise argument_error(where, 'seed', 'None or a non-negative int', seed)
+
+
+def check_positive_int(where, name, value, allow_zero=False):
+    """value as an int; raises unless it is an int (NumPy's too, not a bool) >= 1,
+    or >= 0 with allow_zero."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
+            value < (0 if allow_zero else 1):
+        kind = 'a non-negative' if allow_zero else 'a positive'
+        raise ValueError(f'{where}: {name} must be {kind} integer, got {value!r}')
+    return int(value)
+
+
+def check_positive(where, name, value):
+    """value as a float, or None; raises unless it is None or a number > 0."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                              or not value > 0):
+        raise ValueError(f'{where}: {name} must be a positive number, got {name}={value!r}')
+    return None if value is None else float(value)

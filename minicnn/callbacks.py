@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from minicnn import saving
 from minicnn.arguments import keywords_checked, reject_unknown
 
 
@@ -404,7 +405,7 @@ class BackupAndRestore(Callback):
     Each epoch's end saves the model with ``model.save`` (weights, optimizer
     state, epochs done, random generator) to ``backup_dir/latest.minicnn``,
     replacing the previous backup atomically. If training stops before its
-    end (an exception, a killed process, Ctrl-C in ``minicnn train``), the
+    end (an exception, a killed process, Ctrl-C), the
     next ``fit`` with this callback restores the weights, the optimizer
     (slots, step count, learning rate) and the random generator from the
     backup and continues with the epoch after the last one backed up: the
@@ -431,21 +432,16 @@ class BackupAndRestore(Callback):
             self.restore()
 
     def restore(self):
-        from minicnn.models import load_model  # here: minicnn.models imports this module
-        saved = load_model(self.path)
-        self.model.set_weights(saved.get_weights())
-        optimizer = self.model.optimizer
-        optimizer.set_state(saved.optimizer.get_state(saved.weights), self.model.weights)
-        if optimizer.schedule is None:  # a rate changed by hand (ReduceLROnPlateau) is state too
-            optimizer.learning_rate = saved.optimizer.learning_rate
-        self.model.epochs_done = self.restored_epoch = saved.epochs_done
+        self.restored_epoch = saving.restore_training_state(self.model, self.path)
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.save(self.path)
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint or self.model.interrupted or not os.path.exists(self.path):
-            return  # Ctrl-C in `minicnn train` ends fit too: keep the backup to resume from
+        # Reached only when fit ends: an exception (Ctrl-C's KeyboardInterrupt
+        # too) skips it, and the backup stays to resume from.
+        if not self.delete_checkpoint or not os.path.exists(self.path):
+            return
         os.remove(self.path)
         if not os.listdir(self.backup_dir):
             os.rmdir(self.backup_dir)

@@ -161,6 +161,14 @@ def reseed_gpu_from_cpu():
         _state['rng']['gpu'].reseed(int(rng('cpu').integers(2**63)))
 
 
+def random_generator(device, seed):
+    """The random generator for a device: the shared seedable one (``rng``) when
+    seed is None, else a private one seeded with ``seed``."""
+    if seed is None:
+        return rng(device)
+    return module_for(device).random.default_rng(seed)
+
+
 def rng_state():
     """The CPU generator's state, a plain dict that can be saved and restored
     (through ``reseed_gpu_from_cpu`` it also fixes the GPU's next epoch)."""

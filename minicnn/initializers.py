@@ -21,7 +21,7 @@ drawn again. Cutting the tails shrinks the standard deviation by the factor
 TRUNCATED_STD = 0.8796..., so the normal is first widened by 1 / 0.8796...
 and the values drawn have the variance asked for.
 
-Two initializers come from the fast CIFAR-10 recipe (minicnn.fast_recipe),
+Two initializers come from the fast CIFAR-10 recipe (minicnn.recipes.fast_recipe),
 not from Keras: ``Dirac`` starts a convolution as the identity on its first
 channels, and ``patch_whitening`` computes a first layer's kernel from the
 training images.

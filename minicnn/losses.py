@@ -129,13 +129,13 @@ def mean_squared_error(y_true, y_pred):
 def mean_absolute_error(y_true, y_pred):
     """mean_k |y_pred - y_true| for each sample."""
     y_true, y_pred = aligned(y_true, y_pred, 'mean_absolute_error')
-    return loss_functions.absolute_error(y_pred, y_true).mean(axis=-1)
+    return loss_functions.absolute_error(y_true, y_pred).mean(axis=-1)
 
 
 def huber(y_true, y_pred, delta=1.0):
     """mean_k of the Huber function of y_pred - y_true (functional.HuberError) for each sample."""
     y_true, y_pred = aligned(y_true, y_pred, 'huber')
-    return loss_functions.huber_error(y_pred, y_true, delta).mean(axis=-1)
+    return loss_functions.huber_error(y_true, y_pred, delta).mean(axis=-1)
 
 
 def plus_minus_one(y_true, y_pred, where):

@@ -33,7 +33,7 @@ does (``AccuracyFromShapes``); a metric reports under the name it was given.
 import numpy as np
 
 from minicnn import losses
-from minicnn.arguments import keywords_checked
+from minicnn.arguments import check_positive_int, keywords_checked
 from minicnn.autograd import Tensor
 from minicnn.devices import get_array_module, to_numpy
 from minicnn.functional.loss_functions import per_sample
@@ -206,23 +206,17 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name)
 
 
-def check_k(where, k):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f'{where}: k must be a positive integer, got {k!r}')
-    return int(k)
-
-
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     @keywords_checked
     def __init__(self, k=5, name='top_k_categorical_accuracy'):
-        super().__init__(top_k_categorical_accuracy, name, k=check_k('TopKCategoricalAccuracy', k))
+        super().__init__(top_k_categorical_accuracy, name, k=check_positive_int('TopKCategoricalAccuracy', 'k', k))
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     @keywords_checked
     def __init__(self, k=5, name='sparse_top_k_categorical_accuracy'):
         super().__init__(sparse_top_k_categorical_accuracy, name,
-                         k=check_k('SparseTopKCategoricalAccuracy', k))
+                         k=check_positive_int('SparseTopKCategoricalAccuracy', 'k', k))
 
 
 class MeanSquaredError(MeanMetricWrapper):
@@ -335,7 +329,7 @@ class ThresholdCounts(Metric):
         self.init_thresholds = thresholds
         self.thresholds = check_thresholds(where, thresholds) if thresholds is not None \
             else [0.5 if top_k is None else -1e10]
-        self.top_k = None if top_k is None else check_k(where, top_k)
+        self.top_k = None if top_k is None else check_positive_int(where, 'top_k', top_k)
         self.class_id = class_id
         super().__init__(name)
 

@@ -24,18 +24,17 @@ freezes everything inside it.
 """
 import json
 
-import numpy as np
 
 from minicnn import devices, losses, optimizers, saving, training
 from minicnn import layers as layer_classes
 from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor, depth_first, no_grad
-from minicnn.fileio import atomic_write
 from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
 
 
+@layer_classes.register_model_class
 class Model(Layer):
     """A functional model, ``Model(inputs, outputs)``, and the base of Sequential.
 
@@ -45,19 +44,18 @@ class Model(Layer):
 
     @keywords_checked
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
-        super().__init__(name=name, trainable=trainable)
+        self._start(name, trainable)
+        self._connect(inputs, outputs)  # a subclass with call() lands here too, and is told
+
+    def _start(self, name, trainable):
+        """What every model starts with, Sequential included: no layers, not compiled."""
+        Layer.__init__(self, name=name, trainable=trainable)
         self.layers = []
         self.optimizer = self.loss = None
         self.compiled_metrics = []   # the Metrics of compile(metrics=...), in their order
         self.stop_training = False   # set by a callback (or Ctrl-C) to end fit early
-        self.interrupted = False     # set by Ctrl-C in a `minicnn train` run
         self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
         self.history = None
-        self.saved_history = {}  # the history stored in the file this model was loaded from
-        self.trained_input_max = None  # the largest |x| fit has seen (see check_input_scale)
-        self.warned_input_scale = False
-        if not isinstance(self, Sequential):  # a subclass with call() lands here too, and is told
-            self._connect(inputs, outputs)
 
     # -- the graph ---------------------------------------------------------
 
@@ -318,54 +316,31 @@ class Model(Layer):
         """The architecture (no weights) as JSON text; ``model_from_json`` rebuilds it."""
         return json.dumps(layer_spec(self), **json_kwargs)
 
+    # File input and output is minicnn.saving's: these methods are its seam.
+
     def save_weights(self, path):
         """Write the weights (atomically): in Keras's HDF5 layout for a .h5 or
         .hdf5 name (minicnn/interchange/hdf5.py), else as a NumPy .npz archive."""
-        from minicnn.interchange import hdf5  # imported here: it imports this module
-        if hdf5.is_hdf5_name(path):
-            return hdf5.save_weights(self, path)
-        saving.refuse_hdf5(path, 'save_weights')
-        with atomic_write(path) as f:
-            np.savez(f, *self.get_weights())
+        saving.save_weights(self, path)
 
     def load_weights(self, path, by_name=False, skip_mismatch=False):
-        """Load weights saved by save_weights, or those of a whole-model file.
-
-        A .h5 or .hdf5 file (Keras's or minicnn's) is matched layer by layer:
-        in order, or by layer name with ``by_name``; ``skip_mismatch`` skips,
-        with a warning, the layers whose weights do not fit. A .npz archive
-        holds no names: its arrays go to the weights in order.
-        """
-        from minicnn.interchange import hdf5  # imported here: it imports this module
-        if hdf5.is_hdf5_name(path):
-            return hdf5.load_weights(self, path, by_name, skip_mismatch)
-        saving.refuse_hdf5(path, 'load_weights')
-        if by_name or skip_mismatch:
-            raise ValueError(f'load_weights: by_name and skip_mismatch need the layer names of '
-                             f'an HDF5 file (.h5), and {path} is a NumPy archive')
-        with np.load(path) as data:
-            if 'meta' in data.files:
-                arrays = saving.weights_of(saving.read_model_file(path)[1])
-            else:
-                arrays = [data[f'arr_{i}'] for i in range(len(data.files))]
-        self.set_weights(arrays)
+        """Load weights saved by save_weights, or those of a whole-model file
+        (see ``minicnn.saving.load_weights``: by_name and skip_mismatch are
+        for HDF5 files)."""
+        saving.load_weights(self, path, by_name, skip_mismatch)
 
     def save(self, path):
         """One file with architecture, weights, optimizer state, epoch and generator
         state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, which
         holds architecture, weights and compile arguments (no optimizer state)."""
-        from minicnn.interchange import hdf5  # imported here: it imports this module
-        self._require_built('save')
-        if hdf5.is_hdf5_name(path):
-            return hdf5.save_model(self, path)
         history = self.history.history if self.history is not None else {}
-        saving.save_model(self, path, epoch=self.epochs_done, history=dict(history))
+        saving.save(self, path, epoch=self.epochs_done, history=dict(history))
 
     def export(self, path, format='onnx'):
         """Write the model for inference elsewhere; format 'onnx' (Keras 3's name)
         is an ONNX graph, NHWC float32 batches of any size in, what predict
         returns out (see minicnn/interchange/onnx_export.py)."""
-        from minicnn.interchange import onnx_export  # imported here: it imports this module
+        from minicnn.interchange import onnx_export  # imported here: it loads onnx
         if format != 'onnx':
             raise ValueError(f"export: format {format!r} is not implemented; minicnn exports "
                              f"format='onnx'")
@@ -423,6 +398,7 @@ class Model(Layer):
                                    [', '.join(callers.get(id(t.layer), []))])
 
 
+@layer_classes.register_model_class
 class Sequential(Model):
     """A stack of layers, each one's output the next one's input.
 
@@ -433,7 +409,7 @@ class Sequential(Model):
 
     @keywords_checked
     def __init__(self, layers=None, name=None, trainable=True):
-        super().__init__(name=name, trainable=trainable)
+        self._start(name, trainable)
         for layer in ([] if layers is None else layers if isinstance(layers, (list, tuple))
                       else [layers]):
             self.add(layer)
@@ -578,20 +554,6 @@ def layer_spec(layer):
     return {'class_name': type(layer).__name__, 'config': layer.get_config()}
 
 
-def zero_initializers(spec):
-    """``spec`` with every initializer, of nested layers too, replaced by 'zeros'.
-
-    A file holds the weights, so the initializers need not (and for a
-    hand-written function cannot) be rebuilt: zeros are cheapest.
-    """
-    if isinstance(spec, dict):
-        return {k: 'zeros' if k.endswith('_initializer') else zero_initializers(v)
-                for k, v in spec.items()}
-    if isinstance(spec, list):
-        return [zero_initializers(v) for v in spec]
-    return spec
-
-
 def layer_from_spec(spec):
     """A layer (or model) rebuilt from ``layer_spec``'s output, with new weights."""
     return layer_classes.from_config(spec['class_name'], spec['config'])
@@ -608,35 +570,12 @@ def model_from_json(json_string):
 
 @keywords_checked
 def load_model(path, compile=True):
-    """Rebuild the model saved at ``path`` (see minicnn/saving.py), with its
-    weights and optimizer state.
+    """Rebuild the model saved at ``path`` with its weights and optimizer
+    state (minicnn's file), or from Keras's HDF5 model file (.h5): see
+    ``minicnn.saving.load_model``.
 
     Also restores the random generator, so training continues exactly as if
     it had not stopped. ``model.epochs_done`` tells where to resume
     (``fit(..., initial_epoch=model.epochs_done)``).
-
-    A .h5 or .hdf5 file is Keras's whole-model file (written by Keras or by
-    minicnn): its layers, its weights, and compiled as it was, with a fresh
-    optimizer (see minicnn/interchange/hdf5.py).
     """
-    from minicnn.interchange import hdf5  # imported here: it imports this module
-    if hdf5.is_hdf5_name(path):
-        return hdf5.load_model(path, compile=compile)
-    saving.refuse_hdf5(path, 'load_model')
-    meta, arrays = saving.read_model_file(path)
-    if 'model' not in meta:  # files of minicnn 0.1 held a Sequential's layers only
-        meta['model'] = {'class_name': 'Sequential', 'config': {
-            'name': meta['name'], 'layers': meta['layers'], 'input_shape': meta['input_shape']}}
-    model = layer_from_spec(zero_initializers(meta['model']))
-    model.set_weights(saving.weights_of(arrays))
-    if compile and meta['optimizer'] is not None:
-        optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]
-        # files of minicnn 0.1 hold a loss name and one metric name ('metric')
-        metrics = meta.get('metrics', [meta['metric']] if meta.get('metric') else [])
-        model.compile(optimizer.from_config(meta['optimizer']['config']), meta['loss'], metrics)
-        model.optimizer.set_state({name.split('/', 1)[1]: value for name, value in arrays.items()
-                                   if name.startswith('optimizer/')}, model.weights)
-    model.epochs_done = meta['epoch'] or 0
-    model.saved_history = meta['history']
-    devices.set_rng_state(meta['rng_state'])
-    return model
+    return saving.load_model(path, compile=compile)

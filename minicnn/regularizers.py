@@ -50,7 +50,7 @@ def check_factor(where, name, value):
 
 def l1_penalty(factor, x):
     zeros = get_array_module(x.data).zeros_like(x.data)
-    return factor * loss_functions.absolute_error(x, zeros).sum()  # |x - 0|
+    return factor * loss_functions.absolute_error(zeros, x).sum()  # |x - 0|
 
 
 def l2_penalty(factor, x):

@@ -1,7 +1,21 @@
-"""One file for a whole model: what ``model.save(path)`` writes and
-``minicnn.models.load_model(path)`` reads back.
+"""Files: every way a model goes to disk and comes back, and the one seam
+between the models and the file formats.
 
-The file is a NumPy .npz archive (a zip of arrays) holding
+    Model.save(path)                 save(model, path)
+    Model.save_weights(path)         save_weights(model, path)
+    Model.load_weights(path)         load_weights(model, path, by_name, skip_mismatch)
+    models.load_model(path)          load_model(path, compile)
+    callbacks.BackupAndRestore       restore_training_state(model, path)
+
+The seam. ``minicnn.models`` calls down into this module, which picks the
+format by the file's name: Keras's HDF5 layouts for .h5 and .hdf5
+(minicnn/interchange/hdf5.py), else minicnn's own. Nothing here, nor in
+``minicnn.interchange``, imports ``minicnn.models``: a file's model is
+rebuilt from its config through the layer classes' registry
+(``minicnn.layers.from_config``, where models registers Model and
+Sequential), so models -> saving -> interchange is the only way up.
+
+minicnn's own whole-model file is a NumPy .npz archive (a zip of arrays) holding
 
     meta              JSON (as bytes): format tag, the model's class and config
                       (its layers' configs and, for a functional model, how
@@ -10,16 +24,19 @@ The file is a NumPy .npz archive (a zip of arrays) holding
     weight/K          the model's K-th weight array, in get_weights() order
     optimizer/...     the optimizer's slots and iteration count
 
-It is written to a temporary file and renamed, so an interrupted save leaves
-the previous file intact.
+and its weights file the arrays alone (``arr_K``, np.savez's names). Both are
+written to a temporary file and renamed, so an interrupted save leaves the
+previous file intact.
 """
 import json
 import zipfile
 
 import numpy as np
 
-from minicnn import devices, losses, metrics
+from minicnn import devices, losses, metrics, optimizers
+from minicnn import layers as layer_classes
 from minicnn.fileio import atomic_write
+from minicnn.interchange.keras_config import zero_initializers
 
 FORMAT = 'minicnn-model-1'
 
@@ -30,6 +47,11 @@ class ModelFileError(ValueError):
 
 HDF5_SUFFIXES = ('.h5', '.hdf5')
 KERAS_ZIP_SUFFIX = '.keras'
+
+
+def is_hdf5_name(path):
+    """Whether ``path`` asks for an HDF5 file (.h5 or .hdf5), as Keras decides."""
+    return str(path).lower().endswith(HDF5_SUFFIXES)
 
 
 def refuse_hdf5(path, where):
@@ -53,6 +75,109 @@ def refuse_hdf5(path, where):
                          f'minicnn\'s own format; Model.save, save_weights, load_weights and '
                          f'minicnn.models.load_model handle HDF5 files')
 
+
+# -- what the Model methods call -------------------------------------------------------
+
+# h5py is imported with minicnn.interchange.hdf5, so only by a program that
+# reads or writes an HDF5 file.
+
+def save(model, path, epoch=None, history=None):
+    """Model.save: one file with architecture, weights, optimizer state, epoch
+    and generator state; for a .h5 or .hdf5 name, Keras's HDF5 model file,
+    which holds architecture, weights and compile arguments (no optimizer state)."""
+    model._require_built('save')
+    if is_hdf5_name(path):
+        from minicnn.interchange import hdf5
+        return hdf5.save_model(model, path)
+    return save_model(model, path, epoch, history)
+
+
+def save_weights(model, path):
+    """Model.save_weights: Keras's HDF5 layout for a .h5 or .hdf5 name
+    (minicnn/interchange/hdf5.py), else a NumPy .npz archive."""
+    if is_hdf5_name(path):
+        from minicnn.interchange import hdf5
+        return hdf5.save_weights(model, path)
+    refuse_hdf5(path, 'save_weights')
+    with atomic_write(path) as f:
+        np.savez(f, *model.get_weights())
+
+
+def load_weights(model, path, by_name=False, skip_mismatch=False):
+    """Model.load_weights: weights saved by save_weights, or those of a whole-model file.
+
+    A .h5 or .hdf5 file (Keras's or minicnn's) is matched layer by layer:
+    in order, or by layer name with ``by_name``; ``skip_mismatch`` skips,
+    with a warning, the layers whose weights do not fit. A .npz archive
+    holds no names: its arrays go to the weights in order.
+    """
+    if is_hdf5_name(path):
+        from minicnn.interchange import hdf5
+        return hdf5.load_weights(model, path, by_name, skip_mismatch)
+    refuse_hdf5(path, 'load_weights')
+    if by_name or skip_mismatch:
+        raise ValueError(f'load_weights: by_name and skip_mismatch need the layer names of '
+                         f'an HDF5 file (.h5), and {path} is a NumPy archive')
+    with np.load(path) as data:
+        if 'meta' in data.files:
+            arrays = weights_of(read_model_file(path)[1])
+        else:
+            arrays = [data[f'arr_{i}'] for i in range(len(data.files))]
+    model.set_weights(arrays)
+
+
+def load_model(path, compile=True):
+    """models.load_model: the model saved at ``path``, with its weights and
+    optimizer state, and the random generator restored, so training continues
+    exactly as if it had not stopped (``model.epochs_done`` says where).
+
+    A .h5 or .hdf5 file is Keras's whole-model file (written by Keras or by
+    minicnn): its layers, its weights, and compiled as it was, with a fresh
+    optimizer (see minicnn/interchange/hdf5.py).
+    """
+    if is_hdf5_name(path):
+        from minicnn.interchange import hdf5
+        return hdf5.load_model(path, compile=compile)
+    refuse_hdf5(path, 'load_model')
+    meta, arrays = read_model_file(path)
+    if 'model' not in meta:  # files of minicnn 0.1 held a Sequential's layers only
+        meta['model'] = {'class_name': 'Sequential', 'config': {
+            'name': meta['name'], 'layers': meta['layers'], 'input_shape': meta['input_shape']}}
+    spec = zero_initializers(meta['model'])
+    model = layer_classes.from_config(spec['class_name'], spec['config'])
+    model.set_weights(weights_of(arrays))
+    if compile and meta['optimizer'] is not None:
+        # files of minicnn 0.1 hold a loss name and one metric name ('metric')
+        metrics_ = meta.get('metrics', [meta['metric']] if meta.get('metric') else [])
+        model.compile(optimizer_of(meta), meta['loss'], metrics_)
+        model.optimizer.set_state(optimizer_state_of(arrays), model.weights)
+    model.epochs_done = meta['epoch'] or 0
+    devices.set_rng_state(meta['rng_state'])
+    return model
+
+
+def restore_training_state(model, path):
+    """Put the training state of minicnn's model file ``path`` back into the
+    compiled ``model`` it was saved from: weights, optimizer slots and step
+    count, a learning rate changed by hand (ReduceLROnPlateau's), the random
+    generator and the epochs done, which it returns. Nothing is rebuilt."""
+    meta, arrays = read_model_file(path)
+    model.set_weights(weights_of(arrays))
+    optimizer = model.optimizer
+    optimizer.set_state(optimizer_state_of(arrays), model.weights)
+    if optimizer.schedule is None:  # a rate changed by hand is state too
+        optimizer.learning_rate = optimizer_of(meta).learning_rate
+    devices.set_rng_state(meta['rng_state'])
+    model.epochs_done = meta['epoch'] or 0
+    return model.epochs_done
+
+
+def saved_history(path):
+    """The training history stored in minicnn's model file ``path``: {name: per-epoch list}."""
+    return read_model_file(path)[0]['history']
+
+
+# -- minicnn's own whole-model file ----------------------------------------------------
 
 def save_model(model, path, epoch=None, history=None):
     """Write architecture, weights, optimizer state, epoch and generator state to ``path``."""
@@ -94,6 +219,17 @@ def read_model_file(path):
     if meta.get('format') != FORMAT:
         raise ModelFileError(f'{path} is not a minicnn model file (format {meta.get("format")!r})')
     return meta, arrays
+
+
+def optimizer_of(meta):
+    """A fresh optimizer built from the file's optimizer config."""
+    optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]
+    return optimizer.from_config(meta['optimizer']['config'])
+
+
+def optimizer_state_of(arrays):
+    return {name.split('/', 1)[1]: value for name, value in arrays.items()
+            if name.startswith('optimizer/')}
 
 
 def weights_of(arrays):

@@ -19,16 +19,19 @@ the compiled metrics are summed on the device and read back (which waits
 for the GPU) only when the progress bar is redrawn or the epoch ends
 (``RunningMetrics``).
 """
-import itertools
+import dataclasses
 import math
 import time
 import warnings
+import weakref
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from minicnn import activations, devices, losses
+from minicnn.arguments import check_positive_int
 from minicnn.autograd import no_grad
+from minicnn.batches import ArrayBatches, batch_source, is_array, split_validation, unpack_batch
 from minicnn.callbacks import BackupAndRestore, Callback, CallbackList, History
 from minicnn.functional.loss_functions import check_class_ids
 
@@ -36,13 +39,6 @@ SYNC_SECONDS = 0.5  # how often a GPU run reads its metrics back
 
 
 # -- input checks ------------------------------------------------------------
-
-def check_positive_int(name, value, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
-            value < (0 if allow_zero else 1):
-        kind = 'a non-negative' if allow_zero else 'a positive'
-        raise ValueError(f'{name} must be {kind} integer, got {value!r}')
-
 
 def check_arrays(model, x, y, where):
     """Check x and y before a long run, naming the argument that is wrong."""
@@ -66,20 +62,27 @@ def check_arrays(model, x, y, where):
         check_class_ids(devices.to_numpy(y).reshape(-1), model.output_shape[-1], where)
 
 
+# Per model, what check_input_scale has seen: the largest |x| fit was given and
+# whether it has warned. Kept here, by the code that writes it; weak keys let a
+# model go when the program drops it.
+_input_scales = weakref.WeakKeyDictionary()
+
+
 def check_input_scale(model, x, where):
     """Warn, once per model, when float inputs reach far beyond what it was trained on:
     the classic slip is pixels in 0..255 fed to a model trained on x / 255."""
     if x.dtype.kind != 'f':
         return
     largest = float(devices.get_array_module(x).abs(x).max())
-    trained = model.trained_input_max
+    seen = _input_scales.setdefault(model, {'trained_max': None, 'warned': False})
+    trained = seen['trained_max']
     if trained is not None and trained <= 1.5 and largest > 2 * trained + 1 \
-            and not model.warned_input_scale:
-        model.warned_input_scale = True
+            and not seen['warned']:
+        seen['warned'] = True
         warnings.warn(f'{where}: x holds values up to {largest:g}, but the model was trained '
                       f'on values up to {trained:g}; were the pixels divided by 255?', UserWarning)
     if where == 'fit':
-        model.trained_input_max = max(largest, trained or 0.0)
+        seen['trained_max'] = max(largest, trained or 0.0)
 
 
 def as_model_input(batch):
@@ -92,162 +95,10 @@ def as_labels(batch):
     return devices.to_device(np.asarray(batch) if not hasattr(batch, 'shape') else batch)
 
 
-# -- where batches come from -------------------------------------------------
-#
-# fit takes four kinds of x, and each becomes a "batch source" whose
-# ``epoch()`` yields one epoch's batches as (x, y, sample_weight) triples:
-#
-#   arrays x, y               ArrayBatches     shuffled anew every pass
-#   a Sequence                SequenceBatches  len() batches by index (keras.utils.Sequence)
-#   a re-iterable             IterableBatches  iter() starts a fresh pass (a DataLoader,
-#                                              a tf.data.Dataset)
-#   a one-shot iterator       IterableBatches  one stream across epochs (a generator, flow())
-#
-# ``steps`` is the number of batches an epoch takes (None: until the pass ends),
-# ``continuing`` whether epochs share one stream, which can run dry.
-
-def is_array(x):
-    return hasattr(x, 'shape') and hasattr(x, 'dtype')
-
-
-def take(array, idx):
-    """array[idx] with the index on the array's device (CuPy wants a CuPy index)."""
-    return array[devices.get_array_module(array).asarray(idx)]
-
-
-class ArrayBatches:
-    """Batches of x, y (and weights w); the order drawn from minicnn's CPU generator.
-
-    Without steps_per_epoch an epoch is one pass over the data. With it, an
-    epoch takes the next steps_per_epoch batches from an endless run of
-    passes, each shuffled anew (tf.keras 2's repeated data set).
-    """
-
-    def __init__(self, x, y, w, batch_size, shuffle, steps_per_epoch=None):
-        self.x, self.y, self.w = x, y, w
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.steps = steps_per_epoch or math.ceil(len(x) / batch_size)
-        self.continuing = False  # the stream below never runs dry
-        self.stream = self.endless_passes() if steps_per_epoch else None
-
-    def one_pass(self):
-        n = len(self.x)
-        order = devices.rng('cpu').permutation(n) if self.shuffle else np.arange(n)
-        for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
-            if self.shuffle:
-                idx = np.sort(idx)  # reads memory in order; a batch's gradient is the same
-            yield (take(self.x, idx), take(self.y, idx),
-                   None if self.w is None else take(self.w, idx))
-
-    def endless_passes(self):
-        while True:
-            yield from self.one_pass()
-
-    def epoch(self):
-        return self.one_pass() if self.stream is None else itertools.islice(self.stream, self.steps)
-
-
-class SequenceBatches:
-    """``seq[i]`` for i in range(len(seq)), shuffled when asked, then ``seq.on_epoch_end()``."""
-
-    def __init__(self, seq, shuffle, steps_per_epoch, where):
-        if steps_per_epoch is not None and steps_per_epoch > len(seq):
-            raise ValueError(f'{where}: steps_per_epoch={steps_per_epoch} is more than the '
-                             f'{len(seq)} batches the Sequence holds')
-        self.seq, self.shuffle = seq, shuffle
-        self.steps = steps_per_epoch or len(seq)
-        self.continuing = False
-
-    def epoch(self):
-        order = devices.rng('cpu').permutation(len(self.seq)) if self.shuffle \
-            else range(len(self.seq))
-        for i in order[:self.steps]:
-            yield self.seq[int(i)]
-        if hasattr(self.seq, 'on_epoch_end'):
-            self.seq.on_epoch_end()
-
-
-class IterableBatches:
-    """Batches from ``iter(data)``.
-
-    A re-iterable (no ``__next__``) starts a fresh pass every epoch, unless
-    steps_per_epoch asks for a different number of batches than one pass
-    holds: then, as for a one-shot iterator, all epochs draw from one
-    stream, which may run dry.
-    """
-
-    def __init__(self, data, steps_per_epoch, where):
-        length = len(data) if hasattr(data, '__len__') else None
-        one_shot = hasattr(data, '__next__')
-        if steps_per_epoch is None and length is None and one_shot:
-            raise ValueError(f'{where}: steps_per_epoch is required for a generator or '
-                             f'iterator without len()')
-        self.data = data
-        self.steps = steps_per_epoch or length
-        self.continuing = one_shot or (steps_per_epoch is not None and steps_per_epoch != length)
-        self.stream = iter(data) if self.continuing else None
-
-    def epoch(self):
-        batches = self.stream if self.continuing else iter(self.data)
-        return batches if self.steps is None else itertools.islice(batches, self.steps)
-
-
-def batch_source(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, where):
-    """The batch source for fit's x (see the table above)."""
-    if is_array(x):
-        return ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
-    if y is not None or sample_weight is not None:
-        raise ValueError(f'{where}: y and sample_weight must be None when x is a generator, '
-                         f'Sequence or data set (its batches carry them), got '
-                         f'{type(x).__name__} with y or sample_weight')
-    if hasattr(x, '__getitem__') and hasattr(x, '__len__') and not hasattr(x, '__next__'):
-        return SequenceBatches(x, shuffle, steps_per_epoch, where)
-    if hasattr(x, '__iter__'):
-        return IterableBatches(x, steps_per_epoch, where)
-    raise TypeError(f'{where}: x must be an array, a Sequence, an iterable of batches or an '
-                    f'iterator, got {type(x).__name__}')
-
-
-def unpack_batch(batch, where):
-    """(x, y, w) from a batch (x, y) or (x, y, sample_weight)."""
-    if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
-        return (*batch, None) if len(batch) == 2 else tuple(batch)
-    kind = f'a {type(batch).__name__} of length {len(batch)}' \
-        if isinstance(batch, (tuple, list)) else f'a {type(batch).__name__}'
-    raise ValueError(f'{where}: each batch must be a tuple (x, y) or (x, y, sample_weight), '
-                     f'got {kind}')
-
-
-def split_validation(x, y, w, validation_split, validation_data):
-    """Keras takes the validation part from the end of x, y (and w) before shuffling.
-
-    Returns x, y, w for training and (x_val, y_val, w_val), batches of
-    validation data (a generator, Sequence or data set) as given, or None.
-    """
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)):
-            return x, y, w, validation_data
-        if len(validation_data) not in (2, 3) or not is_array(validation_data[0]):
-            raise ValueError('fit: validation_data must be a tuple (x_val, y_val) or '
-                             '(x_val, y_val, val_sample_weight) of arrays, or a generator, '
-                             'Sequence or data set of batches')
-        x_val, y_val, *w_val = validation_data
-        return x, y, w, (x_val, y_val, w_val[0] if w_val else None)
-    if not validation_split:
-        return x, y, w, None
-    if not 0 < validation_split < 1 or not is_array(x):
-        raise ValueError(f'fit: validation_split must be in (0, 1) and needs array inputs, '
-                         f'got {validation_split!r}')
-    cut = int(len(x) * (1 - validation_split))
-    w_train, w_val = (None, None) if w is None else (w[:cut], w[cut:])
-    return x[:cut], y[:cut], w_train, (x[cut:], y[cut:], w_val)
-
-
 # -- sample and class weights --------------------------------------------------
 
-def check_sample_weight(w, n, where):
-    """sample_weight as a float32 (N,) array, checked; None stays None."""
+def checked_sample_weights(w, n, where):
+    """fit's (or evaluate's) sample_weight as a float32 (N,) array, checked; None stays None."""
     if w is None:
         return None
     xp = devices.get_array_module(w)
@@ -377,7 +228,7 @@ def train_step(model, x, y, sample_weight=None):
     loss, outputs = loss_and_outputs(model, x, y, sample_weight, training=True)
     weights = model.trainable_weights  # after the forward pass, which builds an unbuilt model
     for w in weights:
-        w.grad = None
+        w.zero_grad()  # backward adds into .grad: last step's must not count
     loss.backward()
     model.optimizer.step(weights)
     return loss.data, outputs.data
@@ -407,11 +258,11 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
         sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None):
     _require_compiled(model, 'fit')
-    check_positive_int('fit: batch_size', batch_size)
-    check_positive_int('fit: epochs', epochs, allow_zero=True)
-    check_positive_int('fit: initial_epoch', initial_epoch, allow_zero=True)
+    check_positive_int('fit', 'batch_size', batch_size)
+    check_positive_int('fit', 'epochs', epochs, allow_zero=True)
+    check_positive_int('fit', 'initial_epoch', initial_epoch, allow_zero=True)
     if steps_per_epoch is not None:
-        check_positive_int('fit: steps_per_epoch', steps_per_epoch)
+        check_positive_int('fit', 'steps_per_epoch', steps_per_epoch)
     verbose = check_verbose('fit', verbose)
     if class_weight is not None and sample_weight is not None:
         raise ValueError('fit: give class_weight or sample_weight, not both (as in Keras)')
@@ -420,7 +271,7 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     if is_array(x):
         check_arrays(model, x, y, 'fit')
         check_input_scale(model, x, 'fit')
-        sample_weight = check_sample_weight(sample_weight, len(x), 'fit')
+        sample_weight = checked_sample_weights(sample_weight, len(x), 'fit')
     validation = validation_source(model, validation, batch_size, validation_steps)
     source = batch_source(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, 'fit')
     class_weights = None if class_weight is None else \
@@ -428,14 +279,14 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     history = model.history = History()
     cbs = CallbackList([history, *(callbacks or [])], model,
                        {'epochs': epochs, 'steps': source.steps, 'verbose': verbose})
-    batch_logs_wanted = any(_overrides(c, 'on_batch_end') for c in cbs.callbacks)
+    run = Run(source, class_weights, epochs, verbose, cbs,
+              batch_logs_wanted=any(_overrides(c, 'on_batch_end') for c in cbs.callbacks))
     model.stop_training = False
     cbs.on_train_begin()
     for epoch in range(resumed_epoch(cbs.callbacks, initial_epoch), epochs):
         devices.reseed_gpu_from_cpu()
         cbs.on_epoch_begin(epoch)
-        logs = run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs,
-                         batch_logs_wanted)
+        logs = run_epoch(model, run, epoch)
         if logs is None:  # stopped mid-epoch: epoch-end callbacks see complete epochs only
             break
         if validation is not None:
@@ -478,20 +329,32 @@ def prepare_batch(batch, class_weights, where):
     return as_model_input(xb), yb, None if wb is None else as_labels(wb)
 
 
-def run_epoch(model, source, class_weights, epoch, epochs, verbose, cbs, batch_logs_wanted):
+@dataclasses.dataclass
+class Run:
+    """What every epoch of one fit shares."""
+    source: object            # the batch source (minicnn/batches.py)
+    class_weights: object     # class_weight_table's array, or None
+    epochs: int
+    verbose: int
+    callbacks: CallbackList
+    batch_logs_wanted: bool   # whether a callback reads each batch's logs
+
+
+def run_epoch(model, run, epoch):
     """Train one epoch; returns its logs, or None when it stopped early (a NaN or
     infinite loss, ``model.stop_training`` set by a callback or Ctrl-C, or a
     stream of batches that ran dry)."""
     running = RunningMetrics(model.compiled_metrics)
     on_gpu = devices.get_device() == 'gpu'
+    source, cbs, batch_logs_wanted = run.source, run.callbacks, run.batch_logs_wanted
     steps = source.steps
-    bar = tqdm(total=steps, desc=f'Epoch {epoch + 1}/{epochs}', unit='batch',
-               disable=verbose != 1, leave=True, dynamic_ncols=True)
+    bar = tqdm(total=steps, desc=f'Epoch {epoch + 1}/{run.epochs}', unit='batch',
+               disable=run.verbose != 1, leave=True, dynamic_ncols=True)
     start = last_sync = time.perf_counter()
     batches_done = 0
     for batch, data in enumerate(source.epoch()):
         cbs.on_batch_begin(batch)
-        xb, yb, wb = prepare_batch(data, class_weights, 'fit')
+        xb, yb, wb = prepare_batch(data, run.class_weights, 'fit')
         loss, outputs = train_step(model, xb, yb, wb)
         running.add(loss, yb, outputs)
         batches_done += 1
@@ -539,10 +402,10 @@ def validation_source(model, validation, batch_size, validation_steps):
     if isinstance(validation, tuple) and len(validation) == 3 and is_array(validation[0]):
         x, y, w = validation
         check_arrays(model, x, y, where)
-        return ArrayBatches(x, y, check_sample_weight(w, len(x), where), batch_size,
+        return ArrayBatches(x, y, checked_sample_weights(w, len(x), where), batch_size,
                             shuffle=False)
     if validation_steps is not None:
-        check_positive_int('fit: validation_steps', validation_steps)
+        check_positive_int('fit', 'validation_steps', validation_steps)
     return batch_source(validation, None, None, batch_size, False, validation_steps, where)
 
 
@@ -562,11 +425,11 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None, ret
     """[loss, *metrics] in ``model.metrics_names`` order (the loss alone without
     metrics), or with return_dict {name: value}, as Keras's evaluate."""
     _require_compiled(model, 'evaluate')
-    check_positive_int('evaluate: batch_size', batch_size)
+    check_positive_int('evaluate', 'batch_size', batch_size)
     verbose = check_verbose('evaluate', verbose)
     check_arrays(model, x, y, 'evaluate')
     check_input_scale(model, x, 'evaluate')
-    sample_weight = check_sample_weight(sample_weight, len(x), 'evaluate')
+    sample_weight = checked_sample_weights(sample_weight, len(x), 'evaluate')
     source = ArrayBatches(x, y, sample_weight, batch_size, shuffle=False)
     with no_grad():
         logs = evaluation_metrics(model, source).logs()
@@ -594,7 +457,7 @@ def on_batch(model, x, y, sample_weight, class_weight, reset_metrics, return_dic
         raise ValueError(f'{where}: give class_weight or sample_weight, not both (as in Keras)')
     check_arrays(model, x, y, where)
     table = None if class_weight is None else class_weight_table(class_weight, model.output_shape[-1])
-    xb, yb, wb = prepare_batch((x, y, check_sample_weight(sample_weight, len(x), where)), table,
+    xb, yb, wb = prepare_batch((x, y, checked_sample_weights(sample_weight, len(x), where)), table,
                                where)
     if train:
         loss, outputs = train_step(model, xb, yb, wb)
@@ -614,7 +477,7 @@ def format_value(value):
 
 
 def predict(model, x, batch_size=32, verbose=0):
-    check_positive_int('predict: batch_size', batch_size)
+    check_positive_int('predict', 'batch_size', batch_size)
     check_verbose('predict', verbose)
     if not is_array(x):
         raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), got '

@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from minicnn import devices, cli, kernels, zoo
+from minicnn import devices, kernels
+from minicnn.recipes import cli, zoo
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the checkout, not installed

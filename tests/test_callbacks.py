@@ -282,11 +282,11 @@ def test_backup_and_restore_keeps_the_backup_after_ctrl_c_or_when_asked(tmp_path
 
     def ctrl_c(epoch, logs):
         if epoch == 1:
-            model.stop_training = model.interrupted = True
-    model.fit(x, y, epochs=5, verbose=0, callbacks=[BackupAndRestore(tmp_path / 'a'),
-                                                    LambdaCallback(on_epoch_end=ctrl_c)])
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=5, verbose=0, callbacks=[BackupAndRestore(tmp_path / 'a'),
+                                                        LambdaCallback(on_epoch_end=ctrl_c)])
     assert (tmp_path / 'a' / 'latest.minicnn').exists()
-    model.interrupted = False
     model.fit(x, y, epochs=2, verbose=0,
               callbacks=[BackupAndRestore(tmp_path / 'b', delete_checkpoint=False)])
     assert (tmp_path / 'b' / 'latest.minicnn').exists()

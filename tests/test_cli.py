@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from minicnn import cli
+from minicnn.recipes import cli
 from minicnn.models import load_model
 
 

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from minicnn import Tensor, fast_recipe, gradcheck
+from minicnn import Tensor, gradcheck
+from minicnn.recipes import fast_recipe
 from minicnn import functional as F
 from minicnn import layers as L
 from minicnn.callbacks import Lookahead

@@ -1,12 +1,14 @@
 """The one-pass Numba update rules (minicnn.kernels.optimizer_numba) against each
 rule's reference_update, and which of the two ``update`` runs where."""
 import copy
+import functools
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from minicnn import Tensor, devices, kernels, optimizers
+from minicnn.kernels import optimizer_numba
 
 # Every variant of the three rules with a fast twin, built from drawn hyperparameters.
 VARIANTS = {
@@ -38,7 +40,10 @@ def train(opt, p0, grads, rule):
     """p and its slots after opt's ``rule`` method applied each gradient in turn, as
     ``Optimizer.step`` does (decay and weight decay included), on Tensor p0."""
     p = Tensor(p0.copy())
-    opt.update = getattr(opt, rule)  # the instance attribute takes the method's place
+    # The instance attribute takes the method's place; the fast rule is handed the
+    # Numba passes, as update does where p's kernel set has them.
+    opt.update = (getattr(opt, rule) if rule == 'reference_update' else
+                  functools.partial(opt.fast_update, optimizer_numba))
     for g in grads:
         p.grad = g
         opt.step([p])

@@ -1,10 +1,11 @@
 """Every function of minicnn.functional: gradient checks in float64 and
-agreement with the plain nested loops of minicnn.naive."""
+agreement with the plain nested loops of minicnn.tools.naive."""
 import numpy as np
 import pytest
 
 import minicnn as mc
-from minicnn import Tensor, gradcheck, naive
+from minicnn import Tensor, gradcheck
+from minicnn.tools import naive
 from minicnn import functional as F
 from minicnn.functional.conv import ChunkedConvolution, Im2colConvolution
 
@@ -190,7 +191,18 @@ def test_softmax_cross_entropy_rejects_bad_labels():
 def test_mean_squared_error_gradcheck(rng):
     a, b = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
     assert gradcheck(F.mean_squared_error, a, b)
-    np.testing.assert_allclose(F.mean_squared_error(a, b).data, ((a - b) ** 2).mean())
+    np.testing.assert_allclose(F.mean_squared_error(b, a).data, ((a - b) ** 2).mean())
+
+
+def test_the_error_losses_take_keras_argument_order():
+    """(y_true, y_pred) in functional as in minicnn.losses: a swap would not show in
+    their values, which are symmetric, so the names are what is checked."""
+    import inspect
+    from minicnn import losses
+    from minicnn.functional import loss_functions
+    for fn in (F.mean_squared_error, loss_functions.absolute_error, loss_functions.huber_error,
+               losses.mean_squared_error, losses.mean_absolute_error, losses.huber):
+        assert list(inspect.signature(fn).parameters)[:2] == ['y_true', 'y_pred'], fn
 
 
 def test_dropout_gradcheck_with_a_fixed_mask(rng):

@@ -145,7 +145,7 @@ def test_the_new_functions_pass_gradcheck(rng):
     assert gradcheck(lambda z: loss_functions.SigmoidBinaryCrossEntropy()(z, t), z)
     a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
     assert gradcheck(loss_functions.absolute_error, a, b)
-    assert gradcheck(lambda a, b: loss_functions.huber_error(a, b, 0.7), a, b)
+    assert gradcheck(lambda a, b: loss_functions.huber_error(b, a, 0.7), a, b)
     assert gradcheck(lambda x: loss_functions.clip(x, -0.5, 0.5), a)
     w = np.array([0.5, 2.0, 1.0, 0.0])
     assert gradcheck(lambda z: F.loss_functions.sigmoid_binary_cross_entropy(z, t, w), z)

@@ -3,18 +3,20 @@ write them, each checking the value Keras gives. One test (or a few) per
 item of the "no silent wrong results" issue, numbered as there."""
 import json
 import math
+import signal
 import warnings
 
 import numpy as np
 import pytest
 
-from minicnn import devices, experiment, gradcheck, utils
+from minicnn import devices, gradcheck, utils
 from minicnn import functional as F
 from minicnn.callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint
 from minicnn.initializers import GlorotUniform
 from minicnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
 from minicnn.models import Sequential, load_model
 from minicnn.optimizers import SGD, Adam
+from minicnn.recipes import experiment
 
 from synthetic import plus_or_cross
 
@@ -389,10 +391,10 @@ def test_softmax_cross_entropy_gradient_for_rows_not_summing_to_one(rows):
 # 12. Ctrl-C keeps the epoch-end checkpoint; resuming is the uninterrupted run -------------
 
 def press_ctrl_c_at(epoch, batch):
-    """A callback that does what the SIGINT handler does, mid-epoch."""
+    """A callback that presses Ctrl-C (sends SIGINT to this process) mid-epoch."""
     def at_batch(b, logs):
         if callback.model.epochs_done == epoch and b == batch:
-            callback.model.stop_training = callback.model.interrupted = True
+            signal.raise_signal(signal.SIGINT)
     callback = LambdaCallback(on_batch_end=at_batch)
     return callback
 

@@ -175,3 +175,16 @@ def test_relu_and_its_gradient_match_the_reference(shape, dtype):
     gx = numba_cpu.relu_backward(gy, y)
     np.testing.assert_array_equal(gx, reference.relu_backward(gy, y))
     assert y.dtype == gx.dtype == dtype
+
+
+def test_each_kernel_set_names_its_per_operation_twins():
+    """for_array(x) is the one way code is picked: each set carries its twins."""
+    from minicnn.kernels import (batchnorm_numba, batchnorm_reference, cupy_gpu, optimizer_numba,
+                                 winograd_numba, winograd_reference)
+    assert (numba_cpu.winograd, numba_cpu.batchnorm, numba_cpu.optimizer) == (
+        winograd_numba, batchnorm_numba, optimizer_numba)
+    for plain in (reference, cupy_gpu):
+        assert (plain.winograd, plain.batchnorm, plain.optimizer) == (
+            winograd_reference, batchnorm_reference, None)
+        assert plain.parallel_threads() == 1
+    assert numba_cpu.parallel_threads() >= 1

@@ -1,4 +1,4 @@
-"""Tests of minicnn.profiler: the layer-by-layer backward gives the whole
+"""Tests of minicnn.tools.profiler: the layer-by-layer backward gives the whole
 graph's gradients, FLOPs and kept bytes are what a hand count gives, a
 profile changes nothing in the model, and the benchmark suite writes one."""
 import json
@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minicnn import devices, cli, kernels, profiler, training
+from minicnn import devices, kernels, training
+from minicnn.tools import profiler
+from minicnn.recipes import cli
 from minicnn.layers import Activation, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from minicnn.models import Model, Sequential
 
@@ -154,7 +156,7 @@ def test_the_benchmark_suite_writes_the_profile(tmp_path, monkeypatch):
 
 def test_flops_of_the_convolution_variants():
     from minicnn.layers import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
-    from minicnn.profiler import convolution_flops
+    from minicnn.tools.profiler import convolution_flops
     grouped = Conv2D(6, 3, groups=2)
     grouped.build((8, 8, 4))
     assert convolution_flops(grouped, (2, 8, 8, 4), (2, 6, 6, 6)) == 2 * 2 * 6 * 6 * 6 * 9 * 2

@@ -1,5 +1,5 @@
 """minicnn's thread pools are told to sleep when idle, whatever the program
-imported first (minicnn/threads.py). What matters is what was loaded before
+imported first (minicnn/kernels/threads.py). What matters is what was loaded before
 minicnn, so each case runs in a fresh Python process. Nothing is timed:
 benchmarks/import_orders.py measures the speed."""
 import ctypes.util
@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from minicnn import threads
+from minicnn.kernels import threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TORCH = pytest.mark.skipif(importlib.util.find_spec('torch') is None,
@@ -28,7 +28,7 @@ import json, os, sys
 exec(sys.argv[1])
 import minicnn
 import numba
-from minicnn import threads
+from minicnn.kernels import threads
 numba_threads = numba.get_num_threads()  # starts the threading layer
 print(json.dumps({
     'layer': numba.threading_layer(), 'threads': numba_threads,
@@ -120,7 +120,7 @@ def test_numba_on_threads_of_its_own_is_left_alone():
 
 @NEEDS_LIBGOMP
 def test_info_reports_threading_layer_pools_and_wait_settings():
-    done = run_python('-c', f'{LOAD_LIBGOMP}\nfrom minicnn import cli; cli.main(["info"])',
+    done = run_python('-c', f'{LOAD_LIBGOMP}\nfrom minicnn.recipes import cli; cli.main(["info"])',
                       NUMBA_THREADING_LAYER='omp')
     assert '(omp threading layer, 1 of' in done.stdout
     wait_policy = next(line for line in done.stdout.splitlines() if 'OMP_WAIT_POLICY' in line)

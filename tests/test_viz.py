@@ -23,13 +23,13 @@ RNG = np.random.default_rng(0)
 def figures(monkeypatch):
     """The figures the plot functions save, in order (they are saved as usual)."""
     saved = []
-    real_save = viz._save
+    real_save = viz.plots.save_figure
 
     def recording_save(fig, path, show):
         saved.append(fig)
         return real_save(fig, path, show)
 
-    monkeypatch.setattr(viz, '_save', recording_save)
+    monkeypatch.setattr(viz.plots, 'save_figure', recording_save)
     return saved
 
 
@@ -256,7 +256,7 @@ def test_interrupted_save_keeps_the_old_file_and_no_temporary(tmp_path, monkeypa
         file.write(b'\x89PNG half')
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(viz.Figure, 'savefig', half_a_png)
+    monkeypatch.setattr(viz.plots.Figure, 'savefig', half_a_png)
     path = tmp_path / 'maps.png'
     path.write_bytes(b'old')
     with pytest.raises(KeyboardInterrupt):
@@ -371,7 +371,7 @@ def test_graph_dot_escapes_quotes_in_names():
 
 
 def test_plot_graph_draws_with_matplotlib_without_graphviz(tmp_path, figures, monkeypatch):
-    monkeypatch.setattr(viz.shutil, 'which', lambda name: None)
+    monkeypatch.setattr(viz.graph.shutil, 'which', lambda name: None)
     _, _, loss = expression()
     assert_png(viz.plot_graph(loss, tmp_path / 'graph.png', show_grads=True))
     boxes = [t.get_text() for t in figures[0].axes[0].texts if t.get_text()]
@@ -510,9 +510,9 @@ def test_grad_cam_needs_a_conv_layer_to_default_to():
 def test_bilinear_resize_matches_pillow():
     maps = RNG.random((1, 3, 4), dtype=np.float32)
     pillow = Image.fromarray(maps[0], mode='F').resize((9, 7), Image.BILINEAR)
-    np.testing.assert_allclose(viz._resize_bilinear(maps, (7, 9))[0], np.asarray(pillow),
+    np.testing.assert_allclose(viz.explain._resize_bilinear(maps, (7, 9))[0], np.asarray(pillow),
                                atol=1e-5)
-    np.testing.assert_allclose(viz._resize_bilinear(maps, (3, 4)), maps)   # same size: unchanged
+    np.testing.assert_allclose(viz.explain._resize_bilinear(maps, (3, 4)), maps)   # same size: unchanged
 
 
 def test_plot_saliency_lays_each_map_over_its_image(tmp_path, figures):

@@ -14,8 +14,9 @@ import minicnn as mc
 from minicnn import Tensor, devices, gradcheck
 from minicnn import functional as F
 from minicnn.functional.conv import (ChunkedConvolution, Im2colConvolution, WinogradConvolution,
-                                     fastest_method, map_parts)
+                                     fastest_method)
 from minicnn.kernels import winograd_numba, winograd_reference
+from minicnn.kernels.parallel import map_parts
 
 TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
 

@@ -5,7 +5,7 @@ One module per family: ``basic`` (tensor operators), ``conv`` and
 ``normalization``, ``activation_functions``, ``loss_functions``, ``dropout``
 and ``noise``, ``reshaping``, ``merging``. (The Keras names one level up,
 ``minicnn.activations`` and ``minicnn.losses``, map names such as 'relu' or
-'categorical_crossentropy' to these.) ``minicnn.naive`` holds the plain-loop
+'categorical_crossentropy' to these.) ``minicnn.tools.naive`` holds the plain-loop
 versions they are checked against.
 """
 from minicnn.functional.activation_functions import (elu, exponential, gelu, hard_sigmoid,

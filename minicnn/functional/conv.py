@@ -5,7 +5,7 @@ in HWIO order, ``bias`` (F,), output ``y`` (N, OH, OW, F) with
 
     y[n, i, j, f] = b[f] + sum_{p, q, c} x_pad[n, i*sh + p, j*sw + q, c] * K[p, q, c, f]
 
-which ``minicnn.naive.conv2d`` computes with seven nested loops. im2col
+which ``minicnn.tools.naive.conv2d`` computes with seven nested loops. im2col
 copies every window into a row, ``cols`` (N*OH*OW, kh*kw*C), so the sum
 becomes one matrix product ``cols @ K.reshape(kh*kw*C, F)``. Backward, with
 ``gy`` reshaped to (N*OH*OW, F):
@@ -42,17 +42,13 @@ Two options, as in Keras's Conv2D, change which pixels meet which weights:
   matrix product (which broadcasts over that axis) does every group. For
   G = 1 the stacking is a reshape, not a copy: the plain products above.
 """
-import concurrent.futures
-import functools
 
-import numba
-import threadpoolctl
 
 from minicnn import devices, kernels
 from minicnn.autograd import Function, Tensor
 from minicnn.devices import get_array_module
 from minicnn.functional.geometry import check_rank, pair, window_geometry
-from minicnn.kernels import winograd_numba, winograd_reference
+from minicnn.kernels.parallel import map_parts
 
 
 def dilated_window(window, dilation):
@@ -255,7 +251,7 @@ class WinogradConvolution(SlidingWindows):
         def forward_part(part):
             v = k.input_transform(x[part], self.pad, self.tiles)                # (16, T, C)
             k.output_transform(v @ self.u, bias, y[part])
-        self._map_parts(k, forward_part)
+        self._map_parts(forward_part)
         return y
 
     def backward(self, gy):
@@ -274,20 +270,19 @@ class WinogradConvolution(SlidingWindows):
                 return None, g_bias
             v = k.input_transform(self.x[part], self.pad, self.tiles)
             return v.swapaxes(1, 2) @ g_m, g_bias
-        g_u, g_bias = zip(*self._map_parts(k, backward_part))
+        g_u, g_bias = zip(*self._map_parts(backward_part))
         g_kernel = k.kernel_gradient(added_up(g_u)) if self.needs_grad[1] else None
         return gx, g_kernel, added_up(g_bias)
 
     @staticmethod
     def _transforms(x):
         """The transform kernels for x: the Numba loops where the Numba kernels are chosen."""
-        return winograd_numba if kernels.for_array(x) is kernels.numba_cpu else winograd_reference
+        return kernels.for_array(x).winograd
 
-    def _map_parts(self, transforms, work):
-        """[work(part) for part in the slices of the batch]: on Numba's number of
-        threads with the Numba transforms, in this thread with the reference ones."""
-        threads = numba.get_num_threads() if transforms is winograd_numba else 1
-        return map_parts(work, self._parts(), threads)
+    def _map_parts(self, work):
+        """[work(part) for part in the slices of the batch], on as many threads as
+        x's kernels run in parallel (one, this thread, for the references)."""
+        return map_parts(work, self._parts(), kernels.for_array(self.x).parallel_threads())
 
     def _parts(self):
         """Slices of the batch, each transformed into a few MB of V and M."""
@@ -296,44 +291,12 @@ class WinogradConvolution(SlidingWindows):
         return kernels.batch_parts(self.x, bytes_per_image)
 
 
-def map_parts(work, parts, threads):
-    """[work(part) for part in parts], the parts shared among ``threads`` threads.
-
-    Each thread takes the next part as it finishes one, so a core that another
-    program keeps busy simply does fewer; and OpenBLAS is held to one thread
-    meanwhile, so that a part's matrix products run on the core that holds its
-    arrays in cache. The threads meet once per part. A parallel kernel or
-    product instead meets its threads at every call, which costs about 50
-    microseconds on the 2-core VM, whose idle threads sleep: a convolution in
-    slices of a few images makes hundreds of such calls. ``work`` must release
-    the GIL for its heavy lifting (NumPy's products and ``nogil`` Numba loops
-    do); threads=1 runs the parts here, in order. The BLAS limit is the
-    process's, so two threads of the caller's should not map at once.
-    """
-    if threads == 1 or len(parts) == 1:
-        return [work(part) for part in parts]
-    with _blas_pools().limit(limits=1, user_api='blas'):
-        return list(_workers(threads).map(work, parts))
-
-
 def added_up(arrays):
     """The sum of fresh arrays (the parts' shares), added into the first in order."""
     total = arrays[0]
     for array in arrays[1:]:
         total += array
     return total
-
-
-@functools.lru_cache(maxsize=None)
-def _workers(threads):
-    return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix='minicnn-parts')
-
-
-@functools.lru_cache(maxsize=None)
-def _blas_pools():
-    """threadpoolctl's handle on the BLAS libraries loaded (NumPy's OpenBLAS), made once:
-    finding them takes a millisecond, limiting them then 10 microseconds."""
-    return threadpoolctl.ThreadpoolController()
 
 
 # Below this many input channels the transforms cost more than the products they
@@ -384,7 +347,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation_rate=1, gr
     groups: how many groups the channels are cut into; kernel (kh, kw, C/groups, F).
     method: the Function that computes it: ``Im2colConvolution`` (plain),
     ``ChunkedConvolution`` (fast) or ``WinogradConvolution`` (3x3 at stride
-    1 only); all equal ``minicnn.naive.conv2d``. By default ``fastest_method``
+    1 only); all equal ``minicnn.tools.naive.conv2d``. By default ``fastest_method``
     picks one.
     """
     inputs = (x, kernel) if bias is None else (x, kernel, bias)

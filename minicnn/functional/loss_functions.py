@@ -146,7 +146,7 @@ class SigmoidBinaryCrossEntropy(Function):
         return gy * (self.sigmoid - self.targets), None
 
 
-class MeanSquaredError(Function):
+class MeanSquaredErrorFunction(Function):
     """Mean of the squared differences, each sample's weighted by w_n (default 1)::
 
         L = 1/size sum_n w_n sum_j (y_pred[n, j] - y_true[n, j])**2
@@ -248,17 +248,21 @@ def sigmoid_binary_cross_entropy(logits, targets, sample_weight=None):
     return weighted_mean(SigmoidBinaryCrossEntropy()(logits, targets), sample_weight)
 
 
-def mean_squared_error(y_pred, y_true, sample_weight=None):
+# The losses take (y_true, y_pred), Keras's order, as minicnn.losses does.
+
+def mean_squared_error(y_true, y_pred, sample_weight=None):
     """Mean of the squared differences over all elements, each sample's terms
     scaled by the optional (N,) sample_weight; a scalar tensor."""
-    return MeanSquaredError(sample_weight)(y_pred, y_true)
+    return MeanSquaredErrorFunction(sample_weight)(y_pred, y_true)
 
 
-def absolute_error(y_pred, y_true):
+def absolute_error(y_true, y_pred):
+    """|y_pred - y_true| elementwise."""
     return AbsoluteError()(y_pred, y_true)
 
 
-def huber_error(y_pred, y_true, delta):
+def huber_error(y_true, y_pred, delta):
+    """The Huber function of y_pred - y_true, elementwise (see HuberError)."""
     return HuberError(delta)(y_pred, y_true)
 
 

@@ -34,12 +34,12 @@ batchnorm_numba does it in one compiled pass (the default on the CPU).
 from minicnn import kernels
 from minicnn.autograd import Function, as_tensor
 from minicnn.devices import get_array_module
-from minicnn.kernels import batchnorm_numba, batchnorm_reference
 
 
 def _kernels(x):
-    """The Numba twins where minicnn's CPU kernels are Numba's, else the references."""
-    return batchnorm_numba if kernels.for_array(x) is kernels.numba_cpu else batchnorm_reference
+    """x's kernel set's BatchNorm passes: the Numba twins where minicnn's CPU
+    kernels are Numba's, else the references."""
+    return kernels.for_array(x).batchnorm
 
 
 class _PerFeature(Function):

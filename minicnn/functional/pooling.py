@@ -8,7 +8,7 @@ Both slide a (ph, pw) window with strides (sh, sw), default = the window:
           dx: each gy is shared equally among those pixels
 
 With ``padding='same'`` max pooling pads with -inf and average pooling
-leaves the padding out of the count, as Keras does. ``minicnn.naive.pool2d``
+leaves the padding out of the count, as Keras does. ``minicnn.tools.naive.pool2d``
 and ``naive.max_pool2d_backward`` are the loop forms these must equal.
 """
 from minicnn import kernels

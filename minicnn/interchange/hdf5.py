@@ -45,8 +45,6 @@ import numpy as np
 from minicnn import devices
 from minicnn.fileio import atomic_write
 from minicnn.interchange import keras_config
-from minicnn.models import zero_initializers
-from minicnn.saving import HDF5_SUFFIXES
 
 # The Keras release whose layouts these are: Keras reads a file without a
 # keras_version as Keras 1's, whose kernels it would convert.
@@ -58,11 +56,6 @@ TOP_LEVEL = 'top_level_model_weights'
 
 class KerasFileError(ValueError):
     """A file that is not HDF5, or not in one of Keras's HDF5 layouts."""
-
-
-def is_hdf5_name(path):
-    """Whether ``path`` asks for an HDF5 file (.h5 or .hdf5), as Keras decides."""
-    return str(path).lower().endswith(HDF5_SUFFIXES)
 
 
 # -- writing ------------------------------------------------------------------------
@@ -234,7 +227,7 @@ def load_model(path, compile=True):
             raise KerasFileError(f'{path} holds no model_config attribute, so it is not a '
                                  f'whole-model file; it is {hint}')
         training = f.attrs.get('training_config')
-    model = keras_config.layer_from_keras(zero_initializers(_json(config)))
+    model = keras_config.layer_from_keras(keras_config.zero_initializers(_json(config)))
     load_weights(model, path)
     if compile and training is not None:
         keras_config.compile_from_keras(model, _json(training))

@@ -39,9 +39,9 @@ import warnings
 from minicnn import initializers, losses, optimizers
 from minicnn import metrics as metric_names
 from minicnn import layers as layer_classes
+from minicnn.layers import model_class
 from minicnn.layers.base import Layer, constructor_keywords
 from minicnn.layers.input_layer import InputLayer
-from minicnn.models import Model, Sequential
 
 
 class KerasConfigError(ValueError):
@@ -92,9 +92,9 @@ DTYPE = 'float32'  # minicnn computes in float32 only
 def layer_to_keras(layer):
     """{'class_name', 'config'} of one layer as Keras writes it; of a model, Keras's
     ``model_config``."""
-    if isinstance(layer, Sequential):
+    if isinstance(layer, model_class('Sequential')):
         return {'class_name': 'Sequential', 'config': _sequential_to_keras(layer)}
-    if isinstance(layer, Model):
+    if isinstance(layer, model_class('Model')):
         return {'class_name': 'Functional', 'config': _functional_to_keras(layer)}
     class_name = type(layer).__name__
     config = layer.get_config()
@@ -141,9 +141,23 @@ def _functional_to_keras(model):
             'output_layers': [where[id(t)] for t in model.outputs]}
 
 
+def zero_initializers(spec):
+    """``spec`` with every initializer, of nested layers too, replaced by 'zeros'.
+
+    A file holds the weights, so the initializers need not (and for a
+    hand-written function cannot) be rebuilt: zeros are cheapest.
+    """
+    if isinstance(spec, dict):
+        return {k: 'zeros' if k.endswith('_initializer') else zero_initializers(v)
+                for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [zero_initializers(v) for v in spec]
+    return spec
+
+
 def first_node_index(layer):
     """1 for a nested model, whose first node Keras leaves out of the count; else 0."""
-    return 1 if isinstance(layer, Model) else 0
+    return 1 if isinstance(layer, model_class('Model')) else 0
 
 
 def training_config(model):
@@ -202,7 +216,7 @@ def _minicnn_layer_config(cls, class_name, config):
 def _sequential_from_keras(config):
     if isinstance(config, list):  # Keras <= 2.2 wrote the list of layers alone
         config = {'layers': config}
-    return Sequential([layer_from_keras(spec) for spec in config['layers']],
+    return model_class('Sequential')([layer_from_keras(spec) for spec in config['layers']],
                       name=config.get('name'), trainable=config.get('trainable', True))
 
 
@@ -225,7 +239,7 @@ def _functional_from_keras(config):
         pending = [call for call in pending if call not in ready]
     inputs = [made[_address(i)] for i in _ends(config['input_layers'])]
     outputs = [made[_address(i)] for i in _ends(config['output_layers'])]
-    return Model(inputs[0] if len(inputs) == 1 else inputs,
+    return model_class('Model')(inputs[0] if len(inputs) == 1 else inputs,
                  outputs[0] if len(outputs) == 1 else outputs,
                  name=config.get('name'), trainable=config.get('trainable', True))
 

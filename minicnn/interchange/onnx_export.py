@@ -32,7 +32,6 @@ from minicnn.fileio import atomic_write
 from minicnn.functional.conv import dilated_window
 from minicnn.functional.conv_variants import transposed_geometry
 from minicnn.functional.geometry import window_geometry
-from minicnn.models import Model, Sequential
 
 try:
     import onnx
@@ -76,7 +75,7 @@ def export(model, path):
         raise ImportError('export: ONNX export needs the onnx package: '
                           'pip install onnx (or minicnn[onnx])')
     model._require_built('export')
-    if isinstance(model, Sequential):
+    if isinstance(model, L.model_class('Sequential')):
         input_names, output_names = ['input'], ['output']
     else:
         input_names = [t.layer.name for t in model.inputs]
@@ -110,7 +109,7 @@ def _value_info(name, sample_shape):
 
 def emit_model(graph, model, x):
     """A (nested) model's nodes: x, y names (lists for several inputs or outputs)."""
-    if isinstance(model, Sequential):
+    if isinstance(model, L.model_class('Sequential')):
         for layer in model.layers:
             x = emit_layer(graph, layer, x)
         return x
@@ -411,6 +410,7 @@ EXPORTERS = {
     L.ReLU: relu_layer, L.LeakyReLU: lambda g, layer, x: g.op('LeakyRelu', [x], alpha=layer.alpha),
     L.ELU: lambda g, layer, x: g.op('Elu', [x], alpha=layer.alpha),
     L.PReLU: prelu, L.Softmax: softmax_layer, L.Rescaling: rescaling,
-    Sequential: lambda g, model, x: emit_model(g, model, x),
-    Model: lambda g, model, x: emit_model(g, model, x),
+    # the registered model classes (minicnn.models registers them; see saving.py)
+    L.model_class('Sequential'): lambda g, model, x: emit_model(g, model, x),
+    L.model_class('Model'): lambda g, model, x: emit_model(g, model, x),
 }

@@ -1,8 +1,28 @@
-"""Memory-bound kernels (im2col, col2im, pooling, ReLU), one module per backend.
+"""The kernels: the memory-bound loops under the functional ops, one kernel set
+per backend, chosen by one mechanism, and the plumbing that shares the cores.
 
-All three modules have the same functions with the same signatures and must
-give the same results (the tests check it). They differ in what they loop
-over, which is the lesson of each:
+What is here:
+
+    reference            the kernel set in NumPy/CuPy array calls (im2col,
+                         col2im, pooling, ReLU, GELU): short and obvious
+    numba_cpu            the same functions compiled by Numba, parallel over images
+    cupy_gpu             the same functions as CUDA kernels (CuPy)
+    winograd_reference   Winograd F(2x2, 3x3)'s transforms, and their
+    winograd_numba         compiled twins
+    batchnorm_reference  BatchNorm's passes over (M, C), and their compiled
+    batchnorm_numba        twins
+    optimizer_numba      SGD's, RMSprop's and Adam's one-pass updates (the plain
+                         rules are in minicnn.optimizers)
+    parallel             map_parts: a batch's slices shared among threads
+    threads              how the BLAS and OpenMP thread pools wait when idle
+
+One mechanism picks the code: ``for_array(x)`` gives x's kernel set, a module
+with the memory-bound functions (``for_array(x).im2col(...)``) and its
+per-operation twins as attributes: ``.winograd``, ``.batchnorm``,
+``.optimizer`` (None where the plain rule runs) and ``.parallel_threads()``.
+The three sets have the same functions with the same signatures and must give
+the same results (the tests check it). They differ in what they loop over,
+which is the lesson of each:
 
 | module       | runs on       | loops over                          | why                        |
 |--------------|---------------|-------------------------------------|----------------------------|
@@ -15,17 +35,23 @@ over, which is the lesson of each:
 |              |               | (col2im, pooling backward)          | pool backward needs no     |
 |              |               |                                     | atomic adds                |
 
-``for_array(x)`` picks the module for x's device. On the CPU the Numba
-kernels are the default; ``MINICNN_KERNELS=numpy`` (or ``use_kernels('numpy')``)
-selects the references everywhere, which is how the tests compare the two.
-For a first read of the CUDA code, read ``struct Window`` in
-``cupy_gpu._COMMON_SOURCE`` (the geometry every kernel shares), then the
-im2col kernel (``_IM2COL_SOURCE``, a dozen lines), then col2im's gather.
+On the CPU the Numba kernels are the default; ``MINICNN_KERNELS=numpy`` (or
+``use_kernels('numpy')``) selects the references everywhere, which is how the
+tests compare the two. For a first read of the CUDA code, read ``struct
+Window`` in ``cupy_gpu._COMMON_SOURCE`` (the geometry every kernel shares),
+then the im2col kernel (``_IM2COL_SOURCE``, a dozen lines), then col2im's
+gather.
 """
-import os
+# Before anything below imports NumPy, which loads OpenBLAS: the thread pools
+# read how to wait when they are loaded (see threads.py).
+from minicnn.kernels import threads
 
-from minicnn import devices
-from minicnn.kernels import cupy_gpu, numba_cpu, reference
+threads.configure()
+
+import os  # noqa: E402
+
+from minicnn import devices  # noqa: E402
+from minicnn.kernels import cupy_gpu, numba_cpu, reference  # noqa: E402
 
 KERNEL_CHOICES = ('numba', 'numpy')
 _state = {'choice': None}
@@ -45,7 +71,7 @@ def active_kernels():
 
 
 def for_array(x):
-    """The kernel module to use on x: reference, numba_cpu or cupy_gpu."""
+    """x's kernel set: the module reference, numba_cpu or cupy_gpu."""
     if active_kernels() == 'numpy':
         return reference
     return cupy_gpu if devices.is_gpu_array(x) else numba_cpu

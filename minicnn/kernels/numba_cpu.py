@@ -36,7 +36,7 @@ SQRT_HALF, INV_SQRT_2PI = math.sqrt(0.5), 1 / math.sqrt(2 * math.pi)
 
 __all__ = ['output_size', 'window_counts', 'im2col', 'col2im', 'max_pool', 'max_pool_backward',
            'avg_pool', 'avg_pool_backward', 'relu', 'relu_backward', 'erf', 'gelu',
-           'gelu_backward']
+           'gelu_backward', 'parallel_threads']
 
 
 @njit(cache=True)
@@ -359,3 +359,16 @@ def gelu_backward(gy, x, cdf):
     gx = np.empty_like(gy)
     _gelu_backward_kernel(gy.reshape(-1), x.reshape(-1), cdf.reshape(-1), gx.reshape(-1))
     return gx
+
+
+# The per-operation twins this kernel set runs (see kernels/__init__.py): the
+# compiled passes, and the cores shared out by Numba's thread count.
+from minicnn.kernels import batchnorm_numba as batchnorm  # noqa: E402
+from minicnn.kernels import optimizer_numba as optimizer  # noqa: E402
+from minicnn.kernels import winograd_numba as winograd  # noqa: E402
+
+
+def parallel_threads():
+    """How many threads ``kernels.parallel.map_parts`` shares an operation's slices among."""
+    import numba
+    return numba.get_num_threads()

@@ -192,3 +192,16 @@ def gelu(x):
 def gelu_backward(gy, x, cdf):
     """gy (Phi(x) + x phi(x)), phi(x) = e^(-x^2 / 2) / sqrt(2 pi) the normal density."""
     return gy * (cdf + x * get_array_module(x).exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+
+
+# The per-operation twins this kernel set runs (see kernels/__init__.py): the
+# references in array calls, with no compiled optimizer pass (the rules' own
+# array formulas run) and the slices of a batch in order, in the calling thread.
+from minicnn.kernels import batchnorm_reference as batchnorm  # noqa: E402
+from minicnn.kernels import winograd_reference as winograd  # noqa: E402
+
+optimizer = None
+
+
+def parallel_threads():
+    return 1

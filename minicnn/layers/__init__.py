@@ -40,9 +40,30 @@ __all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation', 'Rescaling',
            'Input', 'InputLayer']
 
 
+# Model and Sequential, registered by minicnn.models as it defines them: a saved
+# model is rebuilt by its class name (here, and in minicnn.saving and
+# minicnn.interchange) without importing minicnn.models, which imports them.
+MODEL_CLASSES = {}
+
+
+def register_model_class(cls):
+    """Class decorator: ``from_config`` and ``model_class`` will find cls by its name."""
+    MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def model_class(name):
+    """The registered model class 'Model' or 'Sequential'."""
+    if name not in MODEL_CLASSES:
+        raise LookupError(f'model_class: {name!r} is not registered (registered: '
+                          f'{sorted(MODEL_CLASSES)}); minicnn.models registers Model and '
+                          f'Sequential when minicnn is imported')
+    return MODEL_CLASSES[name]
+
+
 def from_config(class_name, config):
-    """Rebuild a layer from ``get_config()`` output and its class name."""
-    classes = Layer.subclasses()
+    """Rebuild a layer, or a registered model, from ``get_config()`` output and its class name."""
+    classes = {**Layer.subclasses(), **MODEL_CLASSES}
     if class_name not in classes:
         raise ValueError(f'unknown layer class {class_name!r}; valid: {sorted(classes)}')
     return classes[class_name].from_config(config)

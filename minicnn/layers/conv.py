@@ -11,16 +11,11 @@ minicnn.functional.conv and minicnn.functional.conv_variants.
 """
 from minicnn import functional as F
 from minicnn import initializers
+from minicnn.arguments import check_positive_int
 from minicnn.functional.conv import dilated_window
 from minicnn.functional.conv_variants import check_output_padding, transposed_geometry
 from minicnn.functional.geometry import pair, window_geometry
 from minicnn.layers.base import Layer, WeightedLayer
-
-
-def positive_int(where, name, value):
-    if not isinstance(value, int) or value < 1:
-        raise ValueError(f'{where}: {name} must be a positive int, got {value!r}')
-    return value
 
 
 class _SlidingWindow:
@@ -68,8 +63,8 @@ class Conv2D(_SlidingWindow, WeightedLayer):
                  groups=1, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, **kwargs)
-        self.filters = positive_int('Conv2D', 'filters', filters)
-        self.groups = positive_int('Conv2D', 'groups', groups)
+        self.filters = check_positive_int('Conv2D', 'filters', filters)
+        self.groups = check_positive_int('Conv2D', 'groups', groups)
         if filters % groups:
             raise ValueError(f'Conv2D: filters must be divisible by groups, got filters={filters} '
                              f'and groups={groups}')
@@ -108,7 +103,7 @@ class Conv2DTranspose(_SlidingWindow, WeightedLayer):
                  dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros', **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, **kwargs)
-        self.filters = positive_int('Conv2DTranspose', 'filters', filters)
+        self.filters = check_positive_int('Conv2DTranspose', 'filters', filters)
         self.set_window(kernel_size, strides, padding, dilation_rate)
         if self.padding not in ('valid', 'same'):
             raise ValueError(f"Conv2DTranspose: padding must be 'valid' or 'same', got {padding!r}")
@@ -143,7 +138,7 @@ class _DepthwiseLayer(_SlidingWindow, Layer):
                  use_bias, depthwise_initializer, bias_initializer, **kwargs):
         super().__init__(activation=activation, **kwargs)
         self.set_window(kernel_size, strides, padding, dilation_rate)
-        self.depth_multiplier = positive_int(type(self).__name__, 'depth_multiplier',
+        self.depth_multiplier = check_positive_int(type(self).__name__, 'depth_multiplier',
                                              depth_multiplier)
         self.use_bias = use_bias
         self.depthwise_initializer, self.bias_initializer = depthwise_initializer, bias_initializer
@@ -202,7 +197,7 @@ class SeparableConv2D(_DepthwiseLayer):
                  bias_initializer='zeros', **kwargs):
         super().__init__(kernel_size, strides, padding, depth_multiplier, dilation_rate,
                          activation, use_bias, depthwise_initializer, bias_initializer, **kwargs)
-        self.filters = positive_int('SeparableConv2D', 'filters', filters)
+        self.filters = check_positive_int('SeparableConv2D', 'filters', filters)
         self.pointwise_initializer = pointwise_initializer
         self.pointwise_kernel = None
 

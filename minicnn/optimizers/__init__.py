@@ -35,7 +35,8 @@ operators, run on the GPU (CuPy) and with the NumPy reference kernels.
 SGD, RMSprop and Adam also have ``fast_update``, the same arithmetic as a
 compiled loop that passes over p, g and the slots once instead of once per
 operator (``minicnn.kernels.optimizer_numba``), which runs on NumPy arrays
-with the Numba kernels; ``update`` picks, and the tests check that the two
+with the Numba kernels: ``update`` runs it where p's kernel set
+(``kernels.for_array(p).optimizer``) has the passes, and the tests check that the two
 agree.
 
 All array arithmetic happens in the parameter's dtype: the hyperparameters
@@ -48,19 +49,11 @@ import numbers
 import numpy as np
 
 from minicnn import devices, kernels
-from minicnn.arguments import reject_unknown
-from minicnn.kernels import optimizer_numba
+from minicnn.arguments import check_positive, reject_unknown
 from minicnn.optimizers import schedules
 from minicnn.optimizers.schedules import LearningRateSchedule
 
 CLIPPING = ('clipnorm', 'global_clipnorm', 'clipvalue')
-
-
-def check_positive(where, name, value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                              or not value > 0):
-        raise ValueError(f'{where}: {name} must be a positive number, got {name}={value!r}')
-    return None if value is None else float(value)
 
 
 class Optimizer:
@@ -182,9 +175,12 @@ class Optimizer:
         Numba kernels are chosen; else with ``reference_update``, the plain array
         form, which is also what runs on the GPU (CuPy runs each operator as one
         kernel)."""
-        fast = (self.fast_update is not None and kernels.for_array(p) is kernels.numba_cpu
-                and optimizer_numba.accepts(p, g, slots.values()))
-        (self.fast_update if fast else self.reference_update)(p, g, slots, lr)
+        passes = kernels.for_array(p).optimizer  # None where the kernel set has none
+        if (self.fast_update is not None and passes is not None
+                and passes.accepts(p, g, slots.values())):
+            self.fast_update(passes, p, g, slots, lr)
+        else:
+            self.reference_update(p, g, slots, lr)
 
     def reference_update(self, p, g, slots, lr):
         """The rule in array operators, its formula in the docstring (subclasses write it)."""
@@ -298,9 +294,9 @@ class SGD(Optimizer):
         v[...] = self.momentum * v - lr * g
         p += (self.momentum * v - lr * g) if self.nesterov else v
 
-    def fast_update(self, p, g, slots, lr):
+    def fast_update(self, passes, p, g, slots, lr):
         """The same in one compiled pass over p, g and v."""
-        optimizer_numba.sgd(p, g, slots.get('v'), lr, self.momentum, self.nesterov)
+        passes.sgd(p, g, slots.get('v'), lr, self.momentum, self.nesterov)
 
 
 class RMSprop(Optimizer):
@@ -351,9 +347,9 @@ class RMSprop(Optimizer):
             step = v
         p -= step
 
-    def fast_update(self, p, g, slots, lr):
+    def fast_update(self, passes, p, g, slots, lr):
         """The same in one compiled pass over p, g and the slots."""
-        optimizer_numba.rmsprop(p, g, slots['s'], slots.get('m'), slots.get('v'), lr, self.rho,
+        passes.rmsprop(p, g, slots['s'], slots.get('m'), slots.get('v'), lr, self.rho,
                                 self.epsilon, self.momentum)
 
 
@@ -399,9 +395,9 @@ class Adam(Optimizer):
             v = vhat
         p -= self.corrected_rate(lr) * m / (xp.sqrt(v) + self.epsilon)
 
-    def fast_update(self, p, g, slots, lr):
+    def fast_update(self, passes, p, g, slots, lr):
         """The same in one compiled pass over p, g and the slots."""
-        optimizer_numba.adam(p, g, slots['m'], slots['v'], slots.get('vhat'),
+        passes.adam(p, g, slots['m'], slots['v'], slots.get('vhat'),
                              self.corrected_rate(lr), self.beta_1, self.beta_2, self.epsilon)
 
     def corrected_rate(self, lr):

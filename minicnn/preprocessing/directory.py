@@ -62,12 +62,12 @@ import numpy as np
 from PIL import Image
 
 from minicnn import devices
-from minicnn.arguments import keywords_checked
-from minicnn.preprocessing.image import (SUBSETS, ImageDataGenerator, _check_seed, _fail,
-                                         _flag, _generator, _ImageSaver)
+from minicnn.arguments import argument_error, check_flag, check_seed, keywords_checked
+from minicnn.fileio import atomic_write
 from minicnn.utils import Sequence, to_categorical
 
 WHERE = 'flow_from_directory'
+SUBSETS = ('training', 'validation')  # of ImageDataGenerator(validation_split=...)
 
 # Keras' white_list_formats; Keras matches the end of a name, without the dot.
 IMAGE_EXTENSIONS = ('png', 'jpg', 'jpeg', 'bmp', 'ppm', 'tif', 'tiff')
@@ -156,7 +156,7 @@ def read_image(path, color_mode, target_size, interpolation='nearest',
 
 def _one_of(name, value, allowed):
     if value not in list(allowed):      # compared by ==, so an unhashable value is refused too
-        raise _fail(WHERE, name, f'one of {list(allowed)}', value)
+        raise argument_error(WHERE, name, f'one of {list(allowed)}', value)
     return value
 
 
@@ -164,14 +164,14 @@ def _check_target_size(target_size):
     if not (isinstance(target_size, (tuple, list)) and len(target_size) == 2
             and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
                     for s in target_size)):
-        raise _fail(WHERE, 'target_size', 'a pair (height, width) of positive ints',
+        raise argument_error(WHERE, 'target_size', 'a pair (height, width) of positive ints',
                     target_size)
     return tuple(int(s) for s in target_size)
 
 
 def _check_directory(directory):
     if not isinstance(directory, (str, os.PathLike)):
-        raise _fail(WHERE, 'directory', 'a folder path', directory)
+        raise argument_error(WHERE, 'directory', 'a folder path', directory)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f'{WHERE}: there is no directory {os.fspath(directory)!r}')
     return os.fspath(directory)
@@ -188,7 +188,7 @@ def _check_classes(directory, classes):
         return found
     if not (isinstance(classes, (list, tuple)) and all(isinstance(c, str) for c in classes)
             and len(set(classes)) == len(classes)):
-        raise _fail(WHERE, 'classes', 'None or a list of distinct folder names', classes)
+        raise argument_error(WHERE, 'classes', 'None or a list of distinct folder names', classes)
     for name in classes:
         if not os.path.isdir(os.path.join(directory, name)):
             raise ValueError(f'{WHERE}: classes names {name!r}, but the directory '
@@ -201,11 +201,52 @@ def _split(generator, subset):
     if subset is None:
         return 0.0, 1.0
     _one_of('subset', subset, (None, *SUBSETS))
-    split = generator.validation_split
+    split = 0 if generator is None else generator.validation_split
     if not split:
         raise ValueError(f'{WHERE}: subset={subset!r} needs ImageDataGenerator(validation_split'
                          '=...) above 0, got validation_split=0')
     return (0.0, split) if subset == 'validation' else (split, 1.0)
+
+
+# --- writing served images (save_to_dir, here and in ImageDataGenerator.flow) ------
+
+class ImageSaver:
+    """Writes served images to a folder as Keras' save_to_dir does, each
+    stretched onto 0..255 (Keras' array_to_img with scale=True); atomically."""
+
+    def __init__(self, folder, prefix, file_format, channels):
+        if not isinstance(folder, (str, os.PathLike)):
+            raise argument_error('flow', 'save_to_dir', 'None or a folder path', folder)
+        if not isinstance(prefix, str):
+            raise argument_error('flow', 'save_prefix', 'a string', prefix)
+        self.pil_format = Image.registered_extensions().get('.' + str(file_format).lower())
+        if self.pil_format is None:
+            raise argument_error('flow', 'save_format', "an image format such as 'png' or 'jpeg'",
+                        file_format)
+        if channels not in (1, 3, 4):
+            raise ValueError('flow: save_to_dir needs images of 1, 3 or 4 channels (the ones '
+                             f'PIL can save), got {channels} channels')
+        self.folder, self.prefix, self.file_format = os.fspath(folder), prefix, file_format
+        # Names get random numbers of their own, so that saving leaves the
+        # augmentation's (seeded) random stream alone.
+        self.names = np.random.default_rng()
+
+    def save(self, batch, indices):
+        """Write each (H, W, C) image of batch, named by its sample index."""
+        for image, index in zip(devices.to_numpy(batch), devices.to_numpy(indices)):
+            name = f'{self.prefix}_{index}_{self.names.integers(10 ** 7)}.{self.file_format}'
+            with atomic_write(os.path.join(self.folder, name)) as file:
+                _as_pil_image(image).save(file, format=self.pil_format)
+
+
+def _as_pil_image(image):
+    """An (H, W, C) float image as an 8-bit PIL image, min..max stretched onto 0..255."""
+    image = image - image.min()
+    if image.max() != 0:
+        image = image / image.max()
+    pixels = (image * 255).astype(np.uint8)
+    mode = {1: 'L', 3: 'RGB', 4: 'RGBA'}[pixels.shape[-1]]
+    return Image.fromarray(pixels[..., 0] if mode == 'L' else pixels, mode)
 
 
 # --- the iterator ----------------------------------------------------------------------
@@ -230,8 +271,8 @@ class DirectoryIterator(Sequence):
     Use one way or the other: both walk through the same epoch.
 
     image_data_generator is the ImageDataGenerator whose augment and
-    standardize every batch goes through (None: a plain one, which serves the
-    images as read); its dtype is the batches' dtype.
+    standardize every batch goes through, its dtype the batches' dtype (None,
+    as in Keras: the images as read, in float32).
 
     Attributes as in Keras: class_indices ({name: label}), num_classes, classes
     ((samples,) int32 labels), filenames (relative to directory), filepaths,
@@ -245,26 +286,28 @@ class DirectoryIterator(Sequence):
                  follow_links=False, subset=None, interpolation='nearest',
                  keep_aspect_ratio=False):
         self.directory = _check_directory(directory)
-        self.image_data_generator = image_data_generator or ImageDataGenerator()
+        self.image_data_generator = image_data_generator
+        self.dtype = np.dtype('float32') if image_data_generator is None else \
+            image_data_generator.dtype
         self.target_size = _check_target_size(target_size)
         self.color_mode = _one_of('color_mode', color_mode, CHANNELS)
         self.image_shape = self.target_size + (CHANNELS[color_mode],)
         self.class_mode = _one_of('class_mode', class_mode, CLASS_MODES)
         self.interpolation = _one_of('interpolation', interpolation, PIL_INTERPOLATION)
         if not (isinstance(batch_size, numbers.Integral) and batch_size > 0):
-            raise _fail(WHERE, 'batch_size', 'a positive int', batch_size)
+            raise argument_error(WHERE, 'batch_size', 'a positive int', batch_size)
         self.batch_size = int(batch_size)
-        self.shuffle = _flag(WHERE, 'shuffle', shuffle)
-        self.keep_aspect_ratio = _flag(WHERE, 'keep_aspect_ratio', keep_aspect_ratio)
-        _check_seed(WHERE, seed)
+        self.shuffle = check_flag(WHERE, 'shuffle', shuffle)
+        self.keep_aspect_ratio = check_flag(WHERE, 'keep_aspect_ratio', keep_aspect_ratio)
+        check_seed(WHERE, seed)
         self.seed, self.subset = seed, subset
-        self.saver = None if save_to_dir is None else _ImageSaver(
+        self.saver = None if save_to_dir is None else ImageSaver(
             save_to_dir, save_prefix, save_format, self.image_shape[-1])
-        follow_links = _flag(WHERE, 'follow_links', follow_links)
+        follow_links = check_flag(WHERE, 'follow_links', follow_links)
         self._find_samples(classes, _split(self.image_data_generator, subset), follow_links)
         # Images, labels and random draws live on the device active now.
         self.device = devices.get_device()
-        self.rng = _generator(self.device, seed)
+        self.rng = devices.random_generator(self.device, seed)
         self.on_epoch_end()
 
     def _find_samples(self, classes, split, follow_links):
@@ -315,9 +358,10 @@ class DirectoryIterator(Sequence):
 
     def _batch(self, indices):
         """The batch of the samples at indices (a NumPy array of ints)."""
-        augmenter = self.image_data_generator
-        # augment returns a fresh array, which _standardize may change in place.
-        x = augmenter._standardize(augmenter.augment(self._images(indices), self.rng))
+        x, augmenter = self._images(indices), self.image_data_generator
+        if augmenter is not None:
+            # augment returns a fresh array, which _standardize may change in place.
+            x = augmenter._standardize(augmenter.augment(x, self.rng))
         if self.saver is not None:
             self.saver.save(x, indices)
         if self.class_mode is None:
@@ -335,7 +379,7 @@ class DirectoryIterator(Sequence):
         if self.class_mode == 'input':
             return x.copy()
         ids = self.classes[indices]
-        dtype = self.image_data_generator.dtype
+        dtype = self.dtype
         if self.class_mode == 'categorical':
             labels = to_categorical(ids, self.num_classes, dtype)
         else:

@@ -7,62 +7,8 @@ An augmented batch is made in three steps, in Keras' order:
 3. ``standardize``: preprocessing_function, rescale, samplewise and featurewise
    centring and scaling, ZCA whitening.
 
-Moving pixels
--------------
-Rotation, shift, shear, zoom and flips all move pixels without changing
-them, so one idea covers them all: for each pixel of the output, compute
-where in the input it comes from, and read the input there.
-
-Coordinates are (row, column) with rows growing downwards; the centre of an
-H x W image is ``c = ((H - 1) / 2, (W - 1) / 2)``. Output pixel ``p`` of
-image n reads the input at
-
-    src = c + R(-theta) (S Z (q - c) - t)
-
-    q = p, with the row index reversed if the image is flipped vertically
-           (r -> H - 1 - r) and the column index if flipped horizontally
-    Z = diag(z_row, z_col)      zoom factors, input pixels per output pixel as in
-                                Keras: z < 1 enlarges (zooms in), z > 1 shrinks
-    S = [[ cos(s), 0],          shear by s degrees: column lines lean over, a
-         [-sin(s), 1]]          vertical line turning counter-clockwise as displayed
-                                (Keras' [[1, -sin s], [0, cos s]], written there for
-                                (x, y) = (column, row))
-    t = (t_row, t_col)          shift in input pixels; +1 moves the content down /
-                                right when there is no zoom, shear or rotation
-    R(-theta) = [[ cos, sin],   undoes a rotation by theta degrees, which turns
-                 [-sin, cos]]   the content counter-clockwise as displayed (Keras'
-                                sense: theta = 90 gives np.rot90(x, 1, axes=(1, 2)))
-
-This is Keras' ``apply_affine_transform``: its matrix R T S Z applied about the
-centre, with T the shift. The map is computed for all N images at once as
-(N, H, W) arrays: a few elementwise operations per output pixel and no Python
-loop per image.
-
-Sampling (``interpolation_order``) reads the input at ``src``, which is rarely
-a whole pixel:
-
-    1  bilinear (the default, as in Keras): with r0 = floor(src_row),
-       a = src_row - r0 and likewise c0, b for the column,
-           out = (1-a)(1-b) x[r0, c0] + (1-a) b x[r0, c0+1]
-                 + a (1-b) x[r0+1, c0] + a b x[r0+1, c0+1],
-       four gathers and their weights for the whole batch;
-    0  nearest: x at src rounded (halves upwards).
-
-Both read whole pixels exactly when ``src`` is whole (within 1e-6, as
-cos(90 degrees) is 6e-17 in floating point), so the identity, an integer
-shift, a flip or a rotation by a multiple of 90 degrees moves pixels without
-changing them. A neighbour index outside the image is brought back
-by the fill mode (shown for a row ``abcd``, with the image in the middle):
-
-    'nearest'   aaaa|abcd|dddd
-    'reflect'   dcba|abcd|dcba      (the edge pixel is repeated)
-    'wrap'      abcd|abcd|abcd
-    'constant'  kkkk|abcd|kkkk      (k = cval)
-
-As in SciPy's ``ndimage.affine_transform``, which Keras calls, 'constant' gives
-cval wherever src lies outside [0, H - 1] x [0, W - 1], and interpolates only
-between pixels of the image. All images are gathered with one advanced index,
-``x[n, rows, cols]``, on NumPy or CuPy alike.
+Moving pixels (the geometry: the source coordinates of each output pixel, the
+sampling there and the fill modes) is minicnn/preprocessing/geometry.py.
 
 Changing pixel values
 ---------------------
@@ -96,172 +42,24 @@ Where minicnn differs from Keras
 import functools
 import math
 import numbers
-import os
 import warnings
-from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
 
 from minicnn import devices
-from minicnn.arguments import keywords_checked
-from minicnn.fileio import atomic_write
-
-FILL_MODES = ('nearest', 'constant', 'reflect', 'wrap')
-SUBSETS = ('training', 'validation')
-INTERPOLATION_ORDERS = (0, 1)        # nearest, bilinear
+from minicnn.arguments import argument_error, check_flag, check_seed, is_number, keywords_checked
+from minicnn.preprocessing.directory import SUBSETS, DirectoryIterator, ImageSaver
+from minicnn.preprocessing.geometry import (FILL_MODES, INTERPOLATION_ORDERS, Transform,
+                                            moves_pixels, sample, source_coordinates)
 
 # Keras' small constant in the samplewise and featurewise std normalisation.
 STD_EPSILON = 1e-6
 
-# cos(90 degrees) is 6e-17, not 0, so a rotation by 90 degrees reads a hair
-# away from whole pixels; coordinates this close to a whole pixel are taken
-# as that pixel, which keeps such rotations exact.
-SNAP_TOLERANCE = 1e-6
-
-
-class Transform(NamedTuple):
-    """The parameters of one transform per image, as in the module docstring.
-
-    Each field is a scalar (the same for every image) or an array of shape
-    (N,) on the images' device. The defaults leave an image unchanged;
-    ``channel_shift`` and ``brightness`` are off when None.
-    """
-    theta: object = 0.0            # degrees, counter-clockwise
-    shift_rows: object = 0.0       # pixels, positive moves the content down
-    shift_cols: object = 0.0       # pixels, positive moves the content right
-    shear: object = 0.0            # degrees, counter-clockwise
-    zoom_rows: object = 1.0        # input pixels per output pixel, rows
-    zoom_cols: object = 1.0        # input pixels per output pixel, columns
-    flip_horizontal: object = False
-    flip_vertical: object = False
-    channel_shift: object = None   # intensity added to every pixel value
-    brightness: object = None      # brightness factor, 1 leaves the image as is
-
-
-GEOMETRY = ('theta', 'shift_rows', 'shift_cols', 'shear', 'zoom_rows', 'zoom_cols',
-            'flip_horizontal', 'flip_vertical')
 
 # Keras' transform_parameters keys, and the default each takes when left out.
 KERAS_DEFAULTS = {'theta': 0.0, 'tx': 0.0, 'ty': 0.0, 'shear': 0.0, 'zx': 1.0, 'zy': 1.0,
                   'flip_horizontal': False, 'flip_vertical': False,
                   'channel_shift_intensity': None, 'brightness': None}
-
-
-# --- where each output pixel comes from --------------------------------------
-
-def _per_image(value, xp, dtype=None):
-    """A Transform field as an (N, 1, 1) (or (1, 1, 1)) array, to broadcast over (N, H, W)."""
-    return xp.reshape(xp.asarray(value, dtype=dtype), (-1, 1, 1))
-
-
-def source_coordinates(transform, height, width, xp=np):
-    """Where each output pixel reads the input: (rows, cols), float64 arrays
-    broadcastable to (N, H, W), with ``src = c + R(-theta) (S Z (q - c) - t)``."""
-    p = {name: _per_image(getattr(transform, name), xp, np.float64) for name in GEOMETRY[:6]}
-    rows = xp.arange(height, dtype=np.float64)[:, None]                          # (H, 1)
-    cols = xp.arange(width, dtype=np.float64)[None, :]                           # (1, W)
-    rows = xp.where(_per_image(transform.flip_vertical, xp), height - 1 - rows, rows)
-    cols = xp.where(_per_image(transform.flip_horizontal, xp), width - 1 - cols, cols)
-    centre_row, centre_col = (height - 1) / 2, (width - 1) / 2
-    # Right to left through the formula: about the centre, zoom, shear, shift, rotate.
-    u, v = p['zoom_rows'] * (rows - centre_row), p['zoom_cols'] * (cols - centre_col)
-    shear = xp.deg2rad(p['shear'])
-    u, v = xp.cos(shear) * u, v - xp.sin(shear) * u
-    u, v = u - p['shift_rows'], v - p['shift_cols']
-    theta = xp.deg2rad(p['theta'])
-    cos, sin = xp.cos(theta), xp.sin(theta)
-    return centre_row + cos * u + sin * v, centre_col - sin * u + cos * v
-
-
-def _moves_pixels(transform):
-    """Whether any geometric field differs from the identity (an array always may)."""
-    identity = Transform()
-    return any(hasattr(getattr(transform, name), 'shape')
-               or getattr(transform, name) != getattr(identity, name) for name in GEOMETRY)
-
-
-# --- reading the input at the source coordinates ----------------------------
-
-def _clip(index, size):
-    return index.clip(0, size - 1)
-
-
-def _reflect(index, size):
-    """Fold onto [0, size) by mirroring, the edge pixel repeated: period 2 * size."""
-    xp = devices.get_array_module(index)
-    phase = index % (2 * size)
-    return xp.minimum(phase, 2 * size - 1 - phase)
-
-
-def _wrap(index, size):
-    return index % size
-
-
-# How each fill mode brings an out-of-range index back into [0, size). For
-# 'constant' any in-range index will do: those pixels are overwritten by cval.
-_FOLD = {'nearest': _clip, 'constant': _clip, 'reflect': _reflect, 'wrap': _wrap}
-
-
-def _nearest(x, rows, cols, fold, dtype):
-    """``x[n, round(rows), round(cols)]``, the indices folded: -> (N, H, W, C)."""
-    xp = devices.get_array_module(x)
-    _, height, width, _ = x.shape
-    # floor(s + 0.5) rounds every half upwards, as SciPy's order 0 does; rint's
-    # round-half-to-even would repeat some input pixels of a zoom more than others.
-    rows = xp.floor(rows + 0.5).astype(np.intp)
-    cols = xp.floor(cols + 0.5).astype(np.intp)
-    images = xp.arange(len(x))[:, None, None]
-    return x[images, fold(rows, height), fold(cols, width)].astype(dtype)
-
-
-def _lerp(a, b, weight):
-    """a + weight (b - a): a at weight 0 exactly, so whole coordinates read exactly."""
-    return a + weight * (b - a)
-
-
-def _bilinear(x, rows, cols, fold, dtype):
-    """Bilinear interpolation of the NHWC batch x at (rows, cols): -> (N, H, W, C).
-
-    With r0 = floor(rows) and a = rows - r0 (likewise c0, b), interpolate
-    along the columns in rows r0 and r0 + 1, then between those two rows.
-    """
-    xp = devices.get_array_module(x)
-    _, height, width, _ = x.shape
-    row0, col0 = xp.floor(rows), xp.floor(cols)
-    a = (rows - row0).astype(dtype)[..., None]             # (N, H, W or 1, 1)
-    b = (cols - col0).astype(dtype)[..., None]
-    row0, col0 = row0.astype(np.intp), col0.astype(np.intp)
-    top, bottom = fold(row0, height), fold(row0 + 1, height)
-    left, right = fold(col0, width), fold(col0 + 1, width)
-    images = xp.arange(len(x))[:, None, None]
-
-    def at(r, c):
-        return x[images, r, c].astype(dtype)
-    return _lerp(_lerp(at(top, left), at(top, right), b),
-                 _lerp(at(bottom, left), at(bottom, right), b), a)
-
-
-def _snap(coordinates):
-    """Coordinates within SNAP_TOLERANCE of a whole pixel, moved onto it."""
-    xp = devices.get_array_module(coordinates)
-    whole = xp.rint(coordinates)
-    return xp.where(xp.abs(coordinates - whole) < SNAP_TOLERANCE, whole, coordinates)
-
-
-def sample(x, rows, cols, fill_mode='nearest', cval=0.0, order=1, dtype=np.float32):
-    """Read the NHWC batch x at the (N, H, W)-broadcastable source coordinates
-    (rows, cols), by interpolation ``order`` 1 (bilinear) or 0 (nearest), with
-    ``fill_mode`` outside the image: -> (N, H, W, C) of ``dtype``."""
-    xp = devices.get_array_module(x)
-    rows, cols = _snap(rows), _snap(cols)
-    read = _bilinear if order == 1 else _nearest
-    out = read(x, rows, cols, _FOLD[fill_mode], dtype)
-    if fill_mode != 'constant':
-        return out
-    height, width = x.shape[1:3]
-    inside = (rows >= 0) & (rows <= height - 1) & (cols >= 0) & (cols <= width - 1)
-    return xp.where(inside[..., None], out, out.dtype.type(cval))
 
 
 # --- changing pixel values ------------------------------------------------------
@@ -353,61 +151,38 @@ def _random_shift(rng, shift_range, size, n):
     return shift * size if max(np.atleast_1d(shift_range)) < 1 else shift
 
 
-def _generator(device, seed):
-    """The random generator for a device: the shared seedable one when seed is
-    None, else a private one seeded with ``seed``."""
-    if seed is None:
-        return devices.rng(device)
-    return devices.module_for(device).random.default_rng(seed)
-
-
 # --- checking arguments ------------------------------------------------------------
-
-def _is_number(value):
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def _fail(where, name, requirement, value):
-    return ValueError(f'{where}: {name} must be {requirement}, got {value!r}')
-
 
 def _checked(name, value, requirement, ok):
     """value, if ok; else the ValueError of an ImageDataGenerator argument."""
     if not ok:
-        raise _fail('ImageDataGenerator', name, requirement, value)
+        raise argument_error('ImageDataGenerator', name, requirement, value)
     return value
 
 
 def _non_negative(name, value):
-    return float(_checked(name, value, 'a non-negative number', _is_number(value) and value >= 0))
-
-
-def _flag(where, name, value):
-    if value not in (True, False):
-        raise _fail(where, name, 'True or False', value)
-    return bool(value)
+    return float(_checked(name, value, 'a non-negative number', is_number(value) and value >= 0))
 
 
 def _shift_range(name, value):
     """A shift range as Keras takes it: a float, an int (whole pixels) or a list."""
     if isinstance(value, (list, tuple, np.ndarray)):
         values = tuple(np.ravel(value).tolist())
-        if not (len(values) > 0 and np.ndim(value) == 1 and all(map(_is_number, values))):
-            raise _fail('ImageDataGenerator', name, 'a non-empty 1-D list of numbers', value)
+        if not (len(values) > 0 and np.ndim(value) == 1 and all(map(is_number, values))):
+            raise argument_error('ImageDataGenerator', name, 'a non-empty 1-D list of numbers', value)
         return tuple(float(v) for v in values)
-    if not (_is_number(value) and value >= 0):
-        raise _fail('ImageDataGenerator', name,
+    if not (is_number(value) and value >= 0):
+        raise argument_error('ImageDataGenerator', name,
                     'a non-negative number or a list of numbers', value)
     return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 def _zoom_interval(zoom_range):
     """[low, high] of the zoom factors: z -> [1 - z, 1 + z]; a pair is taken as is."""
-    pair = (1 - zoom_range, 1 + zoom_range) if _is_number(zoom_range) else zoom_range
+    pair = (1 - zoom_range, 1 + zoom_range) if is_number(zoom_range) else zoom_range
     if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-            and all(map(_is_number, pair)) and 0 < pair[0] <= pair[1]):
-        raise _fail('ImageDataGenerator', 'zoom_range',
+            and all(map(is_number, pair)) and 0 < pair[0] <= pair[1]):
+        raise argument_error('ImageDataGenerator', 'zoom_range',
                     'a number in [0, 1) or a pair (low, high) with 0 < low <= high', zoom_range)
     return float(pair[0]), float(pair[1])
 
@@ -416,9 +191,9 @@ def _brightness_interval(brightness_range):
     if brightness_range is None:
         return None
     if not (isinstance(brightness_range, (tuple, list)) and len(brightness_range) == 2
-            and all(map(_is_number, brightness_range))
+            and all(map(is_number, brightness_range))
             and 0 <= brightness_range[0] <= brightness_range[1]):
-        raise _fail('ImageDataGenerator', 'brightness_range',
+        raise argument_error('ImageDataGenerator', 'brightness_range',
                     'None or a pair (low, high) with 0 <= low <= high', brightness_range)
     return float(brightness_range[0]), float(brightness_range[1])
 
@@ -430,7 +205,7 @@ def _float_dtype(dtype):
     except TypeError:
         resolved = None
     if resolved is None or not np.issubdtype(resolved, np.floating):
-        raise _fail('ImageDataGenerator', 'dtype', 'None or a floating-point dtype', dtype)
+        raise argument_error('ImageDataGenerator', 'dtype', 'None or a floating-point dtype', dtype)
     return resolved
 
 
@@ -440,11 +215,6 @@ def _check_rank(where, x, rank):
         what = ('a non-empty array of rank 4 (images, height, width, channels)' if rank == 4
                 else 'an array of rank 3 (height, width, channels)')
         raise ValueError(f'{where}: x must be {what}, got shape {shape}')
-
-
-def _check_seed(where, seed):
-    if not (seed is None or isinstance(seed, numbers.Integral) and seed >= 0):
-        raise _fail(where, 'seed', 'None or a non-negative int', seed)
 
 
 def _keras_to_transform(transform_parameters):
@@ -460,9 +230,9 @@ def _keras_to_transform(transform_parameters):
     p = {**KERAS_DEFAULTS, **transform_parameters}
     for key, value in p.items():
         optional = KERAS_DEFAULTS[key] is None
-        if not (_is_number(value) or isinstance(value, (bool, np.bool_))
+        if not (is_number(value) or isinstance(value, (bool, np.bool_))
                 or optional and value is None):
-            raise _fail('apply_transform', f'transform_parameters[{key!r}]',
+            raise argument_error('apply_transform', f'transform_parameters[{key!r}]',
                         'a number' + (' or None' if optional else ''), value)
     return Transform(theta=p['theta'], shift_rows=-p['tx'], shift_cols=-p['ty'],
                      shear=p['shear'], zoom_rows=p['zx'], zoom_cols=p['zy'],
@@ -530,7 +300,7 @@ class ImageDataGenerator:
                  fill_mode='nearest', cval=0.0, horizontal_flip=False, vertical_flip=False,
                  rescale=None, preprocessing_function=None, data_format=None,
                  validation_split=0.0, interpolation_order=1, dtype=None):
-        flag = functools.partial(_flag, 'ImageDataGenerator')
+        flag = functools.partial(check_flag, 'ImageDataGenerator')
         self.featurewise_center = flag('featurewise_center', featurewise_center)
         self.samplewise_center = flag('samplewise_center', samplewise_center)
         self.featurewise_std_normalization = flag('featurewise_std_normalization',
@@ -539,7 +309,7 @@ class ImageDataGenerator:
                                                  samplewise_std_normalization)
         self.zca_whitening = flag('zca_whitening', zca_whitening)
         self.zca_epsilon = float(_checked('zca_epsilon', zca_epsilon, 'a positive number',
-                                          _is_number(zca_epsilon) and zca_epsilon > 0))
+                                          is_number(zca_epsilon) and zca_epsilon > 0))
         self.rotation_range = _non_negative('rotation_range', rotation_range)
         self.width_shift_range = _shift_range('width_shift_range', width_shift_range)
         self.height_shift_range = _shift_range('height_shift_range', height_shift_range)
@@ -549,11 +319,11 @@ class ImageDataGenerator:
         self.channel_shift_range = _non_negative('channel_shift_range', channel_shift_range)
         self.fill_mode = _checked('fill_mode', fill_mode, f'one of {FILL_MODES}',
                                   fill_mode in FILL_MODES)
-        self.cval = float(_checked('cval', cval, 'a number', _is_number(cval)))
+        self.cval = float(_checked('cval', cval, 'a number', is_number(cval)))
         self.horizontal_flip = flag('horizontal_flip', horizontal_flip)
         self.vertical_flip = flag('vertical_flip', vertical_flip)
         self.rescale = _checked('rescale', rescale, 'None or a number',
-                                rescale is None or _is_number(rescale))
+                                rescale is None or is_number(rescale))
         self.preprocessing_function = _checked(
             'preprocessing_function', preprocessing_function, 'None or a function',
             preprocessing_function is None or callable(preprocessing_function))
@@ -562,7 +332,7 @@ class ImageDataGenerator:
         self.data_format = 'channels_last'
         self.validation_split = float(_checked(
             'validation_split', validation_split, 'a number in [0, 1)',
-            _is_number(validation_split) and 0 <= validation_split < 1))
+            is_number(validation_split) and 0 <= validation_split < 1))
         self.interpolation_order = int(_checked(
             'interpolation_order', interpolation_order, '0 (nearest) or 1 (bilinear)',
             isinstance(interpolation_order, numbers.Integral)
@@ -621,7 +391,7 @@ class ImageDataGenerator:
         order: move the pixels, shift the channels, change the brightness.
         -> (N, H, W, C) float32 (or dtype, if wider); x is not changed."""
         xp = devices.get_array_module(x)
-        if _moves_pixels(transform):
+        if moves_pixels(transform):
             rows, cols = source_coordinates(transform, x.shape[1], x.shape[2], xp)
             out = sample(x, rows, cols, self.fill_mode, self.cval,
                          self.interpolation_order, self._work_dtype)
@@ -646,10 +416,10 @@ class ImageDataGenerator:
         channel_shift_intensity, brightness (see apply_transform)."""
         if not (isinstance(img_shape, (tuple, list)) and len(img_shape) == 3
                 and all(isinstance(s, numbers.Integral) and s > 0 for s in img_shape)):
-            raise _fail('get_random_transform', 'img_shape', '(height, width, channels)',
+            raise argument_error('get_random_transform', 'img_shape', '(height, width, channels)',
                         img_shape)
-        _check_seed('get_random_transform', seed)
-        rng = _generator('cpu', seed)
+        check_seed('get_random_transform', seed)
+        rng = devices.random_generator('cpu', seed)
         return _transform_to_keras(self.random_parameters((1, *img_shape), rng))
 
     @keywords_checked
@@ -758,15 +528,15 @@ class ImageDataGenerator:
         the active device.
         """
         _check_rank('fit', x, 4)
-        augment = _flag('fit', 'augment', augment)
+        augment = check_flag('fit', 'augment', augment)
         if not (isinstance(rounds, numbers.Integral) and rounds > 0):
-            raise _fail('fit', 'rounds', 'a positive int', rounds)
-        _check_seed('fit', seed)
+            raise argument_error('fit', 'rounds', 'a positive int', rounds)
+        check_seed('fit', seed)
         data = devices.to_device(x).astype(self._work_dtype, copy=True)
         if self.rescale:
             data *= data.dtype.type(self.rescale)
         if augment:
-            data = self._augmented_copies(data, rounds, _generator(devices.device_of(data), seed))
+            data = self._augmented_copies(data, rounds, devices.random_generator(devices.device_of(data), seed))
         channels = data.shape[-1]
         if self.featurewise_center:
             self.mean = data.mean(axis=(0, 1, 2)).reshape(1, 1, channels)
@@ -809,19 +579,19 @@ class ImageDataGenerator:
         if sample_weight is not None and y is None:
             raise ValueError('flow: sample_weight needs y (Keras drops the weights without it)')
         if not (isinstance(batch_size, numbers.Integral) and batch_size > 0):
-            raise _fail('flow', 'batch_size', 'a positive int', batch_size)
-        _check_seed('flow', seed)
-        _flag('flow', 'shuffle', shuffle)
-        saver = None if save_to_dir is None else _ImageSaver(save_to_dir, save_prefix,
+            raise argument_error('flow', 'batch_size', 'a positive int', batch_size)
+        check_seed('flow', seed)
+        check_flag('flow', 'shuffle', shuffle)
+        saver = None if save_to_dir is None else ImageSaver(save_to_dir, save_prefix,
                                                              save_format, x.shape[-1])
         x, y, sample_weight = self._subset(x, y, sample_weight, subset,
-                                           _flag('flow', 'ignore_class_split', ignore_class_split))
+                                           check_flag('flow', 'ignore_class_split', ignore_class_split))
         # The data moves once to the active device, so that augmentation runs
         # where the model does (a no-op for NumPy arrays on the CPU).
         x, y, sample_weight = (None if a is None else devices.to_device(a)
                                for a in (x, y, sample_weight))
         return ArrayIterator(self, x, y, batch_size, shuffle,
-                             _generator(devices.device_of(x), seed), sample_weight, saver)
+                             devices.random_generator(devices.device_of(x), seed), sample_weight, saver)
 
     def _subset(self, x, y, sample_weight, subset, ignore_class_split):
         """The part of (x, y, sample_weight) that ``subset`` names: the first
@@ -829,7 +599,7 @@ class ImageDataGenerator:
         if subset is None:
             return x, y, sample_weight
         if subset not in SUBSETS:
-            raise _fail('flow', 'subset', f"None or one of {SUBSETS}", subset)
+            raise argument_error('flow', 'subset', f"None or one of {SUBSETS}", subset)
         if not self.validation_split:
             raise ValueError(f'flow: subset={subset!r} needs ImageDataGenerator(validation_split'
                              '=...) above 0, got validation_split=0')
@@ -861,8 +631,6 @@ class ImageDataGenerator:
         ``validation_split`` v, subset='validation' serves the first int(v n)
         files of each class folder of n files and subset='training' the rest.
         """
-        # Imported here: directory.py builds on this module.
-        from minicnn.preprocessing.directory import DirectoryIterator
         return DirectoryIterator(
             directory, self, target_size=target_size, color_mode=color_mode, classes=classes,
             class_mode=class_mode, batch_size=batch_size, shuffle=shuffle, seed=seed,
@@ -882,45 +650,6 @@ def _zca_matrix(data, epsilon):
     flat = data.reshape(len(data), -1)
     _, s, axes = xp.linalg.svd(flat, full_matrices=False)     # axes: (k, D), rows = U^T
     return (axes.T * (math.sqrt(len(data)) / (s + epsilon))) @ axes
-
-
-class _ImageSaver:
-    """Writes served images to a folder as Keras' save_to_dir does, each
-    stretched onto 0..255 (Keras' array_to_img with scale=True); atomically."""
-
-    def __init__(self, folder, prefix, file_format, channels):
-        if not isinstance(folder, (str, os.PathLike)):
-            raise _fail('flow', 'save_to_dir', 'None or a folder path', folder)
-        if not isinstance(prefix, str):
-            raise _fail('flow', 'save_prefix', 'a string', prefix)
-        self.pil_format = Image.registered_extensions().get('.' + str(file_format).lower())
-        if self.pil_format is None:
-            raise _fail('flow', 'save_format', "an image format such as 'png' or 'jpeg'",
-                        file_format)
-        if channels not in (1, 3, 4):
-            raise ValueError('flow: save_to_dir needs images of 1, 3 or 4 channels (the ones '
-                             f'PIL can save), got {channels} channels')
-        self.folder, self.prefix, self.file_format = os.fspath(folder), prefix, file_format
-        # Names get random numbers of their own, so that saving leaves the
-        # augmentation's (seeded) random stream alone.
-        self.names = np.random.default_rng()
-
-    def save(self, batch, indices):
-        """Write each (H, W, C) image of batch, named by its sample index."""
-        for image, index in zip(devices.to_numpy(batch), devices.to_numpy(indices)):
-            name = f'{self.prefix}_{index}_{self.names.integers(10 ** 7)}.{self.file_format}'
-            with atomic_write(os.path.join(self.folder, name)) as file:
-                _as_pil_image(image).save(file, format=self.pil_format)
-
-
-def _as_pil_image(image):
-    """An (H, W, C) float image as an 8-bit PIL image, min..max stretched onto 0..255."""
-    image = image - image.min()
-    if image.max() != 0:
-        image = image / image.max()
-    pixels = (image * 255).astype(np.uint8)
-    mode = {1: 'L', 3: 'RGB', 4: 'RGBA'}[pixels.shape[-1]]
-    return Image.fromarray(pixels[..., 0] if mode == 'L' else pixels, mode)
 
 
 class ArrayIterator:

@@ -4,7 +4,8 @@
                               tutorial network on its data set
     minicnn summary MODEL     print a model's layers and parameter counts
     minicnn info              versions, devices and active kernels
-    minicnn bench ...         run the benchmark suite (from a source checkout)
+    minicnn bench ...         run benchmarks/run.py of the source checkout in the
+                              current folder
 """
 import argparse
 import pathlib
@@ -12,7 +13,8 @@ import platform
 import runpy
 import sys
 
-from minicnn import devices, kernels, zoo
+from minicnn import devices, kernels
+from minicnn.recipes import zoo
 
 DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
 FAST = 'fast'
@@ -30,7 +32,7 @@ def add_training_options(parser):
 
 
 def _train(args):
-    from minicnn import experiment
+    from minicnn.recipes import experiment
     fast_options = args.budget or args.without or args.seed is not None
     if args.resume:  # the run's own run.json says which tutorial network it trains
         if fast_options:
@@ -57,7 +59,7 @@ def _train(args):
 
 
 def _train_fast(args):
-    from minicnn import experiment, fast_recipe
+    from minicnn.recipes import experiment, fast_recipe
     if args.augment:
         sys.exit('minicnn train fast: --augment is for the tutorial networks; the fast recipe '
                  'augments its own data (see --without)')
@@ -99,7 +101,7 @@ def _summary(args):
 def _info(args):
     import numba
     import numpy
-    from minicnn import threads
+    from minicnn.kernels import threads
     print(f'minicnn {sys.modules["minicnn"].__version__}')
     print(f'Python {platform.python_version()} ({platform.machine()}, {platform.processor() or "?"})')
     numba_threads = numba.get_num_threads()  # starts Numba's threading layer, to name it
@@ -123,10 +125,12 @@ def _info(args):
 
 
 def _bench(args):
-    script = pathlib.Path(__file__).resolve().parent.parent / 'benchmarks' / 'run.py'
+    # The benchmarks are no part of the installed package: they live in a source
+    # checkout, which the command is run from.
+    script = pathlib.Path.cwd() / 'benchmarks' / 'run.py'
     if not script.exists():
-        sys.exit('minicnn bench: the benchmarks/ folder of a source checkout is needed '
-                 f'(looked for {script})')
+        sys.exit('minicnn bench: run it from the root of a source checkout of minicnn, '
+                 f'where benchmarks/run.py is (not found: {script})')
     sys.argv = [str(script), *args.bench_args]
     runpy.run_path(str(script), run_name='__main__')
 
@@ -137,7 +141,7 @@ def build_parser():
     commands = parser.add_subparsers(dest='command', required=True)
     train = add_training_options(commands.add_parser(
         'train', help='train the fast recipe or a tutorial network',
-        description=f"fast (the default): airbench94's recipe (minicnn.fast_recipe) on "
+        description=f"fast (the default): airbench94's recipe (minicnn.recipes.fast_recipe) on "
                     f"CIFAR-10, its 'short' budget unless --budget or --full says otherwise. "
                     f'A tutorial network, without --full: {DEMO_EPOCHS} epochs on the first '
                     f"{DEMO_SUBSET} images; --full: the tutorial's settings."))

@@ -1,5 +1,5 @@
 """The networks of the seed tutorials, written as a Keras user would write them,
-and the fast recipe's network (``fast_cnn``; minicnn.fast_recipe trains it).
+and the fast recipe's network (``fast_cnn``; minicnn.recipes.fast_recipe trains it).
 
 Each ``Recipe`` holds a model builder and the tutorial's training settings
 (data set, input scaling, optimizer, batch size, epochs, callbacks), so that
@@ -112,7 +112,7 @@ def fast_cnn(input_shape=(32, 32, 3), classes=10, widths=(64, 256, 256), dirac=T
                        Rescaling(1 / 9), Activation('softmax')], name='fast_cnn')
 
 
-# The fast recipe's presets, which minicnn.fast_recipe trains: 'short' is the
+# The fast recipe's presets, which minicnn.recipes.fast_recipe trains: 'short' is the
 # README's main command (9 to 10.5 minutes with the install, on the 2-core VM);
 # 'full' is airbench94. And the tricks that ``fast_recipe.train(without=...)``
 # can leave out.
@@ -140,7 +140,7 @@ def add_channel_axis(x):
     return scale_unit(x)[..., None]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Recipe:
     """A tutorial's model and how it was trained."""
     name: str
@@ -156,15 +156,18 @@ class Recipe:
 
 
 RECIPES = {r.name: r for r in [
-    Recipe('mlp', dense_mlp, 'cifar10', scale_centered, lambda: RMSprop(), 32, 15,
-           'about 47% test accuracy after 15 epochs (seed 000)'),
-    Recipe('cnn-seed001', cnn_seed001, 'fashion_mnist', add_channel_axis, lambda: SGD(), 100, 5,
-           'no figure reported (seed 001 trains on MNIST)'),
-    Recipe('cnn-seed002', cnn_seed002, 'cifar10', scale_unit, lambda: RMSprop(), 256, 100,
-           'training curves only (seed 002)'),
-    Recipe('cnn-seed004', cnn_seed004, 'cifar10', scale_unit,
-           lambda: Adam(lr=0.0001, decay=1e-6), 128, 50,
-           'about 77% test accuracy (seed 004)',
+    Recipe(name='mlp', build=dense_mlp, dataset='cifar10', preprocess=scale_centered,
+           optimizer=lambda: RMSprop(), batch_size=32, epochs=15,
+           reported='about 47% test accuracy after 15 epochs (seed 000)'),
+    Recipe(name='cnn-seed001', build=cnn_seed001, dataset='fashion_mnist',
+           preprocess=add_channel_axis, optimizer=lambda: SGD(), batch_size=100, epochs=5,
+           reported='no figure reported (seed 001 trains on MNIST)'),
+    Recipe(name='cnn-seed002', build=cnn_seed002, dataset='cifar10', preprocess=scale_unit,
+           optimizer=lambda: RMSprop(), batch_size=256, epochs=100,
+           reported='training curves only (seed 002)'),
+    Recipe(name='cnn-seed004', build=cnn_seed004, dataset='cifar10', preprocess=scale_unit,
+           optimizer=lambda: Adam(lr=0.0001, decay=1e-6), batch_size=128, epochs=50,
+           reported='about 77% test accuracy (seed 004)',
            callbacks=lambda: [EarlyStopping(min_delta=0.001, patience=3)]),
 ]}
 

@@ -65,11 +65,12 @@ import numpy as np
 
 from minicnn import devices, viz
 from minicnn import functional as F
+from minicnn.arguments import check_positive_int
 from minicnn.autograd import Tensor, topological_order
 from minicnn.layers import (Activation, AveragePooling2D, Conv2D, Conv2DTranspose, Dense,
                             DepthwiseConv2D, Flatten, MaxPooling2D, SeparableConv2D)
 from minicnn.models import Sequential
-from minicnn.training import as_labels, as_model_input, check_positive_int, fuses_softmax
+from minicnn.training import as_labels, as_model_input, fuses_softmax
 
 MB = 2 ** 20
 
@@ -164,7 +165,7 @@ def profile(model, x, y, steps=5, print_fn=print, path=None):
     if model.loss is None:
         raise RuntimeError("profile: compile the model first (the profile times its loss), "
                            "e.g. model.compile(optimizer='adam', loss='categorical_crossentropy')")
-    check_positive_int('profile: steps', steps)
+    check_positive_int('profile', 'steps', steps)
     x, y = as_model_input(x), as_labels(y)
     if not model.built:
         model.build(x.shape[1:])
@@ -249,7 +250,7 @@ def format_table(rows, last_step, steps):
         'left out;',
         f"the total counts each array once, and the graph's links (Function.inputs) hold "
         f'{linked_mb:.2f} MB more.',
-        'See minicnn/profiler.py for how each column is measured.'])
+        'See minicnn/tools/profiler.py for how each column is measured.'])
 
 
 # -- helpers -------------------------------------------------------------------

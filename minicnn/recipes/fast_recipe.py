@@ -44,14 +44,14 @@ import numpy as np
 
 from minicnn import devices, datasets, viz
 from minicnn.callbacks import Callback, EpochTimer, Lookahead
-from minicnn.experiment import write_json, write_results
+from minicnn.recipes.experiment import write_json, write_results
 from minicnn.initializers import patch_whitening
 from minicnn.losses import CategoricalCrossentropy
 from minicnn.optimizers import SGD
 from minicnn.optimizers.schedules import PiecewiseLinearDecay
 from minicnn.preprocessing.augment import AugmentedBatches, predict_with_tta
 from minicnn.utils import to_categorical
-from minicnn.zoo import FAST_BUDGETS as BUDGETS, FAST_TRICKS as TRICKS, fast_cnn
+from minicnn.recipes.zoo import FAST_BUDGETS as BUDGETS, FAST_TRICKS as TRICKS, fast_cnn
 
 # airbench94's hyperparameters, per 1024 examples (a batch of B takes B/1024 of each step):
 MOMENTUM = 0.85

@@ -13,7 +13,8 @@ import signal
 
 import numpy as np
 
-from minicnn import devices, datasets, models, saving, viz, zoo
+from minicnn import devices, datasets, models, saving, viz
+from minicnn.recipes import zoo
 from minicnn.callbacks import Callback, EpochTimer
 from minicnn.fileio import atomic_write
 from minicnn.preprocessing.image import ImageDataGenerator
@@ -54,15 +55,17 @@ class RunCheckpoint(Callback):
 @contextlib.contextmanager
 def stop_on_ctrl_c(model):
     """The first Ctrl-C asks fit to stop after the current batch; a second one
-    interrupts at once."""
+    interrupts at once. Yields a list that is non-empty once Ctrl-C was pressed."""
+    pressed = []  # what the caller reads: whether Ctrl-C stopped the run
+
     def request_stop(signum, frame):
         print('\nCtrl-C: stopping after this batch (press again to abort at once)')
-        model.stop_training = model.interrupted = True
+        model.stop_training = True
+        pressed.append(True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    model.interrupted = False
     previous = signal.signal(signal.SIGINT, request_stop)
     try:
-        yield
+        yield pressed
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -92,7 +95,7 @@ def write_json(path, data):
 
 def train(name, out, epochs=None, batch_size=None, subset=None, device=None, augment=False,
           verbose=1):
-    """Train recipe ``name`` (see minicnn.zoo) from scratch; writes into ``out``.
+    """Train recipe ``name`` (see minicnn.recipes.zoo) from scratch; writes into ``out``.
 
     Returns (model, metrics); metrics are also written to out/metrics.json.
     """
@@ -103,7 +106,7 @@ def train(name, out, epochs=None, batch_size=None, subset=None, device=None, aug
     write_json(f'{out}/run.json', run)
     if device:
         devices.set_device(device)
-    return _fit_and_report(run, out, None, verbose)
+    return _fit_and_report(run, out, None, {}, verbose)
 
 
 def resume(out, device=None, verbose=1):
@@ -116,10 +119,14 @@ def resume(out, device=None, verbose=1):
         run = json.load(f)
     if device:
         devices.set_device(device)
-    return _fit_and_report(run, out, models.load_model(f'{out}/checkpoint.minicnn'), verbose)
+    checkpoint = f'{out}/checkpoint.minicnn'
+    return _fit_and_report(run, out, models.load_model(checkpoint),
+                           saving.saved_history(checkpoint), verbose)
 
 
-def _fit_and_report(run, out, model, verbose):
+def _fit_and_report(run, out, model, earlier_history, verbose):
+    """Train ``model`` (None: a fresh one) on the run's data; ``earlier_history``
+    is that of the sessions before (a resumed run's, from its checkpoint)."""
     recipe = zoo.get(run['name'])
     (x_train, y_train), (x_test, y_test) = load(recipe.dataset, run['subset'])
     x_train, x_test = recipe.preprocess(x_train), recipe.preprocess(x_test)
@@ -127,14 +134,14 @@ def _fit_and_report(run, out, model, verbose):
     if model is None:
         model = recipe.build(input_shape=x_train.shape[1:])
         model.compile(optimizer=recipe.optimizer(), loss=recipe.loss, metrics=['accuracy'])
-    checkpoint = RunCheckpoint(f'{out}/checkpoint.minicnn', getattr(model, 'saved_history', {}))
+    checkpoint = RunCheckpoint(f'{out}/checkpoint.minicnn', earlier_history)
     timer = EpochTimer()
-    with stop_on_ctrl_c(model):
+    with stop_on_ctrl_c(model) as ctrl_c:
         model.fit(**training_batches(x_train, y_train, run['batch_size'], run['augment']),
                   epochs=run['epochs'], initial_epoch=model.epochs_done, verbose=verbose,
                   validation_data=(x_test, y_test),
                   callbacks=[*recipe.callbacks(), timer, checkpoint])
-    if model.interrupted:
+    if ctrl_c:
         print(f'Stopped during epoch {model.epochs_done + 1}; {out}/checkpoint.minicnn holds the '
               f'{model.epochs_done} complete epochs; continue with: minicnn train --resume {out}')
         return model, None

@@ -1,0 +1,30 @@
+"""The layout rules of the package (issue 23), checked on its source."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                'benchmarks'))
+import house  # noqa: E402
+
+
+def test_the_core_imports_nothing_from_the_recipes_wing():
+    graph = house.import_graph()
+    offenders = sorted((m, t) for m, targets in graph.items()
+                       if not m.startswith(('minicnn.recipes', 'minicnn.__main__'))
+                       for t in targets
+                       if t.startswith('minicnn.recipes'))
+    assert offenders == []
+
+
+
+def test_functional_files_hold_the_math_not_the_thread_plumbing():
+    assert house.functional_importing_threads() == []
+
+
+def test_the_only_import_circle_is_the_tensor_operators():
+    # autograd <-> functional: Tensor's operators are the functional ops,
+    # attached when minicnn.functional is imported (see autograd.py).
+    for component in house.cycles(house.import_graph()):
+        assert 'minicnn.autograd' in component and all(
+            m == 'minicnn.autograd' or m.startswith('minicnn.functional') for m in component), \
+            component
