@@ -33,9 +33,9 @@ from minicnn import functional  # noqa: E402  (attaches the Tensor operators)
 from minicnn.autograd import Tensor, no_grad  # noqa: E402
 from minicnn.devices import get_array_module, get_device, set_device  # noqa: E402
 from minicnn.gradcheck import GradcheckError, gradcheck  # noqa: E402
-from minicnn import (callbacks, datasets, initializers, layers, losses, metrics,  # noqa: E402
+from minicnn import (backend, callbacks, datasets, initializers, layers, losses, metrics,  # noqa: E402
                      models, optimizers, preprocessing, regularizers, utils)
 
 __all__ = ['Tensor', 'no_grad', 'functional', 'gradcheck', 'GradcheckError', 'set_device',
-           'get_device', 'get_array_module', 'callbacks', 'datasets', 'initializers', 'layers',
+           'get_device', 'get_array_module', 'backend', 'callbacks', 'datasets', 'initializers', 'layers',
            'losses', 'metrics', 'models', 'optimizers', 'preprocessing', 'regularizers', 'utils']

@@ -32,15 +32,13 @@ does (``AccuracyFromShapes``); a metric reports under the name it was given.
 """
 import numpy as np
 
-from minicnn import losses
+from minicnn import backend, losses
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor
 from minicnn.devices import get_array_module, to_numpy
 from minicnn.functional.loss_functions import per_sample
 from minicnn.layers.base import unique_name
 from minicnn.losses import labels_array, squeeze_or_expand_to_same_rank
-
-_EPSILON = 1e-7
 
 
 # -- the per-sample functions --------------------------------------------------
@@ -384,7 +382,8 @@ def auc_thresholds(num_thresholds, thresholds):
                 or num_thresholds <= 1:
             raise ValueError(f'AUC: num_thresholds must be an integer > 1, got {num_thresholds!r}')
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
-    return np.array([-_EPSILON, *inner, 1 + _EPSILON])
+    eps = backend.epsilon()
+    return np.array([-eps, *inner, 1 + eps])
 
 
 def pick(where, name, value, choices):

@@ -24,11 +24,21 @@ from minicnn.autograd import Tensor, as_tensor
 _name_counts = collections.Counter()
 
 
+def get_uid(prefix=''):
+    """1, 2, 3, ... on successive calls with the same ``prefix`` (Keras's backend.get_uid)."""
+    _name_counts[prefix] += 1
+    return _name_counts[prefix]
+
+
+def reset_uids():
+    """Start every prefix's count again: the next layers get their plain names."""
+    _name_counts.clear()
+
+
 def unique_name(base):
     """'conv2d', then 'conv2d_1', 'conv2d_2', ... as Keras names layers."""
-    count = _name_counts[base]
-    _name_counts[base] += 1
-    return base if count == 0 else f'{base}_{count}'
+    uid = get_uid(base)
+    return base if uid == 1 else f'{base}_{uid - 1}'
 
 
 def snake_case(class_name):
