@@ -31,12 +31,13 @@ the loss from the logits instead (``CrossEntropy.on_logits``): exact and finite.
 """
 import numpy as np
 
-from minicnn import backend
+from minicnn import backend, missing
 from minicnn import functional as F
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor, as_tensor
 from minicnn.devices import get_array_module
 from minicnn.functional import loss_functions
+from minicnn.layers.base import snake_case
 
 # -- the per-sample functions --------------------------------------------------
 
@@ -172,8 +173,9 @@ class Loss:
     """Keras's Loss: ``loss(y_true, y_pred, sample_weight=None)`` is the scalar
     Tensor 1/N sum_n w_n l_n of the per-sample values l = ``call(y_true, y_pred)``."""
 
-    def __init__(self, name):
-        self.name = name
+    @keywords_checked
+    def __init__(self, name=None):
+        self.name = name or snake_case(type(self).__name__)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         weights = None if sample_weight is None else labels_array(sample_weight)
@@ -370,3 +372,20 @@ def serialize(loss):
     if type(loss) is LossFunctionWrapper:
         return loss.fn.__name__
     return {'class_name': type(loss).__name__, 'config': loss.get_config()}
+
+# Keras's short names of the per-sample functions.
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+
+
+def deserialize(identifier):
+    """``serialize``'s inverse, as in Keras: a function's name ('mse',
+    'categorical_crossentropy') gives the per-sample function, anything else
+    what ``get`` gives (serialize's dict: the Loss object)."""
+    if isinstance(identifier, str) and identifier in FUNCTION_NAMES and identifier in globals():
+        return globals()[identifier]
+    return get(identifier)
+
+
+missing.install(globals(), 'losses')

@@ -32,7 +32,7 @@ does (``AccuracyFromShapes``); a metric reports under the name it was given.
 """
 import numpy as np
 
-from minicnn import backend, losses
+from minicnn import backend, losses, missing
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor
 from minicnn.devices import get_array_module, to_numpy
@@ -90,6 +90,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 mean_squared_error = losses.mean_squared_error
 mean_absolute_error = losses.mean_absolute_error
+mse = MSE = mean_squared_error  # Keras's short names
+mae = MAE = mean_absolute_error
 
 
 def divide_no_nan(a, b):
@@ -579,3 +581,6 @@ def compiled(identifiers):
         m.name = f'{m.name}_{count}' if count else m.name
         m.reset_state()
     return metrics
+
+
+missing.install(globals(), 'metrics')

@@ -92,7 +92,7 @@ class Layer:
                  **unknown):
         reject_unknown(type(self).__name__, unknown, constructor_keywords(type(self)))
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.activation_name, self.activation = activations.get(activation)
+        self.activation_name, self.activation = activations.named(activation)
         self._weights = []
         self.trainable = trainable
         self.sample_shape = tuple(input_shape) if input_shape is not None else None

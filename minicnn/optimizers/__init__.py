@@ -47,7 +47,7 @@ import numbers
 
 import numpy as np
 
-from minicnn import devices, kernels
+from minicnn import devices, kernels, missing
 from minicnn.arguments import reject_unknown
 from minicnn.kernels import optimizer_numba
 from minicnn.optimizers import schedules
@@ -604,3 +604,6 @@ def get(identifier):
         return OPTIMIZERS[identifier.lower()]()
     raise ValueError(f'unknown optimizer {identifier!r}; give an Optimizer or one of '
                      f'{sorted(OPTIMIZERS)}')
+
+
+missing.install(globals(), 'optimizers')

@@ -103,7 +103,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from minicnn import devices
+from minicnn import devices, missing
 from minicnn.arguments import keywords_checked
 from minicnn.fileio import atomic_write
 
@@ -970,3 +970,16 @@ class ArrayIterator:
         if self.sample_weight is None:
             return x, self.y[batch]
         return x, self.y[batch], self.sample_weight[batch]
+
+
+NumpyArrayIterator = ArrayIterator  # Keras's name
+missing.install(globals(), 'preprocessing.image')
+
+
+def __getattr__(name):
+    # Keras has DirectoryIterator here too; it lives in minicnn/preprocessing/directory.py,
+    # which imports this module, so it is fetched when first asked for.
+    if name == 'DirectoryIterator':
+        from minicnn.preprocessing.directory import DirectoryIterator
+        return DirectoryIterator
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
