@@ -20,6 +20,7 @@ import numpy as np
 from minicnn import activations, devices, initializers, regularizers
 from minicnn.arguments import keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor
+from minicnn.missing import MissingFeatureError
 
 _name_counts = collections.Counter()
 
@@ -89,13 +90,28 @@ class Layer:
     """
 
     def __init__(self, activation=None, name=None, input_shape=None, trainable=True,
-                 **unknown):
-        reject_unknown(type(self).__name__, unknown, constructor_keywords(type(self)))
-        self.name = name or unique_name(snake_case(type(self).__name__))
+                 input_dim=None, batch_input_shape=None, batch_size=None, dtype=None,
+                 weights=None, dynamic=False, activity_regularizer=None, **unknown):
+        """Keras's arguments of every layer: ``input_shape`` (one sample's shape),
+        or ``batch_input_shape`` (the batch axis first, None), or ``input_dim``
+        (flat inputs of that many features); ``weights``, the initial weights
+        (checked and set when the layer builds); ``dtype`` float32; ``dynamic``
+        (minicnn always runs eagerly, as a dynamic Keras layer does);
+        ``activity_regularizer``, a penalty of the layer's outputs (divided by
+        the batch size, as Keras does), listed in ``losses``."""
+        where = type(self).__name__
+        reject_unknown(where, unknown, constructor_keywords(type(self)))
+        self.name = name or unique_name(snake_case(where))
         self.activation_name, self.activation = activations.named(activation)
         self._weights = []
         self.trainable = trainable
-        self.sample_shape = tuple(input_shape) if input_shape is not None else None
+        check_dtype(where, dtype)
+        self.sample_shape = sample_shape_from(where, input_shape, input_dim, batch_input_shape,
+                                              batch_size)
+        self.initial_weights = None if weights is None else list(weights)
+        self.dynamic = bool(dynamic)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_penalty = None  # the activity regularizer's, of the latest call
         self.built = False
 
     @property
@@ -132,9 +148,21 @@ class Layer:
         return weight
 
     def build(self, input_shape):
-        """Create the weights for inputs of ``input_shape`` (no batch axis)."""
+        """Create the weights for inputs of ``input_shape`` (no batch axis).
+        A subclass creates its weights first, then calls this."""
         self.sample_shape = tuple(input_shape)
         self.built = True
+        self.set_initial_weights()
+
+    def set_initial_weights(self):
+        """Put the ``weights=`` given to the constructor (Keras 2's argument) into
+        the weights just built; their number and shapes must match."""
+        if self.initial_weights is not None:
+            weights, self.initial_weights = self.initial_weights, None
+            try:
+                self.set_weights(weights)
+            except ValueError as error:
+                raise ValueError(f'{type(self).__name__}(weights=...): {error}') from None
 
     @property
     def input_shape(self):
@@ -160,7 +188,11 @@ class Layer:
     def pre_activation(self, x, training=False):
         """The layer's output before its activation (the logits of a softmax layer).
 
-        Builds the weights on first use and checks the input's shape.
+        Builds the weights on first use and checks the input's shape. With an
+        activity regularizer, also takes its penalty of this call's activated
+        outputs. Taken here, it is the same when training fuses the activation
+        into the loss and never calls it (an unfused step then runs the
+        activation twice: the price of regularizing it).
         """
         if isinstance(x, (list, tuple)):
             x = [as_tensor(t) for t in x]
@@ -168,7 +200,11 @@ class Layer:
         else:
             x = as_tensor(x)
             self.check_input(shapes_of(x), tuple(x.shape))
-        return self.forward(x, training)
+        z = self.forward(x, training)
+        if self.activity_regularizer is not None:
+            y = z if self.activation is None else self.activation(z)
+            self.activity_penalty = self.activity_regularizer(y) / y.shape[0]
+        return z
 
     def call_symbolic(self, x):
         """Record ``self(x)`` for SymbolicTensor(s) x: -> a SymbolicTensor of the output."""
@@ -182,8 +218,9 @@ class Layer:
     @property
     def losses(self):
         """The penalties this layer adds to the training loss (Keras's
-        ``layer.losses``): none, unless it has regularizers (WeightedLayer)."""
-        return []
+        ``layer.losses``): its activity regularizer's of the latest call, if any
+        (and a WeightedLayer's weight penalties)."""
+        return [] if self.activity_penalty is None else [self.activity_penalty]
 
     def check_input(self, shapes, shown):
         """Build for inputs of ``shapes`` on first use; afterwards they must match."""
@@ -232,6 +269,8 @@ class Layer:
         config = {'name': self.name, 'trainable': self.trainable}
         if self.sample_shape is not None:
             config['input_shape'] = list(self.sample_shape)
+        if self.activity_regularizer is not None:
+            config['activity_regularizer'] = regularizers.serialize(self.activity_regularizer)
         return config
 
     def __repr__(self):
@@ -247,6 +286,37 @@ class Layer:
                 if not sub.__name__.startswith('_'):
                     found[sub.__name__] = sub
         return found
+
+
+def check_dtype(where, dtype):
+    """minicnn's layers compute in float32: dtype None or float32, else refused."""
+    try:
+        float32 = dtype is None or np.dtype(dtype) == np.float32
+    except TypeError:  # a mixed-precision policy such as 'mixed_float16'
+        float32 = False
+    if not float32:
+        raise MissingFeatureError(f'{where}(dtype={dtype!r}): minicnn computes in float32 only')
+
+
+def check_any_batch_size(where, name, value, batch):
+    if batch is not None:
+        raise MissingFeatureError(
+            f'{where}({name}={value!r}) fixes the batch size to {batch}; minicnn models take '
+            f'batches of any size, so give None there')
+
+
+def sample_shape_from(where, input_shape, input_dim, batch_input_shape, batch_size):
+    """One sample's shape from Keras's shape arguments, as Keras ranks them:
+    batch_input_shape (batch axis first) over input_shape over input_dim."""
+    check_any_batch_size(where, 'batch_size', batch_size, batch_size)
+    if batch_input_shape is not None:
+        batch_input_shape = tuple(batch_input_shape)
+        check_any_batch_size(where, 'batch_input_shape', batch_input_shape,
+                             batch_input_shape[0] if batch_input_shape else None)
+        return batch_input_shape[1:]
+    if input_shape is not None:
+        return tuple(input_shape)
+    return None if input_dim is None else (input_dim,)
 
 
 def with_batch_axis(shape):
@@ -265,34 +335,21 @@ def constructor_keywords(cls):
 class WeightedLayer(Layer):
     """A layer with a kernel, an optional bias and an activation (Conv2D, Dense).
 
-    kernel_regularizer and bias_regularizer penalize the weights,
-    activity_regularizer the layer's outputs (divided by the batch size, as
-    Keras does); ``losses`` lists the penalties (see minicnn/regularizers.py).
+    kernel_regularizer and bias_regularizer penalize the weights (and, as on
+    every layer, activity_regularizer the outputs); ``losses`` lists the
+    penalties (see minicnn/regularizers.py).
     """
 
     def __init__(self, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, **kwargs):
+                 **kwargs):
         super().__init__(activation=activation, **kwargs)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.activity_penalty = None  # the activity regularizer's, of the latest call
         self.kernel = self.bias = None
-
-    def pre_activation(self, x, training=False):
-        """Layer's, and with an activity regularizer its penalty of this call's
-        activated outputs. Taken here, it is the same when training fuses the
-        activation into the loss and never calls it (an unfused step then runs
-        the activation twice: the price of regularizing it)."""
-        z = super().pre_activation(x, training)
-        if self.activity_regularizer is not None:
-            y = z if self.activation is None else self.activation(z)
-            self.activity_penalty = self.activity_regularizer(y) / y.shape[0]
-        return z
 
     @property
     def losses(self):
@@ -302,7 +359,7 @@ class WeightedLayer(Layer):
         penalties = [regularizer(weight) for regularizer, weight in
                      ((self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias))
                      if regularizer is not None and id(weight) in trainable]
-        return penalties if self.activity_penalty is None else [*penalties, self.activity_penalty]
+        return [*penalties, *super().losses]
 
     def build_weights(self, kernel_shape, units):
         self.kernel = self.add_weight('kernel', kernel_shape, self.kernel_initializer)

@@ -9,9 +9,7 @@ class Dense(WeightedLayer):
     """Fully connected: (N, in) -> (N, units); weights kernel (in, units), bias (units,)."""
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
-                 bias_initializer='zeros', input_dim=None, **kwargs):
-        if input_dim is not None:  # Keras's shorthand for input_shape=(input_dim,)
-            kwargs.setdefault('input_shape', (input_dim,))
+                 bias_initializer='zeros', **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, **kwargs)
         if not isinstance(units, int) or units < 1:
             raise ValueError(f'Dense: units must be a positive int, got {units!r}')

@@ -37,6 +37,7 @@ class _Merge(Layer):
         self.check_shapes(shapes)
         self.sample_shape = [tuple(s) for s in shapes]
         self.built = True
+        self.set_initial_weights()
 
     def check_shapes(self, shapes):
         if any(s != shapes[0] for s in shapes):
