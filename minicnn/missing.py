@@ -186,7 +186,7 @@ REFUSED['layers'] = {
     ("a custom layer's input_spec is not used by minicnn: its layers check their "
      'input shapes when they build'): ['InputSpec'],
     NOT_YET: [
-        'ActivityRegularization', 'AlphaDropout', 'Dot', 'Identity', 'Lambda',
+        'ActivityRegularization', 'AlphaDropout', 'Dot', 'Identity',
         'LocallyConnected2D', 'ThresholdedReLU', 'Wrapper', 'dot'],
 }
 

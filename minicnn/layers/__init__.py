@@ -1,7 +1,7 @@
 """Keras-compatible layers; each one's forward is a few minicnn.functional calls.
 
     base            Layer (and SymbolicTensor, what a layer called on an Input returns)
-    core            Dense, Flatten, Dropout, Activation, Rescaling
+    core            Dense, Flatten, Dropout, Activation, Rescaling, Lambda
     conv            Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
     pooling         MaxPooling2D, AveragePooling2D
     global_pooling  GlobalAveragePooling2D, GlobalMaxPooling2D
@@ -19,7 +19,7 @@ refuse to be used, saying why (see minicnn.missing).
 from minicnn.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minicnn.layers.base import Layer
 from minicnn.layers.conv import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
-from minicnn.layers.core import Activation, Dense, Dropout, Flatten, Rescaling
+from minicnn.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Rescaling
 from minicnn.layers.global_pooling import (GlobalAveragePooling2D, GlobalAvgPool2D,
                                           GlobalMaxPool2D, GlobalMaxPooling2D)
 from minicnn.layers.input_layer import Input, InputLayer
@@ -37,7 +37,7 @@ Convolution2D = Conv2D
 Convolution2DTranspose = Conv2DTranspose
 SeparableConvolution2D = SeparableConv2D
 
-__all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation', 'Rescaling',
+__all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation', 'Rescaling', 'Lambda',
            'Conv2D', 'Convolution2D', 'Conv2DTranspose', 'Convolution2DTranspose',
            'DepthwiseConv2D', 'SeparableConv2D', 'SeparableConvolution2D',
            'MaxPooling2D', 'MaxPool2D', 'AveragePooling2D', 'AvgPool2D',

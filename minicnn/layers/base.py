@@ -19,7 +19,7 @@ import numpy as np
 
 from minicnn import activations, devices, initializers, regularizers
 from minicnn.arguments import keyword_names, reject_unknown
-from minicnn.autograd import Tensor, as_tensor
+from minicnn.autograd import Tensor, as_tensor, no_grad
 from minicnn.missing import MissingFeatureError
 
 _name_counts = collections.Counter()
@@ -87,7 +87,19 @@ class Layer:
     ``sample_shape`` is the shape of one input sample (no batch axis), known
     once the layer is built; ``input_shape`` and ``output_shape`` give the
     Keras form, with the batch axis as None: ``(None, 32, 32, 3)``.
+
+    A subclass written as Keras writes layers, with ``call(inputs)`` (and
+    perhaps ``training``) rather than ``forward``, is run as Keras runs it: its
+    own ``build`` and ``compute_output_shape`` get and give shapes with the
+    batch axis first, and without a ``compute_output_shape`` its output shape
+    is found by calling it on a batch of zeros (see ``keras_style_subclass``).
     """
+    keras_style = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'call' in vars(cls) and 'forward' not in vars(cls):
+            keras_style_subclass(cls)
 
     def __init__(self, activation=None, name=None, input_shape=None, trainable=True,
                  input_dim=None, batch_input_shape=None, batch_size=None, dtype=None,
@@ -104,6 +116,8 @@ class Layer:
         self.name = name or unique_name(snake_case(where))
         self.activation_name, self.activation = activations.named(activation)
         self._weights = []
+        self._untrained = set()  # ids of the weights made with add_weight(trainable=False)
+        self._weight_penalties = []  # (regularizer, weight) pairs of add_weight(regularizer=)
         self.trainable = trainable
         check_dtype(where, dtype)
         self.sample_shape = sample_shape_from(where, input_shape, input_dim, batch_input_shape,
@@ -124,7 +138,7 @@ class Layer:
     def trainable(self, value):
         self._trainable = bool(value)
         for weight in self._weights:
-            weight.requires_grad = self._trainable
+            weight.requires_grad = self._trainable and id(weight) not in self._untrained
 
     @property
     def weights(self):
@@ -133,18 +147,36 @@ class Layer:
 
     @property
     def trainable_weights(self):
-        return self.weights if self.trainable else []
+        """The weights fit updates: none of a frozen layer, and never those made
+        with ``add_weight(trainable=False)`` (BatchNormalization's statistics)."""
+        return [w for w in self.weights if self.trainable and id(w) not in self._untrained]
 
     @property
     def non_trainable_weights(self):
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
-    def add_weight(self, name, shape, initializer, dtype='float32'):
-        """Create a trainable Tensor ``'<layer>/<name>'`` of ``shape`` filled by ``initializer``."""
-        weight = Tensor(initializers.get(initializer)(tuple(shape), dtype=dtype),
-                        requires_grad=self.trainable, name=f'{self.name}/{name}')
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
+                   trainable=True, constraint=None):
+        """Create a weight Tensor ``'<layer>/<name>'`` of ``shape`` filled by
+        ``initializer`` (Keras's default: glorot_uniform), as Keras's
+        ``add_weight`` does; ``trainable=False`` makes one that fit leaves alone,
+        ``regularizer`` adds its penalty to ``losses``."""
+        if shape is None:
+            raise ValueError(f"layer '{self.name}': add_weight({name!r}) needs a shape")
+        if constraint is not None:
+            raise TypeError(f"layer '{self.name}': add_weight(constraint=...) is a Keras "
+                            f"argument that minicnn does not implement")
+        check_dtype(f'add_weight({name!r})', dtype)
+        initializer = 'glorot_uniform' if initializer is None else initializer
+        weight = Tensor(initializers.get(initializer)(tuple(shape), dtype='float32'),
+                        requires_grad=self.trainable and trainable,
+                        name=f'{self.name}/{name or f"weight_{len(self._weights)}"}')
         self._weights.append(weight)
+        if not trainable:
+            self._untrained.add(id(weight))
+        if regularizer is not None:
+            self._weight_penalties.append((regularizers.get(regularizer), weight))
         return weight
 
     def build(self, input_shape):
@@ -213,14 +245,23 @@ class Layer:
         return SymbolicTensor(with_batch_axis(self.compute_output_shape(shapes)), self, x)
 
     def forward(self, x, training):
-        raise NotImplementedError
+        """The layer's computation; one written as Keras writes layers runs its ``call``."""
+        if not self.keras_style:
+            raise NotImplementedError(f'{type(self).__name__} defines neither forward nor call')
+        if 'training' in keyword_names(self.call):
+            return self.call(x, training=training)
+        return self.call(x)
 
     @property
     def losses(self):
         """The penalties this layer adds to the training loss (Keras's
-        ``layer.losses``): its activity regularizer's of the latest call, if any
-        (and a WeightedLayer's weight penalties)."""
-        return [] if self.activity_penalty is None else [self.activity_penalty]
+        ``layer.losses``): those of ``add_weight(regularizer=)`` on trainable
+        weights, and its activity regularizer's of the latest call, if any
+        (a WeightedLayer adds its kernel's and bias's)."""
+        trainable = {id(w) for w in self.trainable_weights}
+        penalties = [regularizer(w) for regularizer, w in self._weight_penalties
+                     if id(w) in trainable]
+        return penalties if self.activity_penalty is None else [*penalties, self.activity_penalty]
 
     def check_input(self, shapes, shown):
         """Build for inputs of ``shapes`` on first use; afterwards they must match."""
@@ -319,6 +360,49 @@ def sample_shape_from(where, input_shape, input_dim, batch_input_shape, batch_si
     return None if input_dim is None else (input_dim,)
 
 
+def keras_style_subclass(cls):
+    """Let the class ``cls``, written as Keras writes layers, keep Keras's shapes
+    (batch axis first) in its own ``build`` and ``compute_output_shape``, while
+    minicnn's machinery calls them with one sample's shape."""
+    cls.keras_style = True
+    own_build = vars(cls).get('build')
+    own_output_shape = vars(cls).get('compute_output_shape')
+
+    def build(self, input_shape):
+        if own_build is not None:
+            own_build(self, with_batch_axis(input_shape))
+        Layer.build(self, input_shape)  # (again, if own_build called it with Keras's shape)
+
+    def compute_output_shape(self, input_shape):
+        if own_output_shape is not None:
+            return without_batch_axis(own_output_shape(self, with_batch_axis(input_shape)))
+        return inferred_output_shape(self, input_shape)
+
+    build.__doc__ = own_build.__doc__ if own_build else Layer.build.__doc__
+    cls.build, cls.compute_output_shape = build, compute_output_shape
+
+
+def zeros_batch(shape):
+    """A batch of one sample of zeros of ``shape`` (a list of them for a list of shapes)."""
+    if isinstance(shape, list):
+        return [zeros_batch(s) for s in shape]
+    return as_tensor(np.zeros((1, *shape), 'float32'))
+
+
+def inferred_output_shape(layer, input_shape):
+    """The output shape of one sample, found as Keras finds it for a layer that
+    does not say: by running the (built) layer on a batch of zeros."""
+    with no_grad():
+        return shapes_of(layer.forward(zeros_batch(input_shape), False))
+
+
+def without_batch_axis(shape):
+    """Keras's shape (None, *sample) -> the sample's shape (a list of them for a list)."""
+    if isinstance(shape, list):
+        return [without_batch_axis(s) for s in shape]
+    return tuple(shape)[1:]
+
+
 def with_batch_axis(shape):
     """(None, *shape), or a list of those for a list of shapes."""
     if isinstance(shape, list):
@@ -362,9 +446,9 @@ class WeightedLayer(Layer):
         return [*penalties, *super().losses]
 
     def build_weights(self, kernel_shape, units):
-        self.kernel = self.add_weight('kernel', kernel_shape, self.kernel_initializer)
+        self.kernel = self.add_weight('kernel', kernel_shape, initializer=self.kernel_initializer)
         if self.use_bias:
-            self.bias = self.add_weight('bias', (units,), self.bias_initializer)
+            self.bias = self.add_weight('bias', (units,), initializer=self.bias_initializer)
 
     def get_config(self):
         return {**super().get_config(), 'activation': self.activation_name,
