@@ -2,6 +2,7 @@
 import numpy as np
 
 from minicnn import devices, missing
+from minicnn.image_files import array_to_img, img_to_array, load_img, save_img  # noqa: F401
 
 
 def to_categorical(y, num_classes=None, dtype='float32'):

@@ -106,6 +106,8 @@ from PIL import Image
 from minicnn import devices, missing
 from minicnn.arguments import keywords_checked
 from minicnn.fileio import atomic_write
+from minicnn.image_files import array_to_img, pil_format
+from minicnn.image_files import img_to_array, load_img, save_img  # noqa: F401 (Keras's names here)
 
 FILL_MODES = ('nearest', 'constant', 'reflect', 'wrap')
 SUBSETS = ('training', 'validation')
@@ -893,10 +895,11 @@ class _ImageSaver:
             raise _fail('flow', 'save_to_dir', 'None or a folder path', folder)
         if not isinstance(prefix, str):
             raise _fail('flow', 'save_prefix', 'a string', prefix)
-        self.pil_format = Image.registered_extensions().get('.' + str(file_format).lower())
-        if self.pil_format is None:
+        try:
+            self.pil_format = pil_format('flow', file_format)
+        except ValueError:
             raise _fail('flow', 'save_format', "an image format such as 'png' or 'jpeg'",
-                        file_format)
+                        file_format) from None
         if channels not in (1, 3, 4):
             raise ValueError('flow: save_to_dir needs images of 1, 3 or 4 channels (the ones '
                              f'PIL can save), got {channels} channels')
@@ -910,17 +913,7 @@ class _ImageSaver:
         for image, index in zip(devices.to_numpy(batch), devices.to_numpy(indices)):
             name = f'{self.prefix}_{index}_{self.names.integers(10 ** 7)}.{self.file_format}'
             with atomic_write(os.path.join(self.folder, name)) as file:
-                _as_pil_image(image).save(file, format=self.pil_format)
-
-
-def _as_pil_image(image):
-    """An (H, W, C) float image as an 8-bit PIL image, min..max stretched onto 0..255."""
-    image = image - image.min()
-    if image.max() != 0:
-        image = image / image.max()
-    pixels = (image * 255).astype(np.uint8)
-    mode = {1: 'L', 3: 'RGB', 4: 'RGBA'}[pixels.shape[-1]]
-    return Image.fromarray(pixels[..., 0] if mode == 'L' else pixels, mode)
+                array_to_img(image).save(file, format=self.pil_format)
 
 
 class ArrayIterator:
