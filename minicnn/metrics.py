@@ -92,6 +92,18 @@ mean_squared_error = losses.mean_squared_error
 mean_absolute_error = losses.mean_absolute_error
 mse = MSE = mean_squared_error  # Keras's short names
 mae = MAE = mean_absolute_error
+# The losses as metrics: Keras's metrics of these names are the losses' per-sample values.
+binary_crossentropy = losses.binary_crossentropy
+categorical_crossentropy = losses.categorical_crossentropy
+sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
+hinge, squared_hinge = losses.hinge, losses.squared_hinge
+kl_divergence = kld = KLD = kullback_leibler_divergence = losses.kl_divergence
+
+
+def accuracy(y_true, y_pred):
+    """Per element: 1 where y_pred equals y_true exactly (Keras's Accuracy)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    return matches(y_true, y_pred)
 
 
 def divide_no_nan(a, b):
@@ -239,6 +251,68 @@ class MeanAbsoluteError(MeanMetricWrapper):
     @keywords_checked
     def __init__(self, name='mean_absolute_error'):
         super().__init__(mean_absolute_error, name)
+
+
+class Accuracy(MeanMetricWrapper):
+    """How often y_pred equals y_true exactly (not an arg-max: see 'accuracy')."""
+
+    @keywords_checked
+    def __init__(self, name='accuracy'):
+        super().__init__(accuracy, name)
+
+
+class LossMetric(MeanMetricWrapper):
+    """The mean over every update of a loss's per-sample values (a loss as a metric)."""
+    direction = 'down'
+
+
+class BinaryCrossentropy(LossMetric):
+    @keywords_checked
+    def __init__(self, name='binary_crossentropy', from_logits=False, label_smoothing=0.0):
+        super().__init__(binary_crossentropy, name, from_logits=from_logits,
+                         label_smoothing=label_smoothing)
+
+
+class CategoricalCrossentropy(LossMetric):
+    @keywords_checked
+    def __init__(self, name='categorical_crossentropy', from_logits=False, label_smoothing=0.0):
+        super().__init__(categorical_crossentropy, name, from_logits=from_logits,
+                         label_smoothing=label_smoothing)
+
+
+class SparseCategoricalCrossentropy(LossMetric):
+    @keywords_checked
+    def __init__(self, name='sparse_categorical_crossentropy', from_logits=False):
+        super().__init__(sparse_categorical_crossentropy, name, from_logits=from_logits)
+
+
+class Hinge(LossMetric):
+    @keywords_checked
+    def __init__(self, name='hinge'):
+        super().__init__(hinge, name)
+
+
+class SquaredHinge(LossMetric):
+    @keywords_checked
+    def __init__(self, name='squared_hinge'):
+        super().__init__(squared_hinge, name)
+
+
+class KLDivergence(LossMetric):
+    @keywords_checked
+    def __init__(self, name='kullback_leibler_divergence'):
+        super().__init__(kl_divergence, name)
+
+
+class RootMeanSquaredError(MeanSquaredError):
+    """sqrt of the mean squared error over every update (not a mean of square roots)."""
+
+    @keywords_checked
+    def __init__(self, name='root_mean_squared_error'):
+        super().__init__(name)
+
+    def result(self):
+        return as_result(get_array_module(self.total).sqrt(divide_no_nan(self.total, self.count)))
 
 
 ACCURACY_NAMES = ('accuracy', 'acc')
@@ -520,7 +594,8 @@ def interpolated_pr_auc(tp, fp, fn):
 CLASSES = {cls.__name__: cls for cls in (
     BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, Precision, Recall, AUC, MeanSquaredError, MeanAbsoluteError,
-    Mean)}
+    Mean, Accuracy, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    Hinge, SquaredHinge, KLDivergence, RootMeanSquaredError)}
 
 # Keras's snake_case names of the classes and the short aliases.
 METRICS = {
@@ -532,6 +607,10 @@ METRICS = {
     'precision': Precision, 'recall': Recall, 'auc': AUC,
     'mean_squared_error': MeanSquaredError, 'mse': MeanSquaredError,
     'mean_absolute_error': MeanAbsoluteError, 'mae': MeanAbsoluteError,
+    'binary_crossentropy': BinaryCrossentropy, 'categorical_crossentropy': CategoricalCrossentropy,
+    'sparse_categorical_crossentropy': SparseCategoricalCrossentropy, 'hinge': Hinge,
+    'squared_hinge': SquaredHinge, 'kl_divergence': KLDivergence, 'kld': KLDivergence,
+    'kullback_leibler_divergence': KLDivergence,
 }
 _BY_LOWER_CASE = {name.lower(): cls for name, cls in METRICS.items()}
 

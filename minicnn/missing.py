@@ -216,19 +216,15 @@ REFUSED['losses'] = {
 
 REFUSED['metrics'] = {
     NOT_YET: [
-        'Accuracy', 'BinaryCrossentropy', 'BinaryIoU', 'CategoricalCrossentropy',
-        'CategoricalHinge', 'CosineSimilarity', 'F1Score', 'FBetaScore', 'FalseNegatives',
-        'FalsePositives', 'Hinge', 'IoU', 'KLD', 'KLDivergence', 'LogCoshError', 'MAPE',
-        'MSLE', 'MeanAbsolutePercentageError', 'MeanIoU', 'MeanRelativeError',
+        'BinaryIoU', 'CategoricalHinge', 'CosineSimilarity', 'F1Score', 'FBetaScore',
+        'FalseNegatives', 'FalsePositives', 'IoU', 'LogCoshError', 'MAPE', 'MSLE',
+        'MeanAbsolutePercentageError', 'MeanIoU', 'MeanRelativeError',
         'MeanSquaredLogarithmicError', 'MeanTensor', 'OneHotIoU', 'OneHotMeanIoU', 'Poisson',
-        'PrecisionAtRecall', 'R2Score', 'RecallAtPrecision', 'RootMeanSquaredError',
-        'SensitivityAtSpecificity', 'SparseCategoricalCrossentropy',
-        'SpecificityAtSensitivity', 'SquaredHinge', 'Sum', 'TrueNegatives', 'TruePositives',
-        'binary_crossentropy', 'binary_focal_crossentropy', 'categorical_crossentropy',
-        'categorical_focal_crossentropy', 'deserialize', 'hinge', 'kl_divergence', 'kld',
-        'kullback_leibler_divergence', 'log_cosh', 'logcosh', 'mape',
-        'mean_absolute_percentage_error', 'mean_squared_logarithmic_error', 'msle', 'poisson',
-        'sparse_categorical_crossentropy', 'squared_hinge'],
+        'PrecisionAtRecall', 'R2Score', 'RecallAtPrecision', 'SensitivityAtSpecificity',
+        'SpecificityAtSensitivity', 'Sum', 'TrueNegatives', 'TruePositives',
+        'binary_focal_crossentropy', 'categorical_focal_crossentropy', 'deserialize',
+        'log_cosh', 'logcosh', 'mape', 'mean_absolute_percentage_error',
+        'mean_squared_logarithmic_error', 'msle', 'poisson'],
     TF_RUNTIME: ['experimental'],
 }
 

@@ -202,3 +202,55 @@ def test_backend_is_sparse_and_reset_uids():
     assert backend.is_sparse(np.zeros(3)) is False
     backend.reset_uids()
     assert layers.Dense(1).name == 'dense'
+
+
+def test_losses_as_metrics_give_kerass_values():
+    y_true = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    p = np.array([[0.2, 0.7], [0.6, 0.3], [0.9, 0.99]], 'float32')
+    bce = -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p), axis=-1)
+    metric = metrics.BinaryCrossentropy()
+    metric.update_state(y_true[:2], p[:2])
+    metric.update_state(y_true[2:], p[2:])
+    assert metric.result() == pytest.approx(bce.mean(), rel=1e-5)
+    logits = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]], 'float32')
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    ids = np.array([2, 1])
+    sparse = metrics.SparseCategoricalCrossentropy(from_logits=True)
+    assert sparse(ids, logits) == pytest.approx(-log_softmax[[0, 1], ids].mean(), rel=1e-5)
+    categorical = metrics.CategoricalCrossentropy(from_logits=True)
+    assert categorical(np.eye(3)[ids], logits) == pytest.approx(sparse.result(), rel=1e-6)
+    signs = np.array([[1.0, 0.0]])
+    scores = np.array([[0.3, -2.0]], 'float32')
+    margins = np.maximum(1 - np.array([[1.0, -1.0]]) * scores, 0)
+    assert metrics.Hinge()(signs, scores) == pytest.approx(margins.mean(), rel=1e-6)
+    assert metrics.SquaredHinge()(signs, scores) == pytest.approx((margins ** 2).mean(), rel=1e-6)
+    q = np.array([[0.5, 0.5]])
+    kl = metrics.KLDivergence()
+    assert kl.name == 'kullback_leibler_divergence'
+    assert kl(np.array([[0.9, 0.1]]), q) == pytest.approx(
+        0.9 * np.log(0.9 / 0.5) + 0.1 * np.log(0.1 / 0.5), rel=1e-5)
+    for fn in (metrics.kld, metrics.KLD, metrics.kullback_leibler_divergence,
+               metrics.kl_divergence):
+        assert fn is losses.kl_divergence
+    assert metrics.binary_crossentropy is losses.binary_crossentropy
+    assert metrics.categorical_crossentropy is losses.categorical_crossentropy
+    assert metrics.sparse_categorical_crossentropy is losses.sparse_categorical_crossentropy
+    assert metrics.hinge is losses.hinge and metrics.squared_hinge is losses.squared_hinge
+
+
+def test_accuracy_and_root_mean_squared_error():
+    exact = metrics.Accuracy()
+    assert exact([[1], [2], [3], [4]], [[0], [2], [3], [4]]) == pytest.approx(0.75)
+    rmse = metrics.RootMeanSquaredError()
+    rmse.update_state(np.array([[0.0, 0.0]]), np.array([[1.0, 3.0]]))
+    rmse.update_state(np.array([[0.0, 0.0]]), np.array([[2.0, 0.0]]))
+    assert rmse.result() == pytest.approx(np.sqrt((1 + 9 + 4 + 0) / 4))
+
+
+def test_a_loss_named_as_a_metric_reports_the_loss():
+    x = np.linspace(-1, 1, 16, dtype='float32').reshape(8, 2)
+    y = (x.sum(axis=1) > 0).astype('float32')
+    model = keras.Sequential([layers.Dense(1, activation='sigmoid', input_shape=(2,))])
+    model.compile('sgd', 'binary_crossentropy', metrics=['binary_crossentropy'])
+    loss, metric = model.evaluate(x, y, verbose=0)
+    assert metric == pytest.approx(loss, rel=1e-5)
