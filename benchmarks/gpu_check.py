@@ -21,7 +21,7 @@ only its own result:
                   stops here, saying why, where CuPy or a CUDA device is missing
     tests         pytest -m gpu: tests/test_gpu.py, and tests/test_kernels_gpu.py,
                   which compares every CUDA kernel with its reference
-    steps-strict  a training step of every tutorial network (minicnn.zoo) with
+    steps-strict  a training step of every tutorial network (minicnn.recipes.zoo) with
                   minicnn on CuPy and its PyTorch twin on CUDA, in strict float32
     steps-tf32    the same with TF32 matrix products (CUPY_TF32=1; PyTorch's
                   allow_tf32 for cuBLAS and cuDNN)
@@ -197,7 +197,7 @@ def training_steps(args):
     """Each tutorial network's step, minicnn on CuPy against PyTorch on CUDA."""
     import torch
     from benchmarks import steps, timing
-    from minicnn import zoo
+    from minicnn.recipes import zoo
     tf32 = os.environ.get('CUPY_TF32') == '1'  # set by the parent: CuPy reads it on import
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
     threads = os.cpu_count()
@@ -222,7 +222,7 @@ def cifar10(args):
 def seed004_epoch(args):
     """One epoch of cnn-seed004 as ``minicnn train cnn-seed004 --epochs 1 --device gpu``
     trains it; its seconds_per_epoch include the evaluation on the test images."""
-    from minicnn import experiment
+    from minicnn.recipes import experiment
     _, metrics = experiment.train('cnn-seed004', str(args.out / 'seed004'), epochs=1,
                                   subset=2048 if args.quick else None, device='gpu', verbose=0)
     return without_history(metrics)
@@ -230,7 +230,8 @@ def seed004_epoch(args):
 
 def fast_full(args):
     """The fast recipe at its full budget (--quick: the short one, one epoch, 2048 images)."""
-    from minicnn import devices, experiment, fast_recipe
+    from minicnn import devices
+    from minicnn.recipes import experiment, fast_recipe
     devices.set_device('gpu')
     if args.quick:
         _, metrics = fast_recipe.train(str(args.out / 'fast-quick'), budget='short', epochs=1,

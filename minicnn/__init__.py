@@ -34,9 +34,16 @@ from minicnn import functional  # noqa: E402  (attaches the Tensor operators)
 from minicnn.autograd import Tensor, no_grad  # noqa: E402
 from minicnn.devices import get_array_module, get_device, set_device  # noqa: E402
 from minicnn.tools.gradcheck import GradcheckError, gradcheck  # noqa: E402
-from minicnn import (callbacks, datasets, initializers, layers, losses, metrics,  # noqa: E402
-                     models, optimizers, preprocessing, regularizers, utils)
+from minicnn import (activations, applications, backend, callbacks, constraints,  # noqa: E402
+                     datasets, initializers, layers, losses, metrics, missing, models, optimizers,
+                     preprocessing, regularizers, utils)
+from minicnn.layers import Input  # noqa: E402  (tf.keras style: keras.Sequential, keras.Input)
+from minicnn.models import Model, Sequential  # noqa: E402
 
 __all__ = ['Tensor', 'no_grad', 'functional', 'gradcheck', 'GradcheckError', 'set_device',
-           'get_device', 'get_array_module', 'callbacks', 'datasets', 'initializers', 'layers',
-           'losses', 'metrics', 'models', 'optimizers', 'preprocessing', 'regularizers', 'utils']
+           'get_device', 'get_array_module', 'Sequential', 'Model', 'Input', 'activations',
+           'applications', 'backend', 'callbacks', 'constraints', 'datasets', 'initializers',
+           'layers', 'losses', 'metrics', 'models', 'optimizers', 'preprocessing',
+           'regularizers', 'utils']
+
+missing.install(globals(), 'keras')

@@ -3,6 +3,7 @@ as functions, as Keras's ``keras.activations.gelu(x)``.
 
 The math, with each derivative, is in minicnn/functional/activation_functions.py.
 """
+from minicnn import missing
 from minicnn.functional.activation_functions import (elu, exponential, gelu, hard_sigmoid,
                                                      leaky_relu, linear, log_softmax, relu,
                                                      relu6, selu, sigmoid, silu, softmax,
@@ -28,12 +29,12 @@ ACTIVATIONS = {
     'linear': None,  # the identity: a layer with it applies nothing
 }
 
-__all__ = ['get', 'elu', 'exponential', 'gelu', 'hard_sigmoid', 'leaky_relu', 'linear',
+__all__ = ['get', 'serialize', 'deserialize', 'elu', 'exponential', 'gelu', 'hard_sigmoid', 'leaky_relu', 'linear',
            'log_softmax', 'relu', 'relu6', 'selu', 'sigmoid', 'silu', 'softmax', 'softplus',
            'softsign', 'swish', 'tanh']
 
 
-def get(identifier):
+def named(identifier):
     """(name, function) for a name, None, or a callable; function None means identity."""
     if identifier is None:
         return 'linear', None
@@ -43,3 +44,22 @@ def get(identifier):
     if name not in ACTIVATIONS:
         raise ValueError(f'unknown activation {identifier!r}; valid names: {sorted(ACTIVATIONS)}')
     return name, ACTIVATIONS[name]
+
+
+def get(identifier):
+    """The activation function of a name ('relu'), None (linear) or a callable, as in Keras."""
+    name, fn = named(identifier)
+    return linear if fn is None else fn
+
+
+def serialize(activation):
+    """The name an activation function is known by (Keras's activations.serialize)."""
+    return named(activation)[0]
+
+
+def deserialize(name):
+    """The activation function of a name (``serialize``'s inverse)."""
+    return get(name)
+
+
+missing.install(globals(), 'activations')

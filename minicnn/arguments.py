@@ -32,6 +32,14 @@ NOT_IMPLEMENTED = {
     'ignore_class', 'from_sorted_ids', 'save_freq', 'double_checkpoint', 'beta_regularizer',
     'gamma_regularizer', 'beta_constraint', 'gamma_constraint', 'renorm', 'renorm_clipping',
     'renorm_momentum', 'virtual_batch_size', 'adjustment', 'fused', 'synchronized',
+    'autocast', 'implementation',
+    # (some of these are taken by other calls: each is refused where it is not)
+    'adaptive_epsilon', 'alpha_constraint', 'depthwise_constraint', 'pointwise_constraint',
+    'alpha_regularizer', 'depthwise_regularizer', 'pointwise_regularizer', 'bias_regularizer',
+    'axis', 'callbacks', 'count_mode', 'stateful_metrics', 'initial_value_threshold',
+    'input_tensor', 'optional', 'ragged', 'sparse', 'type_spec', 'layer_range', 'positions',
+    'show_trainable', 'pss_evaluation_shards', 'robust_masking', 'save_before_preemption',
+    'seed', 'options',
 }
 
 
@@ -39,7 +47,7 @@ def unknown_argument_error(where, name, valid):
     """The TypeError for keyword ``name`` given to ``where``, which takes ``valid``."""
     if name in NOT_IMPLEMENTED:
         return TypeError(f"{where}() got the keyword argument {name!r}, a Keras argument "
-                         f"that minicnn does not implement")
+                         f"that minicnn does not implement for {where}")
     close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
     hint = f'; did you mean {close[0]!r}?' if close else f'; it takes {sorted(valid)}'
     return TypeError(f'{where}() got an unknown keyword argument {name!r}{hint}')

@@ -11,7 +11,7 @@ epoch and of each batch, with the current ``logs`` dict (Keras semantics).
     EpochTimer, TerminateOnNaN, LambdaCallback, ProgbarLogger
 
 The callbacks that watch a value (``monitor``) share MonitorCallback's
-notion of improvement. TensorBoard is not offered (see ``__getattr__``).
+notion of improvement.
 """
 import csv
 import inspect
@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from minicnn import saving
+from minicnn import missing, saving
 from minicnn.arguments import keywords_checked, reject_unknown
 
 
@@ -48,10 +48,16 @@ class Callback:
 
 
 class CallbackList:
-    """Calls one hook on every callback in order."""
+    """Calls one hook on every callback in order (Keras's signature: the
+    callbacks, the model, and fit's settings as keywords, ``epochs=``, ...)."""
 
-    def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        for name, value in (('add_history', add_history), ('add_progbar', add_progbar)):
+            if value:
+                raise TypeError(f'CallbackList: {name}=True is a Keras argument that minicnn '
+                                f'does not implement; put the callback in the list yourself')
+        self.callbacks = list(callbacks or [])
         for c in self.callbacks:
             c.set_model(model)
             c.set_params(params)
@@ -546,9 +552,4 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
-def __getattr__(name):
-    if name == 'TensorBoard':
-        raise ImportError('minicnn has no TensorBoard callback (it writes no TensorFlow event '
-                          'files); log each epoch with CSVLogger(filename) and draw the curves '
-                          'with minicnn.viz.plot_history(history, path)')
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+missing.install(globals(), 'callbacks')

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from minicnn import devices
+from minicnn import devices, missing
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor
 
@@ -137,6 +137,19 @@ class RandomNormal(RandomInitializer):
         return self.mean + self.stddev * generator.standard_normal(shape)
 
 
+class TruncatedNormal(RandomInitializer):
+    """mean + stddev * z, z ~ N(0, 1) cut at two standard deviations (values beyond
+    drawn again), as Keras's: stddev is the normal's before the cut."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean = mean
+        self.stddev = stddev
+
+    def sample(self, generator, shape):
+        return self.mean + self.stddev * truncated_standard_normal(generator, shape)
+
+
 class RandomUniform(RandomInitializer):
     """Uniform values in [minval, maxval)."""
 
@@ -219,6 +232,28 @@ class LecunNormal(VarianceScaling):
 
     def __init__(self, seed=None):
         super().__init__(1.0, 'fan_in', 'truncated_normal', seed)
+
+
+class LecunUniform(VarianceScaling):
+    """U(-limit, limit), limit = sqrt(3 / fan_in) (LeCun et al., 1998)."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, 'fan_in', 'uniform', seed)
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix, for 2-D shapes only, as in Keras: a
+    dense kernel (in, out) gets gain on its diagonal and 0 elsewhere (a
+    rectangular one too: the first min(in, out) outputs copy their inputs)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(f'Identity: the identity initializer is for 2-D shapes only, as '
+                             f'in Keras, got shape {tuple(shape)}')
+        return self.gain * devices.current_module().eye(*shape, dtype=_dtype(dtype))
 
 
 class FunctionInitializer(Initializer):
@@ -319,8 +354,16 @@ NAMES = {
     'variance_scaling': VarianceScaling,
     'glorot_uniform': GlorotUniform, 'glorot_normal': GlorotNormal,
     'he_uniform': HeUniform, 'he_normal': HeNormal, 'lecun_normal': LecunNormal,
+    'lecun_uniform': LecunUniform, 'truncated_normal': TruncatedNormal, 'identity': Identity,
     'dirac': Dirac,
 }
+# Keras's lower-case names of the classes: initializers.glorot_uniform() is GlorotUniform().
+(zeros, ones, constant, random_normal, random_uniform, variance_scaling, glorot_uniform,
+ glorot_normal, he_uniform, he_normal, lecun_normal, lecun_uniform, truncated_normal,
+ identity) = (NAMES[name] for name in (
+    'zeros', 'ones', 'constant', 'random_normal', 'random_uniform', 'variance_scaling',
+    'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_normal',
+    'lecun_uniform', 'truncated_normal', 'identity'))
 _BY_KEY = {name.replace('_', ''): cls for name, cls in NAMES.items()}
 
 
@@ -368,3 +411,11 @@ def _class_named(name):
 def _unknown(identifier):
     return ValueError(f'unknown initializer {identifier!r}; give a function '
                       f'(shape, dtype=None) -> array or one of {sorted(NAMES)}')
+
+
+def deserialize(config):
+    """``serialize``'s inverse: the initializer of a name or of {'class_name', 'config'}."""
+    return get(config)
+
+
+missing.install(globals(), 'initializers')

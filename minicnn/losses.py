@@ -1,7 +1,7 @@
 """Keras losses: functions, classes and names, as ``compile(loss=...)`` takes them.
 
 A loss *function* maps labels y_true and outputs y_pred (N, ..., K) to one
-value per sample (N, ...), K the last axis; eps = 1e-7:
+value per sample (N, ...), K the last axis; eps = backend.epsilon(), 1e-7 unless set:
 
     categorical_crossentropy    -sum_k t_k log p_k            p = y_pred / sum_k y_pred_k
     sparse_categorical_...      the same, t the one-hot row of a class id
@@ -31,15 +31,13 @@ the loss from the logits instead (``CrossEntropy.on_logits``): exact and finite.
 """
 import numpy as np
 
+from minicnn import backend, missing
 from minicnn import functional as F
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import Tensor, as_tensor
 from minicnn.devices import get_array_module
 from minicnn.functional import loss_functions
-
-# Keras clips probabilities to [eps, 1 - eps] before the log.
-_EPSILON = 1e-7
-
+from minicnn.layers.base import snake_case
 
 # -- the per-sample functions --------------------------------------------------
 
@@ -86,7 +84,9 @@ def class_rows(y_true, y_pred, label_smoothing, where):
 
 
 def clipped_log(p):
-    return loss_functions.clip(p, _EPSILON, 1 - _EPSILON).log()
+    """log p, p first clipped to [eps, 1 - eps] as Keras does (eps = backend.epsilon())."""
+    eps = backend.epsilon()
+    return loss_functions.clip(p, eps, 1 - eps).log()
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
@@ -161,9 +161,9 @@ def squared_hinge(y_true, y_pred):
 def kl_divergence(y_true, y_pred):
     """sum_k t log(t / p) for each sample, t and p clipped to [eps, 1]."""
     t, y_pred = aligned(y_true, y_pred, 'kl_divergence')
-    xp = get_array_module(t)
-    t = xp.clip(t, _EPSILON, 1)
-    log_ratio = xp.log(t) - loss_functions.clip(y_pred, _EPSILON, 1).log()
+    xp, eps = get_array_module(t), backend.epsilon()
+    t = xp.clip(t, eps, 1)
+    log_ratio = xp.log(t) - loss_functions.clip(y_pred, eps, 1).log()
     return (t * log_ratio).sum(axis=-1)
 
 
@@ -173,8 +173,9 @@ class Loss:
     """Keras's Loss: ``loss(y_true, y_pred, sample_weight=None)`` is the scalar
     Tensor 1/N sum_n w_n l_n of the per-sample values l = ``call(y_true, y_pred)``."""
 
-    def __init__(self, name):
-        self.name = name
+    @keywords_checked
+    def __init__(self, name=None):
+        self.name = name or snake_case(type(self).__name__)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         weights = None if sample_weight is None else labels_array(sample_weight)
@@ -371,3 +372,20 @@ def serialize(loss):
     if type(loss) is LossFunctionWrapper:
         return loss.fn.__name__
     return {'class_name': type(loss).__name__, 'config': loss.get_config()}
+
+# Keras's short names of the per-sample functions.
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+
+
+def deserialize(identifier):
+    """``serialize``'s inverse, as in Keras: a function's name ('mse',
+    'categorical_crossentropy') gives the per-sample function, anything else
+    what ``get`` gives (serialize's dict: the Loss object)."""
+    if isinstance(identifier, str) and identifier in FUNCTION_NAMES and identifier in globals():
+        return globals()[identifier]
+    return get(identifier)
+
+
+missing.install(globals(), 'losses')

@@ -32,15 +32,13 @@ does (``AccuracyFromShapes``); a metric reports under the name it was given.
 """
 import numpy as np
 
-from minicnn import losses
+from minicnn import backend, losses, missing
 from minicnn.arguments import check_positive_int, keywords_checked
 from minicnn.autograd import Tensor
 from minicnn.devices import get_array_module, to_numpy
 from minicnn.functional.loss_functions import per_sample
 from minicnn.layers.base import unique_name
 from minicnn.losses import labels_array, squeeze_or_expand_to_same_rank
-
-_EPSILON = 1e-7
 
 
 # -- the per-sample functions --------------------------------------------------
@@ -92,6 +90,20 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 mean_squared_error = losses.mean_squared_error
 mean_absolute_error = losses.mean_absolute_error
+mse = MSE = mean_squared_error  # Keras's short names
+mae = MAE = mean_absolute_error
+# The losses as metrics: Keras's metrics of these names are the losses' per-sample values.
+binary_crossentropy = losses.binary_crossentropy
+categorical_crossentropy = losses.categorical_crossentropy
+sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
+hinge, squared_hinge = losses.hinge, losses.squared_hinge
+kl_divergence = kld = KLD = kullback_leibler_divergence = losses.kl_divergence
+
+
+def accuracy(y_true, y_pred):
+    """Per element: 1 where y_pred equals y_true exactly (Keras's Accuracy)."""
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    return matches(y_true, y_pred)
 
 
 def divide_no_nan(a, b):
@@ -233,6 +245,68 @@ class MeanAbsoluteError(MeanMetricWrapper):
     @keywords_checked
     def __init__(self, name='mean_absolute_error'):
         super().__init__(mean_absolute_error, name)
+
+
+class Accuracy(MeanMetricWrapper):
+    """How often y_pred equals y_true exactly (not an arg-max: see 'accuracy')."""
+
+    @keywords_checked
+    def __init__(self, name='accuracy'):
+        super().__init__(accuracy, name)
+
+
+class LossMetric(MeanMetricWrapper):
+    """The mean over every update of a loss's per-sample values (a loss as a metric)."""
+    direction = 'down'
+
+
+class BinaryCrossentropy(LossMetric):
+    @keywords_checked
+    def __init__(self, name='binary_crossentropy', from_logits=False, label_smoothing=0.0):
+        super().__init__(binary_crossentropy, name, from_logits=from_logits,
+                         label_smoothing=label_smoothing)
+
+
+class CategoricalCrossentropy(LossMetric):
+    @keywords_checked
+    def __init__(self, name='categorical_crossentropy', from_logits=False, label_smoothing=0.0):
+        super().__init__(categorical_crossentropy, name, from_logits=from_logits,
+                         label_smoothing=label_smoothing)
+
+
+class SparseCategoricalCrossentropy(LossMetric):
+    @keywords_checked
+    def __init__(self, name='sparse_categorical_crossentropy', from_logits=False):
+        super().__init__(sparse_categorical_crossentropy, name, from_logits=from_logits)
+
+
+class Hinge(LossMetric):
+    @keywords_checked
+    def __init__(self, name='hinge'):
+        super().__init__(hinge, name)
+
+
+class SquaredHinge(LossMetric):
+    @keywords_checked
+    def __init__(self, name='squared_hinge'):
+        super().__init__(squared_hinge, name)
+
+
+class KLDivergence(LossMetric):
+    @keywords_checked
+    def __init__(self, name='kullback_leibler_divergence'):
+        super().__init__(kl_divergence, name)
+
+
+class RootMeanSquaredError(MeanSquaredError):
+    """sqrt of the mean squared error over every update (not a mean of square roots)."""
+
+    @keywords_checked
+    def __init__(self, name='root_mean_squared_error'):
+        super().__init__(name)
+
+    def result(self):
+        return as_result(get_array_module(self.total).sqrt(divide_no_nan(self.total, self.count)))
 
 
 ACCURACY_NAMES = ('accuracy', 'acc')
@@ -378,7 +452,8 @@ def auc_thresholds(num_thresholds, thresholds):
                 or num_thresholds <= 1:
             raise ValueError(f'AUC: num_thresholds must be an integer > 1, got {num_thresholds!r}')
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
-    return np.array([-_EPSILON, *inner, 1 + _EPSILON])
+    eps = backend.epsilon()
+    return np.array([-eps, *inner, 1 + eps])
 
 
 def pick(where, name, value, choices):
@@ -513,7 +588,8 @@ def interpolated_pr_auc(tp, fp, fn):
 CLASSES = {cls.__name__: cls for cls in (
     BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, Precision, Recall, AUC, MeanSquaredError, MeanAbsoluteError,
-    Mean)}
+    Mean, Accuracy, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    Hinge, SquaredHinge, KLDivergence, RootMeanSquaredError)}
 
 # Keras's snake_case names of the classes and the short aliases.
 METRICS = {
@@ -525,6 +601,10 @@ METRICS = {
     'precision': Precision, 'recall': Recall, 'auc': AUC,
     'mean_squared_error': MeanSquaredError, 'mse': MeanSquaredError,
     'mean_absolute_error': MeanAbsoluteError, 'mae': MeanAbsoluteError,
+    'binary_crossentropy': BinaryCrossentropy, 'categorical_crossentropy': CategoricalCrossentropy,
+    'sparse_categorical_crossentropy': SparseCategoricalCrossentropy, 'hinge': Hinge,
+    'squared_hinge': SquaredHinge, 'kl_divergence': KLDivergence, 'kld': KLDivergence,
+    'kullback_leibler_divergence': KLDivergence,
 }
 _BY_LOWER_CASE = {name.lower(): cls for name, cls in METRICS.items()}
 
@@ -574,3 +654,6 @@ def compiled(identifiers):
         m.name = f'{m.name}_{count}' if count else m.name
         m.reset_state()
     return metrics
+
+
+missing.install(globals(), 'metrics')

@@ -25,7 +25,7 @@ freezes everything inside it.
 import json
 
 
-from minicnn import devices, losses, optimizers, saving, training
+from minicnn import devices, losses, missing, optimizers, saving, training
 from minicnn import layers as layer_classes
 from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
@@ -579,3 +579,28 @@ def load_model(path, compile=True):
     (``fit(..., initial_epoch=model.epochs_done)``).
     """
     return saving.load_model(path, compile=compile)
+
+
+@keywords_checked
+def save_model(model, filepath):
+    """``model.save(filepath)``, Keras's function form."""
+    model.save(filepath)
+
+
+def model_from_config(config):
+    """A model (new weights) from ``{'class_name': ..., 'config': model.get_config()}``."""
+    return layer_from_spec(config)
+
+
+@keywords_checked
+def clone_model(model, input_tensors=None, clone_function=None):
+    """A new model of the same layers and connections, with new weights (as in
+    Keras: ``clone.set_weights(model.get_weights())`` copies them over)."""
+    for name, value in (('input_tensors', input_tensors), ('clone_function', clone_function)):
+        if value is not None:
+            raise TypeError(f'clone_model: {name} is a Keras argument that minicnn does not '
+                            f'implement; rebuild the model by hand instead')
+    return layer_from_spec(layer_spec(model))
+
+
+missing.install(globals(), 'models')

@@ -20,6 +20,7 @@ in Keras, where the two defaults differ for backward compatibility).
 import math
 import numbers
 
+from minicnn import missing
 from minicnn.arguments import keywords_checked
 from minicnn.devices import get_array_module
 from minicnn.functional import loss_functions
@@ -139,3 +140,11 @@ def serialize(regularizer):
     if isinstance(regularizer, Regularizer):
         return {'class_name': type(regularizer).__name__, 'config': regularizer.get_config()}
     return getattr(regularizer, '__name__', 'custom')
+
+
+def deserialize(config):
+    """``serialize``'s inverse: the Regularizer of a name or of {'class_name', 'config'}."""
+    return get(config)
+
+
+missing.install(globals(), 'regularizers')

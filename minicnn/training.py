@@ -216,7 +216,7 @@ def loss_and_outputs(model, x, y, sample_weight, training):
         logits = model.logits(x, training)
         loss = model.loss.on_logits(y, logits, sample_weight)
         with no_grad():
-            outputs = activations.get(activation)[1](logits)
+            outputs = activations.get(activation)(logits)
     else:
         outputs = model(x, training)
         loss = model.loss(y, outputs, sample_weight)
@@ -277,8 +277,8 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     class_weights = None if class_weight is None else \
         class_weight_table(class_weight, model.output_shape[-1])
     history = model.history = History()
-    cbs = CallbackList([history, *(callbacks or [])], model,
-                       {'epochs': epochs, 'steps': source.steps, 'verbose': verbose})
+    cbs = CallbackList([history, *(callbacks or [])], model=model,
+                       epochs=epochs, steps=source.steps, verbose=verbose)
     run = Run(source, class_weights, epochs, verbose, cbs,
               batch_logs_wanted=any(_overrides(c, 'on_batch_end') for c in cbs.callbacks))
     model.stop_training = False

@@ -1,7 +1,8 @@
 """Small helpers of the Keras API: one-hot labels, seeding and Sequence."""
 import numpy as np
 
-from minicnn import devices
+from minicnn import devices, missing
+from minicnn.image_files import array_to_img, img_to_array, load_img, save_img  # noqa: F401
 
 
 def to_categorical(y, num_classes=None, dtype='float32'):
@@ -54,3 +55,8 @@ class Sequence:
 
     def on_epoch_end(self):
         """Called after every epoch; override to reshuffle or reload."""
+
+
+set_random_seed = set_seed  # tf.keras's name
+
+missing.install(globals(), 'utils')

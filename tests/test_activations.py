@@ -131,7 +131,8 @@ def test_every_name_works_in_a_layer_and_as_a_function(name, rng):
 
 def test_swish_is_silu_and_functions_serialize_by_name():
     assert activations.swish is activations.silu
-    assert activations.get('swish') == ('swish', activations.silu)
+    assert activations.named('swish') == ('swish', activations.silu)
+    assert activations.get('swish') is activations.silu
     layer = Dense(3, activation=activations.gelu)
     assert layer.get_config()['activation'] == 'gelu'
 

@@ -7,7 +7,6 @@ import os
 import numpy as np
 import pytest
 
-from minicnn import callbacks as callbacks_module
 from minicnn import metrics, utils
 from minicnn.callbacks import (BackupAndRestore, Callback, CSVLogger, EarlyStopping, History,
                                LambdaCallback, LearningRateScheduler, ModelCheckpoint,
@@ -317,13 +316,6 @@ def test_progbar_logger_is_accepted_and_the_bar_follows_verbose(capsys):
     assert capsys.readouterr().out.count('Epoch 1/1') == 1
 
 
-def test_tensorboard_is_not_offered_and_says_what_to_use_instead():
-    with pytest.raises(ImportError, match=r'CSVLogger.*minicnn.viz.plot_history'):
-        from minicnn.callbacks import TensorBoard  # noqa: F401
-    with pytest.raises(ImportError, match='no TensorBoard'):
-        callbacks_module.TensorBoard
-    with pytest.raises(AttributeError):
-        callbacks_module.NoSuchCallback
 
 
 def test_history_records_what_later_callbacks_add_to_the_logs():

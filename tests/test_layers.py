@@ -19,8 +19,7 @@ def test_keras_defaults():
                                 'use_bias': True, 'kernel_initializer': 'glorot_uniform',
                                 'bias_initializer': 'zeros', 'dilation_rate': (1, 1), 'groups': 1}
     assert defaults(Dense) == {'activation': None, 'use_bias': True,
-                               'kernel_initializer': 'glorot_uniform', 'bias_initializer': 'zeros',
-                               'input_dim': None}
+                               'kernel_initializer': 'glorot_uniform', 'bias_initializer': 'zeros'}
     assert defaults(MaxPooling2D) == {'pool_size': (2, 2), 'strides': None, 'padding': 'valid'}
     assert MaxPool2D is MaxPooling2D and AvgPool2D is AveragePooling2D
 

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from minicnn import missing
 from minicnn.applications.weights import weights_file
 from minicnn.arguments import keywords_checked
 from minicnn.devices import get_array_module
@@ -171,3 +172,6 @@ def preprocess_input(x, data_format=None):
         raise ValueError(f'preprocess_input: expected RGB images (..., H, W, 3), got shape '
                          f'{x.shape}')
     return x[..., ::-1] - xp.asarray(IMAGENET_MEAN_BGR, dtype=x.dtype)
+
+
+missing.install(globals(), 'applications.vgg16')

@@ -16,6 +16,9 @@ checksummed files raise ``DatasetError``, and never leave a partial file in
 the cache.
 """
 from minicnn.datasets import cifar10, fashion_mnist, mnist
+from minicnn import missing
 from minicnn.datasets.errors import DatasetError
 
 __all__ = ['cifar10', 'fashion_mnist', 'mnist', 'DatasetError']
+
+missing.install(globals(), 'datasets')

@@ -20,7 +20,7 @@ from minicnn.functional.dropout import dropout
 from minicnn.functional.global_pooling import global_avg_pool2d, global_max_pool2d
 from minicnn.functional.loss_functions import (mean_squared_error, sigmoid_binary_cross_entropy,
                                               softmax_cross_entropy)
-from minicnn.functional.merging import concatenate, maximum
+from minicnn.functional.merging import concatenate, maximum, minimum
 from minicnn.functional.noise import gaussian_dropout, gaussian_noise, spatial_dropout2d
 from minicnn.functional.normalization import batch_norm, batch_norm_train
 from minicnn.functional.pooling import avg_pool2d, max_pool2d
@@ -35,4 +35,5 @@ __all__ = ['mean', 'reshape', 'transpose',
            'log_softmax',
            'softmax_cross_entropy', 'sigmoid_binary_cross_entropy', 'mean_squared_error',
            'dropout', 'spatial_dropout2d', 'gaussian_dropout', 'gaussian_noise',
-           'zero_pad2d', 'crop2d', 'upsample2d', 'repeat_vector', 'concatenate', 'maximum']
+           'zero_pad2d', 'crop2d', 'upsample2d', 'repeat_vector', 'concatenate', 'maximum',
+           'minimum']

@@ -4,6 +4,7 @@
         dx_i = the slice of gy where x_i was placed
     maximum([x1, ..., xk]):            y = elementwise max of the x_i
         dx_i = gy where x_i is the (first) maximum, else 0
+    minimum([x1, ..., xk]):            y = -maximum([-x1, ..., -xk])
 
 Add, Subtract, Multiply and Average need no Function of their own: they
 are sums and products of Tensors, whose gradients minicnn/functional/basic.py
@@ -47,3 +48,8 @@ def concatenate(xs, axis=-1):
 def maximum(xs):
     """The elementwise maximum of tensors of one shape."""
     return Maximum()(*xs)
+
+
+def minimum(xs):
+    """The elementwise minimum of tensors of one shape: min_i x_i = -max_i (-x_i)."""
+    return -maximum([-x for x in xs])

@@ -406,7 +406,7 @@ EXPORTERS = {
     L.Flatten: flatten, L.Reshape: reshape, L.Permute: permute, L.RepeatVector: repeat_vector,
     L.ZeroPadding2D: zero_padding2d, L.Cropping2D: cropping2d, L.UpSampling2D: upsampling2d,
     L.Add: chained('Add'), L.Subtract: chained('Sub'), L.Multiply: chained('Mul'),
-    L.Average: variadic('Mean'), L.Maximum: variadic('Max'), L.Concatenate: concatenate,
+    L.Average: variadic('Mean'), L.Maximum: variadic('Max'), L.Minimum: variadic('Min'), L.Concatenate: concatenate,
     L.ReLU: relu_layer, L.LeakyReLU: lambda g, layer, x: g.op('LeakyRelu', [x], alpha=layer.alpha),
     L.ELU: lambda g, layer, x: g.op('Elu', [x], alpha=layer.alpha),
     L.PReLU: prelu, L.Softmax: softmax_layer, L.Rescaling: rescaling,

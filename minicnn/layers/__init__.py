@@ -1,7 +1,7 @@
 """Keras-compatible layers; each one's forward is a few minicnn.functional calls.
 
     base            Layer (and SymbolicTensor, what a layer called on an Input returns)
-    core            Dense, Flatten, Dropout, Activation, Rescaling
+    core            Dense, Flatten, Dropout, Activation, Rescaling, Lambda
     conv            Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
     pooling         MaxPooling2D, AveragePooling2D
     global_pooling  GlobalAveragePooling2D, GlobalMaxPooling2D
@@ -9,17 +9,24 @@
     reshaping       ZeroPadding2D, Cropping2D, UpSampling2D, Reshape, Permute, RepeatVector
     activation      ReLU, LeakyReLU, ELU, PReLU, Softmax
     noise           SpatialDropout2D, GaussianNoise, GaussianDropout
-    merging         Add, Subtract, Multiply, Average, Maximum, Concatenate
+    merging         Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+                    and their shorthands add, subtract, ..., concatenate
     input_layer     Input, InputLayer
+
+The Keras layers minicnn lacks (LSTM, Conv1D, ...) are importable here and
+refuse to be used, saying why (see minicnn.missing).
 """
 from minicnn.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minicnn.layers.base import Layer
 from minicnn.layers.conv import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
-from minicnn.layers.core import Activation, Dense, Dropout, Flatten, Rescaling
+from minicnn.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Rescaling
 from minicnn.layers.global_pooling import (GlobalAveragePooling2D, GlobalAvgPool2D,
                                           GlobalMaxPool2D, GlobalMaxPooling2D)
 from minicnn.layers.input_layer import Input, InputLayer
-from minicnn.layers.merging import Add, Average, Concatenate, Maximum, Multiply, Subtract
+from minicnn import missing
+from minicnn.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
+                                    Subtract, add, average, concatenate, maximum, minimum,
+                                    multiply, subtract)
 from minicnn.layers.noise import GaussianDropout, GaussianNoise, SpatialDropout2D
 from minicnn.layers.normalization import BatchNormalization
 from minicnn.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
@@ -27,17 +34,21 @@ from minicnn.layers.reshaping import (Cropping2D, Permute, RepeatVector, Reshape
                                      UpSampling2D, ZeroPadding2D)
 
 Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
 
-__all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation', 'Rescaling',
-           'Conv2D', 'Convolution2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConv2D',
+__all__ = ['Layer', 'Dense', 'Flatten', 'Dropout', 'Activation', 'Rescaling', 'Lambda',
+           'Conv2D', 'Convolution2D', 'Conv2DTranspose', 'Convolution2DTranspose',
+           'DepthwiseConv2D', 'SeparableConv2D', 'SeparableConvolution2D',
            'MaxPooling2D', 'MaxPool2D', 'AveragePooling2D', 'AvgPool2D',
            'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPooling2D', 'GlobalMaxPool2D',
            'BatchNormalization',
            'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Reshape', 'Permute', 'RepeatVector',
            'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'Softmax',
            'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout',
-           'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Concatenate',
-           'Input', 'InputLayer']
+           'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate',
+           'add', 'subtract', 'multiply', 'average', 'maximum', 'minimum', 'concatenate',
+           'Input', 'InputLayer', 'serialize', 'deserialize']
 
 
 # Model and Sequential, registered by minicnn.models as it defines them: a saved
@@ -67,3 +78,16 @@ def from_config(class_name, config):
     if class_name not in classes:
         raise ValueError(f'unknown layer class {class_name!r}; valid: {sorted(classes)}')
     return classes[class_name].from_config(config)
+
+
+def serialize(layer):
+    """{'class_name': ..., 'config': layer.get_config()}, as Keras writes a layer."""
+    return {'class_name': type(layer).__name__, 'config': layer.get_config()}
+
+
+def deserialize(config):
+    """The layer (new weights) that ``serialize`` described."""
+    return from_config(config['class_name'], config['config'])
+
+
+missing.install(globals(), 'layers')

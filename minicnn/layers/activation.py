@@ -97,7 +97,7 @@ class PReLU(Layer):
                                  f"{len(input_shape)} for input shape {(None, *input_shape)}, "
                                  f"got shared_axes={self.shared_axes}")
             alpha_shape[axis - 1] = 1
-        self.alpha = self.add_weight('alpha', alpha_shape, self.alpha_initializer)
+        self.alpha = self.add_weight('alpha', alpha_shape, initializer=self.alpha_initializer)
         super().build(input_shape)
 
     def forward(self, x, training):

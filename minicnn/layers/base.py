@@ -19,16 +19,27 @@ import numpy as np
 
 from minicnn import activations, devices, initializers, regularizers
 from minicnn.arguments import keyword_names, reject_unknown
-from minicnn.autograd import Tensor, as_tensor
+from minicnn.autograd import Tensor, as_tensor, no_grad
+from minicnn.missing import MissingFeatureError
 
 _name_counts = collections.Counter()
 
 
+def get_uid(prefix=''):
+    """1, 2, 3, ... on successive calls with the same ``prefix`` (Keras's backend.get_uid)."""
+    _name_counts[prefix] += 1
+    return _name_counts[prefix]
+
+
+def reset_uids():
+    """Start every prefix's count again: the next layers get their plain names."""
+    _name_counts.clear()
+
+
 def unique_name(base):
     """'conv2d', then 'conv2d_1', 'conv2d_2', ... as Keras names layers."""
-    count = _name_counts[base]
-    _name_counts[base] += 1
-    return base if count == 0 else f'{base}_{count}'
+    uid = get_uid(base)
+    return base if uid == 1 else f'{base}_{uid - 1}'
 
 
 def snake_case(class_name):
@@ -76,16 +87,45 @@ class Layer:
     ``sample_shape`` is the shape of one input sample (no batch axis), known
     once the layer is built; ``input_shape`` and ``output_shape`` give the
     Keras form, with the batch axis as None: ``(None, 32, 32, 3)``.
+
+    A subclass written as Keras writes layers, with ``call(inputs)`` (and
+    perhaps ``training``) rather than ``forward``, is run as Keras runs it: its
+    own ``build`` and ``compute_output_shape`` get and give shapes with the
+    batch axis first, and without a ``compute_output_shape`` its output shape
+    is found by calling it on a batch of zeros (see ``keras_style_subclass``).
     """
+    keras_style = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'call' in vars(cls) and 'forward' not in vars(cls):
+            keras_style_subclass(cls)
 
     def __init__(self, activation=None, name=None, input_shape=None, trainable=True,
-                 **unknown):
-        reject_unknown(type(self).__name__, unknown, constructor_keywords(type(self)))
-        self.name = name or unique_name(snake_case(type(self).__name__))
-        self.activation_name, self.activation = activations.get(activation)
+                 input_dim=None, batch_input_shape=None, batch_size=None, dtype=None,
+                 weights=None, dynamic=False, activity_regularizer=None, **unknown):
+        """Keras's arguments of every layer: ``input_shape`` (one sample's shape),
+        or ``batch_input_shape`` (the batch axis first, None), or ``input_dim``
+        (flat inputs of that many features); ``weights``, the initial weights
+        (checked and set when the layer builds); ``dtype`` float32; ``dynamic``
+        (minicnn always runs eagerly, as a dynamic Keras layer does);
+        ``activity_regularizer``, a penalty of the layer's outputs (divided by
+        the batch size, as Keras does), listed in ``losses``."""
+        where = type(self).__name__
+        reject_unknown(where, unknown, constructor_keywords(type(self)))
+        self.name = name or unique_name(snake_case(where))
+        self.activation_name, self.activation = activations.named(activation)
         self._weights = []
+        self._untrained = set()  # ids of the weights made with add_weight(trainable=False)
+        self._weight_penalties = []  # (regularizer, weight) pairs of add_weight(regularizer=)
         self.trainable = trainable
-        self.sample_shape = tuple(input_shape) if input_shape is not None else None
+        check_dtype(where, dtype)
+        self.sample_shape = sample_shape_from(where, input_shape, input_dim, batch_input_shape,
+                                              batch_size)
+        self.initial_weights = None if weights is None else list(weights)
+        self.dynamic = bool(dynamic)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_penalty = None  # the activity regularizer's, of the latest call
         self.built = False
 
     @property
@@ -98,7 +138,7 @@ class Layer:
     def trainable(self, value):
         self._trainable = bool(value)
         for weight in self._weights:
-            weight.requires_grad = self._trainable
+            weight.requires_grad = self._trainable and id(weight) not in self._untrained
 
     @property
     def weights(self):
@@ -107,24 +147,54 @@ class Layer:
 
     @property
     def trainable_weights(self):
-        return self.weights if self.trainable else []
+        """The weights fit updates: none of a frozen layer, and never those made
+        with ``add_weight(trainable=False)`` (BatchNormalization's statistics)."""
+        return [w for w in self.weights if self.trainable and id(w) not in self._untrained]
 
     @property
     def non_trainable_weights(self):
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
-    def add_weight(self, name, shape, initializer, dtype='float32'):
-        """Create a trainable Tensor ``'<layer>/<name>'`` of ``shape`` filled by ``initializer``."""
-        weight = Tensor(initializers.get(initializer)(tuple(shape), dtype=dtype),
-                        requires_grad=self.trainable, name=f'{self.name}/{name}')
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
+                   trainable=True, constraint=None):
+        """Create a weight Tensor ``'<layer>/<name>'`` of ``shape`` filled by
+        ``initializer`` (Keras's default: glorot_uniform), as Keras's
+        ``add_weight`` does; ``trainable=False`` makes one that fit leaves alone,
+        ``regularizer`` adds its penalty to ``losses``."""
+        if shape is None:
+            raise ValueError(f"layer '{self.name}': add_weight({name!r}) needs a shape")
+        if constraint is not None:
+            raise TypeError(f"layer '{self.name}': add_weight(constraint=...) is a Keras "
+                            f"argument that minicnn does not implement")
+        check_dtype(f'add_weight({name!r})', dtype)
+        initializer = 'glorot_uniform' if initializer is None else initializer
+        weight = Tensor(initializers.get(initializer)(tuple(shape), dtype='float32'),
+                        requires_grad=self.trainable and trainable,
+                        name=f'{self.name}/{name or f"weight_{len(self._weights)}"}')
         self._weights.append(weight)
+        if not trainable:
+            self._untrained.add(id(weight))
+        if regularizer is not None:
+            self._weight_penalties.append((regularizers.get(regularizer), weight))
         return weight
 
     def build(self, input_shape):
-        """Create the weights for inputs of ``input_shape`` (no batch axis)."""
+        """Create the weights for inputs of ``input_shape`` (no batch axis).
+        A subclass creates its weights first, then calls this."""
         self.sample_shape = tuple(input_shape)
         self.built = True
+        self.set_initial_weights()
+
+    def set_initial_weights(self):
+        """Put the ``weights=`` given to the constructor (Keras 2's argument) into
+        the weights just built; their number and shapes must match."""
+        if self.initial_weights is not None:
+            weights, self.initial_weights = self.initial_weights, None
+            try:
+                self.set_weights(weights)
+            except ValueError as error:
+                raise ValueError(f'{type(self).__name__}(weights=...): {error}') from None
 
     @property
     def input_shape(self):
@@ -150,7 +220,11 @@ class Layer:
     def pre_activation(self, x, training=False):
         """The layer's output before its activation (the logits of a softmax layer).
 
-        Builds the weights on first use and checks the input's shape.
+        Builds the weights on first use and checks the input's shape. With an
+        activity regularizer, also takes its penalty of this call's activated
+        outputs. Taken here, it is the same when training fuses the activation
+        into the loss and never calls it (an unfused step then runs the
+        activation twice: the price of regularizing it).
         """
         if isinstance(x, (list, tuple)):
             x = [as_tensor(t) for t in x]
@@ -158,7 +232,11 @@ class Layer:
         else:
             x = as_tensor(x)
             self.check_input(shapes_of(x), tuple(x.shape))
-        return self.forward(x, training)
+        z = self.forward(x, training)
+        if self.activity_regularizer is not None:
+            y = z if self.activation is None else self.activation(z)
+            self.activity_penalty = self.activity_regularizer(y) / y.shape[0]
+        return z
 
     def call_symbolic(self, x):
         """Record ``self(x)`` for SymbolicTensor(s) x: -> a SymbolicTensor of the output."""
@@ -167,13 +245,23 @@ class Layer:
         return SymbolicTensor(with_batch_axis(self.compute_output_shape(shapes)), self, x)
 
     def forward(self, x, training):
-        raise NotImplementedError
+        """The layer's computation; one written as Keras writes layers runs its ``call``."""
+        if not self.keras_style:
+            raise NotImplementedError(f'{type(self).__name__} defines neither forward nor call')
+        if 'training' in keyword_names(self.call):
+            return self.call(x, training=training)
+        return self.call(x)
 
     @property
     def losses(self):
         """The penalties this layer adds to the training loss (Keras's
-        ``layer.losses``): none, unless it has regularizers (WeightedLayer)."""
-        return []
+        ``layer.losses``): those of ``add_weight(regularizer=)`` on trainable
+        weights, and its activity regularizer's of the latest call, if any
+        (a WeightedLayer adds its kernel's and bias's)."""
+        trainable = {id(w) for w in self.trainable_weights}
+        penalties = [regularizer(w) for regularizer, w in self._weight_penalties
+                     if id(w) in trainable]
+        return penalties if self.activity_penalty is None else [*penalties, self.activity_penalty]
 
     def check_input(self, shapes, shown):
         """Build for inputs of ``shapes`` on first use; afterwards they must match."""
@@ -222,6 +310,8 @@ class Layer:
         config = {'name': self.name, 'trainable': self.trainable}
         if self.sample_shape is not None:
             config['input_shape'] = list(self.sample_shape)
+        if self.activity_regularizer is not None:
+            config['activity_regularizer'] = regularizers.serialize(self.activity_regularizer)
         return config
 
     def __repr__(self):
@@ -237,6 +327,80 @@ class Layer:
                 if not sub.__name__.startswith('_'):
                     found[sub.__name__] = sub
         return found
+
+
+def check_dtype(where, dtype):
+    """minicnn's layers compute in float32: dtype None or float32, else refused."""
+    try:
+        float32 = dtype is None or np.dtype(dtype) == np.float32
+    except TypeError:  # a mixed-precision policy such as 'mixed_float16'
+        float32 = False
+    if not float32:
+        raise MissingFeatureError(f'{where}(dtype={dtype!r}): minicnn computes in float32 only')
+
+
+def check_any_batch_size(where, name, value, batch):
+    if batch is not None:
+        raise MissingFeatureError(
+            f'{where}({name}={value!r}) fixes the batch size to {batch}; minicnn models take '
+            f'batches of any size, so give None there')
+
+
+def sample_shape_from(where, input_shape, input_dim, batch_input_shape, batch_size):
+    """One sample's shape from Keras's shape arguments, as Keras ranks them:
+    batch_input_shape (batch axis first) over input_shape over input_dim."""
+    check_any_batch_size(where, 'batch_size', batch_size, batch_size)
+    if batch_input_shape is not None:
+        batch_input_shape = tuple(batch_input_shape)
+        check_any_batch_size(where, 'batch_input_shape', batch_input_shape,
+                             batch_input_shape[0] if batch_input_shape else None)
+        return batch_input_shape[1:]
+    if input_shape is not None:
+        return tuple(input_shape)
+    return None if input_dim is None else (input_dim,)
+
+
+def keras_style_subclass(cls):
+    """Let the class ``cls``, written as Keras writes layers, keep Keras's shapes
+    (batch axis first) in its own ``build`` and ``compute_output_shape``, while
+    minicnn's machinery calls them with one sample's shape."""
+    cls.keras_style = True
+    own_build = vars(cls).get('build')
+    own_output_shape = vars(cls).get('compute_output_shape')
+
+    def build(self, input_shape):
+        if own_build is not None:
+            own_build(self, with_batch_axis(input_shape))
+        Layer.build(self, input_shape)  # (again, if own_build called it with Keras's shape)
+
+    def compute_output_shape(self, input_shape):
+        if own_output_shape is not None:
+            return without_batch_axis(own_output_shape(self, with_batch_axis(input_shape)))
+        return inferred_output_shape(self, input_shape)
+
+    build.__doc__ = own_build.__doc__ if own_build else Layer.build.__doc__
+    cls.build, cls.compute_output_shape = build, compute_output_shape
+
+
+def zeros_batch(shape):
+    """A batch of one sample of zeros of ``shape`` (a list of them for a list of shapes)."""
+    if isinstance(shape, list):
+        return [zeros_batch(s) for s in shape]
+    return as_tensor(np.zeros((1, *shape), 'float32'))
+
+
+def inferred_output_shape(layer, input_shape):
+    """The output shape of one sample, found as Keras finds it for a layer that
+    does not say: by running the (built) layer on a batch of zeros."""
+    with no_grad():
+        return shapes_of(layer.forward(zeros_batch(input_shape), False))
+
+
+def without_batch_axis(shape):
+    """Keras's shape (None, *sample) -> the sample's shape (a list of them for a list)."""
+    if isinstance(shape, list):
+        return [without_batch_axis(s) for s in shape]
+    return tuple(shape)[1:]
 
 
 def with_batch_axis(shape):
@@ -255,34 +419,21 @@ def constructor_keywords(cls):
 class WeightedLayer(Layer):
     """A layer with a kernel, an optional bias and an activation (Conv2D, Dense).
 
-    kernel_regularizer and bias_regularizer penalize the weights,
-    activity_regularizer the layer's outputs (divided by the batch size, as
-    Keras does); ``losses`` lists the penalties (see minicnn/regularizers.py).
+    kernel_regularizer and bias_regularizer penalize the weights (and, as on
+    every layer, activity_regularizer the outputs); ``losses`` lists the
+    penalties (see minicnn/regularizers.py).
     """
 
     def __init__(self, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, **kwargs):
+                 **kwargs):
         super().__init__(activation=activation, **kwargs)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.activity_penalty = None  # the activity regularizer's, of the latest call
         self.kernel = self.bias = None
-
-    def pre_activation(self, x, training=False):
-        """Layer's, and with an activity regularizer its penalty of this call's
-        activated outputs. Taken here, it is the same when training fuses the
-        activation into the loss and never calls it (an unfused step then runs
-        the activation twice: the price of regularizing it)."""
-        z = super().pre_activation(x, training)
-        if self.activity_regularizer is not None:
-            y = z if self.activation is None else self.activation(z)
-            self.activity_penalty = self.activity_regularizer(y) / y.shape[0]
-        return z
 
     @property
     def losses(self):
@@ -292,12 +443,12 @@ class WeightedLayer(Layer):
         penalties = [regularizer(weight) for regularizer, weight in
                      ((self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias))
                      if regularizer is not None and id(weight) in trainable]
-        return penalties if self.activity_penalty is None else [*penalties, self.activity_penalty]
+        return [*penalties, *super().losses]
 
     def build_weights(self, kernel_shape, units):
-        self.kernel = self.add_weight('kernel', kernel_shape, self.kernel_initializer)
+        self.kernel = self.add_weight('kernel', kernel_shape, initializer=self.kernel_initializer)
         if self.use_bias:
-            self.bias = self.add_weight('bias', (units,), self.bias_initializer)
+            self.bias = self.add_weight('bias', (units,), initializer=self.bias_initializer)
 
     def get_config(self):
         return {**super().get_config(), 'activation': self.activation_name,

@@ -149,12 +149,12 @@ class _DepthwiseLayer(_SlidingWindow, Layer):
         channels = self.image_channels(input_shape)
         self.depthwise_kernel = self.add_weight(
             'depthwise_kernel', (*self.kernel_size, channels, self.depth_multiplier),
-            self.depthwise_initializer)
+            initializer=self.depthwise_initializer)
         return channels * self.depth_multiplier
 
     def build_bias(self, units):
         if self.use_bias:
-            self.bias = self.add_weight('bias', (units,), self.bias_initializer)
+            self.bias = self.add_weight('bias', (units,), initializer=self.bias_initializer)
 
     def get_config(self):
         return {**super().get_config(), **self.window_config(),
@@ -205,7 +205,7 @@ class SeparableConv2D(_DepthwiseLayer):
         depthwise_channels = self.build_depthwise_kernel(input_shape)
         self.pointwise_kernel = self.add_weight('pointwise_kernel',
                                                 (1, 1, depthwise_channels, self.filters),
-                                                self.pointwise_initializer)
+                                                initializer=self.pointwise_initializer)
         self.build_bias(self.filters)
         super().build(input_shape)
 

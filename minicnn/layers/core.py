@@ -1,17 +1,15 @@
-"""Dense, Flatten, Dropout, Activation and Rescaling."""
+"""Dense, Flatten, Dropout, Activation, Rescaling and Lambda."""
 import math
 
 from minicnn import functional as F
-from minicnn.layers.base import Layer, WeightedLayer
+from minicnn.layers.base import Layer, WeightedLayer, inferred_output_shape, with_batch_axis
 
 
 class Dense(WeightedLayer):
     """Fully connected: (N, in) -> (N, units); weights kernel (in, units), bias (units,)."""
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
-                 bias_initializer='zeros', input_dim=None, **kwargs):
-        if input_dim is not None:  # Keras's shorthand for input_shape=(input_dim,)
-            kwargs.setdefault('input_shape', (input_dim,))
+                 bias_initializer='zeros', **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, **kwargs)
         if not isinstance(units, int) or units < 1:
             raise ValueError(f'Dense: units must be a positive int, got {units!r}')
@@ -90,3 +88,40 @@ class Rescaling(Layer):
 
     def get_config(self):
         return {**super().get_config(), 'scale': self.scale, 'offset': self.offset}
+
+
+class Lambda(Layer):
+    """A layer that applies a function of Tensors: ``Lambda(lambda x: x * 2)``.
+
+    ``function(inputs, **arguments)`` sees Tensors (or a list of them) and
+    builds its result from Tensor operators and minicnn.functional, which
+    know their gradients. ``output_shape``: one sample's output shape, or a
+    function of Keras's input shape that gives Keras's output shape; by
+    default it is found by applying the function to a batch of zeros.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if mask is not None:
+            raise TypeError("Lambda(mask=...) is a Keras argument that minicnn does not "
+                            "implement (minicnn has no masking)")
+        if not callable(function):
+            raise TypeError(f'Lambda: function must be callable, got {function!r}')
+        self.function, self.output_shape_given = function, output_shape
+        self.arguments = dict(arguments or {})
+
+    def forward(self, x, training):
+        return self.function(x, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        given = self.output_shape_given
+        if callable(given):  # Keras calls it with Keras's shape, batch axis first
+            return tuple(given(with_batch_axis(input_shape)))[1:]
+        if given is not None:
+            return tuple(given)
+        return inferred_output_shape(self, input_shape)
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"layer '{self.name}' (Lambda) holds a Python function, which minicnn cannot "
+            f"store in a file; save the weights (save_weights) and rebuild the model in code")

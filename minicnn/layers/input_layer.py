@@ -8,6 +8,7 @@ layers can be called on (see minicnn/layers/base.py, SymbolicTensor).
 """
 from minicnn.arguments import keywords_checked
 from minicnn.layers.base import Layer, SymbolicTensor
+from minicnn.missing import MissingFeatureError
 
 
 class InputLayer(Layer):
@@ -15,9 +16,9 @@ class InputLayer(Layer):
     ``output`` is the SymbolicTensor a model's graph starts from."""
 
     def __init__(self, input_shape=None, name=None, **kwargs):
-        if input_shape is None:
-            raise ValueError('InputLayer: input_shape is required, e.g. (32, 32, 3)')
         super().__init__(input_shape=input_shape, name=name, **kwargs)
+        if self.sample_shape is None:
+            raise ValueError('InputLayer: input_shape is required, e.g. (32, 32, 3)')
         self.built = True
         self.output = SymbolicTensor((None, *self.sample_shape), self)
 
@@ -26,9 +27,24 @@ class InputLayer(Layer):
 
 
 @keywords_checked
-def Input(shape=None, name=None):  # noqa: N802 (Keras's name)
+def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tensor=None,  # noqa: N802
+          ragged=None, type_spec=None, batch_shape=None, batch_input_shape=None):
     """A placeholder for a batch of inputs of one sample's ``shape``:
-    -> SymbolicTensor of shape (None, *shape)."""
-    if shape is None:
+    -> SymbolicTensor of shape (None, *shape).
+
+    Keras's other ways to say the shape, ``batch_shape`` (Keras 3) and
+    ``batch_input_shape`` (Keras 2), put the batch axis first, None: minicnn
+    takes batches of any size, so ``batch_size`` must be None. Sparse and
+    ragged inputs, and inputs from existing tensors, are refused by name.
+    """
+    for keyword, value in (('sparse', sparse), ('tensor', tensor), ('ragged', ragged),
+                           ('type_spec', type_spec)):
+        if value is not None and value is not False:
+            raise MissingFeatureError(f'Input({keyword}={value!r}): minicnn inputs are dense '
+                                      f'arrays of a given shape only')
+    batch_input_shape = batch_shape if batch_input_shape is None else batch_input_shape
+    if shape is None and batch_input_shape is None:
         raise ValueError('Input: shape is required, e.g. Input(shape=(32, 32, 3))')
-    return InputLayer(input_shape=tuple(shape), name=name).output
+    return InputLayer(input_shape=None if shape is None else tuple(shape),
+                      batch_input_shape=batch_input_shape, batch_size=batch_size, dtype=dtype,
+                      name=name).output

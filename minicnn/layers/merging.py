@@ -5,7 +5,12 @@
     Multiply()([a, b])             a * b, elementwise
     Average()([a, b])              (a + b) / 2
     Maximum()([a, b])              elementwise max
+    Minimum()([a, b])              elementwise min
     Concatenate(axis=-1)([a, b])   [a | b] along axis
+
+Each has a lower-case function twin, Keras's shorthand for making the layer
+and calling it at once: ``add([a, b])`` is ``Add()([a, b])``,
+``concatenate([a, b], axis=1)`` is ``Concatenate(axis=1)([a, b])``.
 
 The elementwise ones need inputs of one shape; Concatenate needs shapes
 equal except along ``axis``. Their gradients come from the Tensor
@@ -32,6 +37,7 @@ class _Merge(Layer):
         self.check_shapes(shapes)
         self.sample_shape = [tuple(s) for s in shapes]
         self.built = True
+        self.set_initial_weights()
 
     def check_shapes(self, shapes):
         if any(s != shapes[0] for s in shapes):
@@ -83,6 +89,13 @@ class Maximum(_Merge):
         return F.maximum(xs)
 
 
+class Minimum(_Merge):
+    """The elementwise minimum of the inputs."""
+
+    def forward(self, xs, training):
+        return F.minimum(xs)
+
+
 class Concatenate(_Merge):
     """The inputs side by side along ``axis`` (-1: the channels)."""
 
@@ -114,3 +127,17 @@ class Concatenate(_Merge):
 
     def get_config(self):
         return {**super().get_config(), 'axis': self.axis}
+
+
+def _shorthand(layer_class):
+    """The function ``f(inputs, **kwargs) = layer_class(**kwargs)(inputs)``."""
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
+    merge.__doc__ = (f'{layer_class.__name__}(**kwargs)(inputs): a new {layer_class.__name__} '
+                     f'layer called on the list ``inputs``.')
+    return merge
+
+
+add, subtract, multiply, average, maximum, minimum, concatenate = (
+    _shorthand(c) for c in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate))

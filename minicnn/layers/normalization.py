@@ -58,31 +58,16 @@ class BatchNormalization(Layer):
                              f"inputs of shape {(None, *input_shape)}")
         features = (input_shape[self.axis % rank - 1],)
         if self.scale:
-            self.gamma = self.add_weight('gamma', features, self.gamma_initializer)
+            self.gamma = self.add_weight('gamma', features, initializer=self.gamma_initializer)
         if self.center:
-            self.beta = self.add_weight('beta', features, self.beta_initializer)
+            self.beta = self.add_weight('beta', features, initializer=self.beta_initializer)
             self.beta.lr_multiplier = self.beta_lr_multiplier
-        self.moving_mean = self.add_weight('moving_mean', features, self.moving_mean_initializer)
-        self.moving_variance = self.add_weight('moving_variance', features,
-                                               self.moving_variance_initializer)
-        self._keep_statistics_untrained()
+        # The statistics are weights that never train: forward updates them.
+        self.moving_mean = self.add_weight('moving_mean', features, trainable=False,
+                                           initializer=self.moving_mean_initializer)
+        self.moving_variance = self.add_weight('moving_variance', features, trainable=False,
+                                               initializer=self.moving_variance_initializer)
         super().build(input_shape)
-
-    @Layer.trainable.setter
-    def trainable(self, value):
-        # Layer's setter freezes or unfreezes every weight; the statistics never train
-        Layer.trainable.fset(self, value)
-        self._keep_statistics_untrained()
-
-    def _keep_statistics_untrained(self):
-        for statistic in (self.moving_mean, self.moving_variance):
-            if statistic is not None:
-                statistic.requires_grad = False
-
-    @property
-    def trainable_weights(self):
-        """gamma and beta (those the layer has), unless it is frozen."""
-        return [w for w in self.weights if w.requires_grad]
 
     def forward(self, x, training):
         if not (training and self.trainable):

@@ -48,12 +48,42 @@ import numbers
 
 import numpy as np
 
-from minicnn import devices, kernels
+from minicnn import devices, kernels, missing
 from minicnn.arguments import check_positive, reject_unknown
 from minicnn.optimizers import schedules
 from minicnn.optimizers.schedules import LearningRateSchedule
 
 CLIPPING = ('clipnorm', 'global_clipnorm', 'clipvalue')
+
+
+class LearningRate(float):
+    """What ``optimizer.learning_rate`` returns: the rate as a float, which can
+    also be assigned like the variable Keras returns there. Assigning sets the
+    optimizer's rate, so the next step uses it::
+
+        K.set_value(model.optimizer.lr, 0.01)
+        model.optimizer.learning_rate.assign(0.01)
+
+    The float keeps the value of when it was read; ``value()`` reads the
+    optimizer's rate now (Keras's ``get_value``).
+    """
+
+    def __new__(cls, value, optimizer):
+        rate = super().__new__(cls, value)
+        rate.optimizer = optimizer
+        return rate
+
+    def assign(self, value):
+        self.optimizer.learning_rate = value
+
+    def value(self):
+        return float(self.optimizer.learning_rate)
+
+    def numpy(self):
+        return np.float32(self.value())
+
+    def __reduce__(self):  # copied or pickled, it is the number alone
+        return float, (float(self),)
 
 
 class Optimizer:
@@ -106,10 +136,13 @@ class Optimizer:
     @property
     def learning_rate(self):
         """The rate of the next step, before time-based decay: the float given, or the
-        schedule at step ``iterations`` (Keras's ``optimizer.learning_rate``)."""
+        schedule at step ``iterations`` (Keras's ``optimizer.learning_rate``).
+
+        A ``LearningRate``: a float that can also be assigned, as Keras's variable
+        is, with ``K.set_value(optimizer.lr, 0.01)`` or ``.assign(0.01)``."""
         if self.schedule is not None:
-            return float(self.schedule(self.iterations))
-        return self._learning_rate
+            return LearningRate(self.schedule(self.iterations), self)
+        return LearningRate(self._learning_rate, self)
 
     @learning_rate.setter
     def learning_rate(self, value):
@@ -125,6 +158,9 @@ class Optimizer:
             raise ValueError(f'{who}: learning_rate must be a number or a LearningRateSchedule, '
                              f'got learning_rate={value!r}')
         self._learning_rate = float(value)
+
+    # Keras 2's old name, still common in programs: K.set_value(model.optimizer.lr, 0.01)
+    lr = learning_rate
 
     @property
     def current_learning_rate(self):
@@ -564,3 +600,6 @@ def get(identifier):
         return OPTIMIZERS[identifier.lower()]()
     raise ValueError(f'unknown optimizer {identifier!r}; give an Optimizer or one of '
                      f'{sorted(OPTIMIZERS)}')
+
+
+missing.install(globals(), 'optimizers')

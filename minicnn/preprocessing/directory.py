@@ -59,11 +59,12 @@ import numbers
 import os
 
 import numpy as np
-from PIL import Image
 
 from minicnn import devices
 from minicnn.arguments import argument_error, check_flag, check_seed, keywords_checked
 from minicnn.fileio import atomic_write
+from minicnn.image_files import (COLOR_MODES, PIL_INTERPOLATION, array_to_img, img_to_array,
+                                 load_img, pil_format)
 from minicnn.utils import Sequence, to_categorical
 
 WHERE = 'flow_from_directory'
@@ -72,15 +73,6 @@ SUBSETS = ('training', 'validation')  # of ImageDataGenerator(validation_split=.
 # Keras' white_list_formats; Keras matches the end of a name, without the dot.
 IMAGE_EXTENSIONS = ('png', 'jpg', 'jpeg', 'bmp', 'ppm', 'tif', 'tiff')
 CLASS_MODES = ('categorical', 'binary', 'sparse', 'input', None)
-CHANNELS = {'grayscale': 1, 'rgb': 3, 'rgba': 4}
-_FILTERS = getattr(Image, 'Resampling', Image)        # Pillow < 9.1 has them on Image
-PIL_INTERPOLATION = {'nearest': _FILTERS.NEAREST, 'bilinear': _FILTERS.BILINEAR,
-                     'bicubic': _FILTERS.BICUBIC, 'hamming': _FILTERS.HAMMING,
-                     'box': _FILTERS.BOX, 'lanczos': _FILTERS.LANCZOS}
-# Grayscale images that 'grayscale' keeps as they are: 8, 16 and 32 bits.
-GRAYSCALE_MODES = ('L', 'I;16', 'I')
-
-
 # --- listing the files ----------------------------------------------------------
 
 def class_folders(directory):
@@ -116,40 +108,16 @@ def list_samples(directory, classes, split=(0.0, 1.0), follow_links=False):
 
 # --- reading one image --------------------------------------------------------------
 
-def centre_crop_box(size, target):
-    """The largest centred box of an image of PIL size (width, height) with the
-    aspect ratio of target (width, height), as PIL's (left, upper, right, lower);
-    whole pixels rounded down as Keras rounds them."""
-    width, height = size
-    target_width, target_height = target
-    crop_width = min(width, height * target_width // target_height)
-    crop_height = min(height, width * target_height // target_width)
-    left, upper = (width - crop_width) // 2, (height - crop_height) // 2
-    return left, upper, left + crop_width, upper + crop_height
-
-
-def _converted(image, color_mode):
-    """The PIL image in the color mode's PIL mode (Keras' load_img)."""
-    if color_mode == 'grayscale':
-        return image if image.mode in GRAYSCALE_MODES else image.convert('L')
-    mode = color_mode.upper()
-    return image if image.mode == mode else image.convert(mode)
-
-
 def read_image(path, color_mode, target_size, interpolation='nearest',
                keep_aspect_ratio=False):
     """One image file as an (H, W, C) float32 array, (H, W) = target_size and
     C = 1, 3 or 4 by color_mode (module docstring)."""
-    size = (target_size[1], target_size[0])             # PIL sizes are (width, height)
     try:
-        with Image.open(path) as file:
-            image = _converted(file, color_mode)
-            if image.size != size:
-                box = centre_crop_box(image.size, size) if keep_aspect_ratio else None
-                image = image.resize(size, PIL_INTERPOLATION[interpolation], box=box)
-            return np.atleast_3d(np.asarray(image, dtype=np.float32))
+        image = load_img(path, color_mode=color_mode, target_size=target_size,
+                         interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio)
     except OSError as err:             # Pillow's UnidentifiedImageError is an OSError
         raise OSError(f'{WHERE}: cannot read the image {path} ({err})') from err
+    return img_to_array(image)
 
 
 # --- checking arguments ------------------------------------------------------------
@@ -219,10 +187,11 @@ class ImageSaver:
             raise argument_error('flow', 'save_to_dir', 'None or a folder path', folder)
         if not isinstance(prefix, str):
             raise argument_error('flow', 'save_prefix', 'a string', prefix)
-        self.pil_format = Image.registered_extensions().get('.' + str(file_format).lower())
-        if self.pil_format is None:
+        try:
+            self.pil_format = pil_format('flow', file_format)
+        except ValueError:
             raise argument_error('flow', 'save_format', "an image format such as 'png' or 'jpeg'",
-                        file_format)
+                                 file_format) from None
         if channels not in (1, 3, 4):
             raise ValueError('flow: save_to_dir needs images of 1, 3 or 4 channels (the ones '
                              f'PIL can save), got {channels} channels')
@@ -236,17 +205,8 @@ class ImageSaver:
         for image, index in zip(devices.to_numpy(batch), devices.to_numpy(indices)):
             name = f'{self.prefix}_{index}_{self.names.integers(10 ** 7)}.{self.file_format}'
             with atomic_write(os.path.join(self.folder, name)) as file:
-                _as_pil_image(image).save(file, format=self.pil_format)
+                array_to_img(image).save(file, format=self.pil_format)
 
-
-def _as_pil_image(image):
-    """An (H, W, C) float image as an 8-bit PIL image, min..max stretched onto 0..255."""
-    image = image - image.min()
-    if image.max() != 0:
-        image = image / image.max()
-    pixels = (image * 255).astype(np.uint8)
-    mode = {1: 'L', 3: 'RGB', 4: 'RGBA'}[pixels.shape[-1]]
-    return Image.fromarray(pixels[..., 0] if mode == 'L' else pixels, mode)
 
 
 # --- the iterator ----------------------------------------------------------------------
@@ -290,8 +250,8 @@ class DirectoryIterator(Sequence):
         self.dtype = np.dtype('float32') if image_data_generator is None else \
             image_data_generator.dtype
         self.target_size = _check_target_size(target_size)
-        self.color_mode = _one_of('color_mode', color_mode, CHANNELS)
-        self.image_shape = self.target_size + (CHANNELS[color_mode],)
+        self.color_mode = _one_of('color_mode', color_mode, COLOR_MODES)
+        self.image_shape = self.target_size + (COLOR_MODES[color_mode],)
         self.class_mode = _one_of('class_mode', class_mode, CLASS_MODES)
         self.interpolation = _one_of('interpolation', interpolation, PIL_INTERPOLATION)
         if not (isinstance(batch_size, numbers.Integral) and batch_size > 0):

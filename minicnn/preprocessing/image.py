@@ -46,11 +46,12 @@ import warnings
 
 import numpy as np
 
-from minicnn import devices
+from minicnn import devices, missing
 from minicnn.arguments import argument_error, check_flag, check_seed, is_number, keywords_checked
 from minicnn.preprocessing.directory import SUBSETS, DirectoryIterator, ImageSaver
 from minicnn.preprocessing.geometry import (FILL_MODES, INTERPOLATION_ORDERS, Transform,
                                             moves_pixels, sample, source_coordinates)
+from minicnn.image_files import img_to_array, load_img, save_img  # noqa: F401 (Keras's names here)
 
 # Keras' small constant in the samplewise and featurewise std normalisation.
 STD_EPSILON = 1e-6
@@ -699,3 +700,8 @@ class ArrayIterator:
         if self.sample_weight is None:
             return x, self.y[batch]
         return x, self.y[batch], self.sample_weight[batch]
+
+
+NumpyArrayIterator = ArrayIterator  # Keras's name
+missing.install(globals(), 'preprocessing.image')
+
