@@ -15,7 +15,9 @@ and returns the path::
 Four functions look inside a network rather than draw: ``autograd_graph``
 (the nodes and edges of the graph behind a tensor) and ``graph_dot`` (the
 same as Graphviz text), ``saliency`` and ``grad_cam`` (which pixels a class
-score depends on, computed with minicnn's own autograd).
+score depends on, computed with minicnn's own autograd). The graph of a
+model's layers, rather than of its Functions, is Keras's ``utils.plot_model``
+(minicnn/model_graph.py).
 
 Figures are plain ``matplotlib.figure.Figure`` objects, not pyplot ones:
 they render to PNG through Agg on any machine, display or not, and leave
