@@ -352,12 +352,15 @@ class Model(Layer):
 
     def save(self, path):
         """One file with architecture, weights, optimizer state, epoch and generator
-        state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, which
-        holds architecture, weights and compile arguments (no optimizer state)."""
-        from minicnn.interchange import hdf5  # imported here: it imports this module
+        state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, and for a
+        .keras name Keras 3's zip file: both hold architecture, weights and
+        compile arguments (no optimizer state)."""
+        from minicnn.interchange import hdf5, keras_v3  # imported here: they import this module
         self._require_built('save')
         if hdf5.is_hdf5_name(path):
             return hdf5.save_model(self, path)
+        if keras_v3.is_keras_zip_name(path):
+            return keras_v3.save_model(self, path)
         history = self.history.history if self.history is not None else {}
         saving.save_model(self, path, epoch=self.epochs_done, history=dict(history))
 
@@ -615,13 +618,16 @@ def load_model(path, compile=True):
     it had not stopped. ``model.epochs_done`` tells where to resume
     (``fit(..., initial_epoch=model.epochs_done)``).
 
-    A .h5 or .hdf5 file is Keras's whole-model file (written by Keras or by
-    minicnn): its layers, its weights, and compiled as it was, with a fresh
-    optimizer (see minicnn/interchange/hdf5.py).
+    A .h5 or .hdf5 file is Keras's whole-model file, a .keras file Keras 3's
+    (written by Keras or by minicnn): its layers, its weights, and compiled as
+    it was, with a fresh optimizer (see minicnn/interchange/hdf5.py and
+    keras_v3.py).
     """
-    from minicnn.interchange import hdf5  # imported here: it imports this module
+    from minicnn.interchange import hdf5, keras_v3  # imported here: they import this module
     if hdf5.is_hdf5_name(path):
         return hdf5.load_model(path, compile=compile)
+    if keras_v3.is_keras_zip_name(path):
+        return keras_v3.load_model(path, compile=compile)
     saving.refuse_hdf5(path, 'load_model')
     meta, arrays = saving.read_model_file(path)
     if 'model' not in meta:  # files of minicnn 0.1 held a Sequential's layers only

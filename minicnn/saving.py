@@ -39,15 +39,15 @@ def refuse_hdf5(path, where):
     .h5 and .hdf5 are Keras's HDF5 layouts, which Model.save, save_weights,
     load_weights and minicnn.models.load_model handle themselves (see
     minicnn/interchange/hdf5.py) before they get here; .keras is Keras 3's
-    zip format, which minicnn does not read or write.
+    zip file of a whole model, which Model.save and load_model handle (see
+    minicnn/interchange/keras_v3.py).
     """
     name = str(path).lower()
     if name.endswith(KERAS_ZIP_SUFFIX):
-        raise ValueError(f'{where}: {path} asks for a Keras 3 .keras (zip) file, which minicnn '
-                         f'does not read or write; use a .h5 name for Keras\'s HDF5 layout, or '
-                         f'minicnn\'s own formats: a whole model (model.save, e.g. '
-                         f'model.minicnn) and weights as a NumPy archive (save_weights, e.g. '
-                         f'weights.npz)')
+        raise ValueError(f'{where}: {path} is a Keras 3 .keras name, a file of a whole model: '
+                         f'model.save and minicnn.models.load_model read and write it. Weights '
+                         f'alone go to a .h5 name (Keras\'s HDF5 layout) or a NumPy archive '
+                         f'(e.g. weights.npz)')
     if name.endswith(HDF5_SUFFIXES):
         raise ValueError(f'{where}: {path} is a Keras HDF5 name, but this writes or reads '
                          f'minicnn\'s own format; Model.save, save_weights, load_weights and '
