@@ -479,7 +479,8 @@ class TensorBoard(Callback):
 
     Keras's profiler (profile_batch) and embedding projector
     (embeddings_freq, embeddings_metadata) are TensorFlow's: anything but
-    their off values is refused. Writing needs the package tensorboardX.
+    their off values is refused. Writing needs the package tensorboard
+    (not TensorFlow).
     """
 
     @keywords_checked
@@ -511,7 +512,7 @@ class TensorBoard(Callback):
     def writer(self, folder):
         """The event file writer of log_dir/folder, made at its first use."""
         if folder not in self.writers:
-            self.writers[folder] = events.event_writer(os.path.join(self.log_dir, folder))
+            self.writers[folder] = events.EventWriter(os.path.join(self.log_dir, folder))
         return self.writers[folder]
 
     def on_train_begin(self, logs=None):

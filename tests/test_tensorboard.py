@@ -14,7 +14,6 @@ from minicnn.models import Sequential
 from minicnn.optimizers import SGD
 from minicnn.optimizers.schedules import ExponentialDecay
 
-pytest.importorskip('tensorboardX')
 event_accumulator = pytest.importorskip(
     'tensorboard.backend.event_processing.event_accumulator')
 
@@ -116,7 +115,10 @@ def test_histograms_every_histogram_freq_epochs_describe_the_weights(tmp_path):
             assert histogram.min == pytest.approx(weights.min())
             assert histogram.max == pytest.approx(weights.max())
             assert histogram.sum == pytest.approx(weights.sum(), abs=1e-5)
-            assert sum(histogram.bucket) == weights.size
+            assert histogram.sum_squares == pytest.approx((weights.astype('f8') ** 2).sum())
+            # tf.summary.histogram's 30 equal buckets, each named by its right edge
+            assert len(histogram.bucket) == 30 and sum(histogram.bucket) == weights.size
+            assert histogram.bucket_limit[-1] == pytest.approx(weights.max())
 
 
 def test_write_images_draws_the_weights_as_keras_2(tmp_path):
@@ -191,7 +193,7 @@ def test_an_unknown_or_tensorflow_1_argument_is_refused(tmp_path):
         TensorBoard(tmp_path, write_grads=True)
 
 
-def test_without_tensorboardx_the_error_names_the_package(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, 'tensorboardX', None)  # import fails as if not installed
-    with pytest.raises(ImportError, match='needs the package tensorboardX'):
+def test_without_tensorboard_the_error_names_the_package(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'tensorboard', None)  # import fails as if not installed
+    with pytest.raises(ImportError, match='needs the package tensorboard,'):
         TensorBoard(tmp_path)
