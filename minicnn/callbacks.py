@@ -493,14 +493,13 @@ class TensorBoard(Callback):
         self.update_freq = 1 if update_freq == 'batch' else update_freq
         if update_freq != 'epoch':
             _count('update_freq', self.update_freq, smallest=1, words="'batch', 'epoch' or ")
-        for name, value, off in (('profile_batch', profile_batch, 0),
-                                 ('embeddings_freq', embeddings_freq, 0),
-                                 ('embeddings_metadata', embeddings_metadata, None)):
+        for name, value, off, tool in (
+                ('profile_batch', profile_batch, 0, 'profiler (minicnn.profiler times the layers)'),
+                ('embeddings_freq', embeddings_freq, 0, 'embedding projector'),
+                ('embeddings_metadata', embeddings_metadata, None, 'embedding projector')):
             if value != off:
-                raise ValueError(f'TensorBoard: {name}={value!r} asks for TensorFlow\'s '
-                                 f'{"profiler" if name == "profile_batch" else "embedding projector"}, '
-                                 f'which minicnn does not have; leave {name} at {off!r} '
-                                 f'(minicnn.profiler times the layers)')
+                raise ValueError(f"TensorBoard: {name}={value!r} asks for TensorFlow's {tool}, "
+                                 f"which minicnn does not have; leave {name} at {off!r}")
         self.write_graph, self.write_images = write_graph, write_images
         self.write_steps_per_second = write_steps_per_second
         events.require_writer('TensorBoard')

@@ -8,7 +8,8 @@ Functions that ``minicnn.viz.plot_graph`` draws behind a tensor.
 Each box is a Graphviz "record": fields separated by '|', ``{...}`` turning a
 row into a column and back. With every option on, Keras 2's label is::
 
-    T | { name | {Conv2D | relu} | float32 } | {input: | output:} | {{(None, 28, 28, 1)} | {(None, 26, 26, 32)}}
+    T | {name | {Conv2D | relu} | float32} | {input: | output:} |
+        {{(None, 28, 28, 1)} | {(None, 26, 26, 32)}}      (one line, without the spaces)
 
 A Sequential model is drawn with the InputLayer Keras 2 gives it,
 '<first layer>_input'. An InputLayer's shapes are lists of one shape, as
@@ -23,7 +24,7 @@ from minicnn.interchange.keras_config import DTYPE
 from minicnn.layers import Activation
 from minicnn.layers.base import WeightedLayer, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
-from minicnn.models import Model, Sequential, _type_name
+from minicnn.models import Model, Sequential, keras_type_name
 
 
 def _pydot(where):
@@ -35,50 +36,47 @@ def _pydot(where):
     return pydot
 
 
-class Call:
-    """One layer of the drawing: its calls' input and output shapes and the layers feeding it."""
+class Box:
+    """One layer of the drawing: its input and output shapes (Keras's, batch axis
+    None) and the layers whose outputs it takes, once per call."""
 
-    def __init__(self, layer):
-        self.layer, self.inputs, self.outputs, self.sources = layer, [], [], []
+    def __init__(self, layer, input_shape, output_shape):
+        self.layer, self.input_shape, self.output_shape = layer, input_shape, output_shape
+        self.sources = []
 
 
-def layer_calls(model):
-    """{id(layer): Call}, in the model's order: what each layer was called on."""
-    calls = {}
+def layer_boxes(model):
+    """{id(layer): Box}, in the model's order."""
+    boxes = {}
+
+    def add(layer, input_shape, output_shape, sources):
+        # a shared layer keeps its first call's shapes: minicnn's calls all have the same
+        boxes.setdefault(id(layer), Box(layer, input_shape, output_shape)).sources += sources
+
     if isinstance(model, Sequential):
         model._require_built('plot_model')
         first = model.layers[0].name if model.layers else model.name
-        entry = InputLayer(input_shape=model.sample_shape, name=f'{first}_input')
-        shape, previous = with_batch_axis(model.sample_shape), entry
-        calls[id(entry)] = Call(entry)
-        calls[id(entry)].inputs.append([shape])
-        calls[id(entry)].outputs.append([shape])
+        previous = InputLayer(input_shape=model.sample_shape, name=f'{first}_input')
+        shape = with_batch_axis(model.sample_shape)
+        add(previous, [shape], [shape], [])
         for layer in model.layers:
-            out = with_batch_axis(layer.compute_output_shape(shape[1:]))
-            call = calls.setdefault(id(layer), Call(layer))
-            call.inputs.append(shape)
-            call.outputs.append(out)
-            call.sources.append(previous)
-            shape, previous = out, layer
-        return calls
+            output = with_batch_axis(layer.compute_output_shape(shape[1:]))
+            add(layer, shape, output, [previous])
+            shape, previous = output, layer
+        return boxes
     for t in model.nodes:
-        call = calls.setdefault(id(t.layer), Call(t.layer))
         if t.inputs == ():  # an Input: no call made it
-            call.inputs.append([t.shape])
-            call.outputs.append([t.shape])
-            continue
-        inputs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
-        call.inputs.append([i.shape for i in inputs] if isinstance(t.inputs, (list, tuple))
-                           else inputs[0].shape)
-        call.outputs.append(t.shape)
-        call.sources.extend(i.layer for i in inputs)
-    return calls
+            add(t.layer, [t.shape], [t.shape], [])
+        elif isinstance(t.inputs, (list, tuple)):
+            add(t.layer, [i.shape for i in t.inputs], t.shape, [i.layer for i in t.inputs])
+        else:
+            add(t.layer, t.inputs.shape, t.shape, [t.inputs.layer])
+    return boxes
 
 
-def _shape_text(shapes):
-    """The shape of a layer's calls (minicnn's layers take one input shape) as Keras 2
-    prints it, braces escaped for the record."""
-    return str(shapes[0]).replace('{', r'\{').replace('}', r'\}')
+def _shape_text(shape):
+    """A shape as Keras 2 prints it, braces escaped for the record."""
+    return str(shape).replace('{', r'\{').replace('}', r'\}')
 
 
 def _has_activation(layer):
@@ -89,11 +87,11 @@ def _has_activation(layer):
     return isinstance(layer, (WeightedLayer, Activation)) or layer.activation_name != 'linear'
 
 
-def layer_label(call, show_shapes, show_dtype, show_layer_names, show_layer_activations,
+def layer_label(box, show_shapes, show_dtype, show_layer_names, show_layer_activations,
                 show_trainable):
     """The record label of one layer, field by field as Keras 2 builds it."""
-    layer = call.layer
-    label = _type_name(layer)
+    layer = box.layer
+    label = keras_type_name(layer)
     if show_layer_activations and _has_activation(layer):
         label = f'{{{label}|{layer.activation_name}}}'
     if show_layer_names:
@@ -102,7 +100,7 @@ def layer_label(call, show_shapes, show_dtype, show_layer_names, show_layer_acti
         label = f'{label}|{DTYPE}'
     if show_shapes:
         label = (f'{{{label}}}|{{input:|output:}}|'
-                 f'{{{{{_shape_text(call.inputs)}}}|{{{_shape_text(call.outputs)}}}}}')
+                 f'{{{{{_shape_text(box.input_shape)}}}|{{{_shape_text(box.output_shape)}}}}}')
     if show_trainable:
         label = f"{'T' if layer.trainable else 'NT'}|{label}"
     return label
@@ -141,15 +139,15 @@ def _cluster(pydot, model):
 def _add_layers(pydot, dot, model, scope, options, expand_nested):
     """A node per layer of ``model`` and an arrow per tensor passed; a node is named
     by the path of model names to it ('base/block1_conv1'), unique in the drawing."""
-    for call in layer_calls(model).values():
-        layer = call.layer
+    for box in layer_boxes(model).values():
+        layer = box.layer
         if expand_nested and isinstance(layer, Model):
             cluster = _cluster(pydot, layer)
             _add_layers(pydot, cluster, layer, f'{scope}{layer.name}/', options, expand_nested)
             dot.add_subgraph(cluster)
         else:
-            dot.add_node(pydot.Node(scope + layer.name, label=layer_label(call, *options)))
-        for source in call.sources:
+            dot.add_node(pydot.Node(scope + layer.name, label=layer_label(box, *options)))
+        for source in box.sources:
             # an arrow into a drawn-out model goes to its first layer, one out of it from its last
             tail = node_name(source, scope, expand_nested, -1)
             head = node_name(layer, scope, expand_nested, 0)
@@ -161,7 +159,7 @@ def node_name(layer, scope, expand_nested, end):
     """The node standing for ``layer``: its own, or with expand_nested for a model
     the node of its first (end=0) or last (end=-1) layer, itself perhaps a model."""
     if expand_nested and isinstance(layer, Model):
-        inner = list(layer_calls(layer).values())[end].layer
+        inner = list(layer_boxes(layer).values())[end].layer
         return node_name(inner, f'{scope}{layer.name}/', expand_nested, end)
     return scope + layer.name
 

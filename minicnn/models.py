@@ -566,13 +566,15 @@ def _unique(weights):
     return out
 
 
-def _type_name(layer):
+def keras_type_name(layer):
+    """The class name Keras gives a layer: 'Functional' for a functional model."""
     return 'Functional' if type(layer) is Model else type(layer).__name__
 
 
 def _layer_rows(layer, shape, expand_nested, prefix, extra):
     """The summary rows of one layer: one row, or a nested model's own rows."""
-    yield [f'{prefix}{layer.name} ({_type_name(layer)})', shape, layer.count_params(), *extra]
+    yield [f'{prefix}{layer.name} ({keras_type_name(layer)})', shape, layer.count_params(),
+           *extra]
     if expand_nested and isinstance(layer, Model):
         yield from layer._summary_rows(expand_nested, prefix + '  ')
 

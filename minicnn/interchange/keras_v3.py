@@ -58,7 +58,7 @@ from minicnn.interchange import keras_config
 from minicnn.interchange.keras_config import DTYPE, UNUSED, KerasConfigError
 from minicnn.layers.base import snake_case, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
-from minicnn.models import Model, Sequential, zero_initializers
+from minicnn.models import Model, Sequential, keras_type_name, zero_initializers
 
 SUFFIX = '.keras'
 CONFIG, METADATA, WEIGHTS = 'config.json', 'metadata.json', 'model.weights.h5'
@@ -147,7 +147,7 @@ def write_variables(f, model, prefix):
     """The variables of ``model`` and of its layers under ``prefix`` (see the module doc)."""
     f.create_group(f'{prefix}vars').attrs['name'] = model.name
     layers = keras_layers(model)
-    for layer, path in zip(layers, group_names([keras_class_name(x) for x in layers], prefix)):
+    for layer, path in zip(layers, group_names([keras_type_name(x) for x in layers], prefix)):
         if isinstance(layer, Model):
             write_variables(f, layer, f'{path}/')
             continue
@@ -166,12 +166,6 @@ def group_names(class_names, prefix):
         used[base] = used.get(base, -1) + 1
         names.append(f'{prefix}layers/{base}' + (f'_{used[base]}' if used[base] else ''))
     return names
-
-
-def keras_class_name(layer):
-    if isinstance(layer, Sequential):
-        return 'Sequential'
-    return 'Functional' if isinstance(layer, Model) else type(layer).__name__
 
 
 def dtype_policy():
@@ -196,9 +190,7 @@ def layer_to_keras3(layer, input_shape):
         spec = {'module': 'keras.src.models.functional', 'class_name': 'Functional',
                 'registered_name': 'Functional', 'config': functional_config(layer)}
     elif isinstance(layer, InputLayer):
-        return {'module': 'keras.layers', 'class_name': 'InputLayer', 'registered_name': None,
-                'config': {'batch_shape': list(with_batch_axis(layer.sample_shape)),
-                           'dtype': DTYPE, 'sparse': False, 'name': layer.name}}
+        return input_layer_spec(layer.sample_shape, layer.name)
     else:
         keras2 = keras_config.layer_to_keras(layer)
         spec = {'module': 'keras.layers', 'class_name': keras2['class_name'],
@@ -208,10 +200,16 @@ def layer_to_keras3(layer, input_shape):
     return spec
 
 
+def input_layer_spec(sample_shape, name):
+    return {'module': 'keras.layers', 'class_name': 'InputLayer', 'registered_name': None,
+            'config': {'batch_shape': list(with_batch_axis(sample_shape)), 'dtype': DTYPE,
+                       'sparse': False, 'name': name}}
+
+
 def sequential_config(model):
     first = model.layers[0].name if model.layers else model.name
-    inputs = InputLayer(input_shape=model.sample_shape, name=f'{first}_input')
-    layers, shape = [layer_to_keras3(inputs, None)], model.sample_shape
+    layers = [input_layer_spec(model.sample_shape, f'{first}_input')]
+    shape = model.sample_shape
     for layer in model.layers:
         layers.append(layer_to_keras3(layer, list(with_batch_axis(shape))))
         shape = layer.compute_output_shape(shape)
