@@ -51,6 +51,24 @@ def branching():
                            name='branching'))
 
 
+def every_layer():
+    """One model with every kind of layer minicnn has (its twin is in KERAS_SIDE)."""
+    images = L.Input(shape=(8, 8, 3))
+    a = L.Conv2D(4, 3, padding='same', activation='relu')(images)
+    b = L.SeparableConv2D(4, 3, padding='same')(images)
+    c = L.Conv2D(4, 1)(L.DepthwiseConv2D(3, padding='same')(L.ZeroPadding2D(0)(images)))
+    h = L.Maximum()([L.Average()([L.Multiply()([L.Subtract()([L.Add()([a, b]), c]), a]), b]), c])
+    h = L.Concatenate()([h, a])
+    h = L.ReLU(max_value=6.0)(L.ELU()(L.LeakyReLU()(L.PReLU()(L.BatchNormalization()(h)))))
+    h = L.Dropout(0.1)(L.GaussianDropout(0.1)(L.GaussianNoise(0.1)(L.SpatialDropout2D(0.1)(h))))
+    h = L.Conv2DTranspose(3, 3, strides=2, padding='same')(h)
+    h = L.AveragePooling2D(2)(L.MaxPooling2D()(L.UpSampling2D()(L.Cropping2D(2)(h))))
+    h = L.Permute((2, 1, 3))(L.Rescaling(0.5, offset=0.1)(h))
+    h = L.Concatenate()([L.GlobalAveragePooling2D()(h), L.GlobalMaxPooling2D()(h)])
+    h = L.Activation('tanh')(L.Flatten()(L.Reshape((2, 3))(h)))
+    return randomize(Model(images, L.Softmax()(L.Dense(3)(h))))
+
+
 def samples(shape, seed=0):
     return np.random.default_rng(seed).random((3, *shape)).astype(np.float32)
 
@@ -157,6 +175,21 @@ def test_a_functional_model_lists_its_layers_in_keras_s_order(tmp_path):
         # the second Conv2D in Keras's order is the 1 x 1 shortcut
         assert f['layers/conv2d_1/vars'].attrs['name'] == 'short'
         assert f['layers/conv2d_1/vars/0'].shape == (1, 1, 3, 3)
+
+
+def test_options_keras_3_dropped_or_renamed_are_written_its_way(tmp_path):
+    model = every_layer()
+    model.save(tmp_path / 'm.keras')
+    specs = {s['class_name']: s['config']
+             for s in json.loads(members(tmp_path / 'm.keras')['config.json'])['config']['layers']}
+    assert not {'groups', 'kernel_regularizer', 'kernel_constraint'} & set(specs['SeparableConv2D'])
+    assert 'groups' not in specs['DepthwiseConv2D'] and 'groups' not in specs['Conv2DTranspose']
+    assert not {'trainable', 'noise_shape'} & set(specs['SpatialDropout2D'])
+    # Keras 2's alpha is Keras 3's negative_slope, whose default is 0.2, not 0.3: written out
+    assert specs['LeakyReLU']['negative_slope'] == 0.3 and 'alpha' not in specs['LeakyReLU']
+    back = load_model(tmp_path / 'm.keras')
+    x = samples((8, 8, 3))
+    np.testing.assert_array_equal(back.predict(x), model.predict(x))
 
 
 # -- round trips ----------------------------------------------------------------------
@@ -281,7 +314,7 @@ KERAS_SIDE = textwrap.dedent('''
     import keras, numpy as np
     folder = sys.argv[1]
     # minicnn's files, read by Keras
-    for name in ('sequential', 'functional', 'nested'):
+    for name in ('sequential', 'functional', 'nested', 'every_layer'):
         model = keras.models.load_model(f'{folder}/minicnn_{name}.keras')
         x = np.load(f'{folder}/x_{name}.npy')
         np.save(f'{folder}/keras_reads_{name}.npy', model.predict(x, verbose=0))
@@ -304,7 +337,22 @@ KERAS_SIDE = textwrap.dedent('''
     h = keras.layers.Conv2D(3, 3, padding='same')(keras.layers.BatchNormalization()(h))
     h = keras.layers.GlobalAveragePooling2D()(keras.layers.Add()([short, h]))
     fun = randomize(keras.Model(images, keras.layers.Dense(2)(keras.layers.Dropout(0.2)(h))))
-    for name, model in (('sequential', seq), ('functional', fun)):
+    L = keras.layers  # every_layer() of the test, in Keras
+    images = keras.Input((8, 8, 3))
+    a = L.Conv2D(4, 3, padding='same', activation='relu')(images)
+    b = L.SeparableConv2D(4, 3, padding='same')(images)
+    c = L.Conv2D(4, 1)(L.DepthwiseConv2D(3, padding='same')(L.ZeroPadding2D(0)(images)))
+    h = L.Maximum()([L.Average()([L.Multiply()([L.Subtract()([L.Add()([a, b]), c]), a]), b]), c])
+    h = L.Concatenate()([h, a])
+    h = L.ReLU(max_value=6.0)(L.ELU()(L.LeakyReLU()(L.PReLU()(L.BatchNormalization()(h)))))
+    h = L.Dropout(0.1)(L.GaussianDropout(0.1)(L.GaussianNoise(0.1)(L.SpatialDropout2D(0.1)(h))))
+    h = L.Conv2DTranspose(3, 3, strides=2, padding='same')(h)
+    h = L.AveragePooling2D(2)(L.MaxPooling2D()(L.UpSampling2D()(L.Cropping2D(2)(h))))
+    h = L.Permute((2, 1, 3))(L.Rescaling(0.5, offset=0.1)(h))
+    h = L.Concatenate()([L.GlobalAveragePooling2D()(h), L.GlobalMaxPooling2D()(h)])
+    h = L.Activation('tanh')(L.Flatten()(L.Reshape((2, 3))(h)))
+    every = randomize(keras.Model(images, L.Softmax()(L.Dense(3)(h))))
+    for name, model in (('sequential', seq), ('functional', fun), ('every_layer', every)):
         model.save(f'{folder}/keras_{name}.keras')
         x = np.load(f'{folder}/x_{name}.npy')
         np.save(f'{folder}/keras_predicts_{name}.npy', model.predict(x, verbose=0))
@@ -317,7 +365,7 @@ KERAS_SIDE = textwrap.dedent('''
 def test_files_go_both_ways_with_real_keras_3(tmp_path):
     """Keras runs in a process of its own: importing torch here would change the
     threads minicnn set up for this one (minicnn/threads.py)."""
-    models = {'sequential': small_cnn(), 'functional': branching()}
+    models = {'sequential': small_cnn(), 'functional': branching(), 'every_layer': every_layer()}
     models['sequential'].compile(Adam(0.01), 'categorical_crossentropy', metrics=['accuracy'])
     x = L.Input(shape=(8, 8, 3))
     nested = randomize(Model(x, L.Dense(1)(branching()(x))))

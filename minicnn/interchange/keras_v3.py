@@ -67,6 +67,8 @@ MAX_MEMBER_BYTES = 64 << 20   # config.json and metadata.json
 MAX_EXPANSION = 100           # Keras stores members as they are; DEFLATE reaches ~1000
 TENSOR = '__keras_tensor__'
 MODEL_CLASSES = ('Functional', 'Sequential', 'Model')
+KERAS_SCHEDULES = {'ExponentialDecay', 'PiecewiseConstantDecay', 'InverseTimeDecay',
+                   'PolynomialDecay', 'CosineDecay', 'CosineDecayRestarts'}
 
 # Options Keras 3's layers have and Keras 2's did not, with the value under
 # which the layer computes what minicnn's does; UNUSED: a value that changes
@@ -77,7 +79,16 @@ KERAS3_ONLY = {
     'Conv2D': {'lora_rank': None, 'lora_alpha': None},
     'BatchNormalization': {'synchronized': False, 'renorm': False, 'renorm_clipping': None,
                            'renorm_momentum': UNUSED},
+    'SpatialDropout2D': {'data_format': 'channels_last'},
 }
+
+# What Keras 2 writes (at values that change nothing) and Keras 3's layers refuse.
+KERAS2_ONLY = {
+    'Conv2DTranspose': ('groups',), 'DepthwiseConv2D': ('groups',),
+    'SeparableConv2D': ('groups', 'kernel_regularizer', 'kernel_constraint'),
+    'SpatialDropout2D': ('trainable', 'noise_shape'),  # no weights: nothing to freeze
+}
+KERAS3_NAMES = {'LeakyReLU': {'alpha': 'negative_slope'}}  # Keras 2's name: Keras 3's
 
 
 class KerasZipError(ValueError):
@@ -193,10 +204,15 @@ def layer_to_keras3(layer, input_shape):
         return input_layer_spec(layer.sample_shape, layer.name)
     else:
         keras2 = keras_config.layer_to_keras(layer)
-        spec = {'module': 'keras.layers', 'class_name': keras2['class_name'],
-                'registered_name': None,
-                'config': {**keras2['config'], 'dtype': dtype_policy()}}
-    spec['build_config'] = {'input_shape': input_shape}
+        class_name, config = keras2['class_name'], dict(keras2['config'])
+        for key in KERAS2_ONLY.get(class_name, ()):
+            config.pop(key, None)
+        for old, new in KERAS3_NAMES.get(class_name, {}).items():
+            config[new] = config.pop(old)
+        spec = {'module': 'keras.layers', 'class_name': class_name, 'registered_name': None,
+                'config': {**config, 'dtype': dtype_policy()}}
+    if input_shape is not None or isinstance(layer, Model):  # as Keras: built layers only
+        spec['build_config'] = {'input_shape': input_shape}
     return spec
 
 
@@ -259,6 +275,14 @@ def compile_config(model):
         raise ValueError(f"save: the optimizer's decay={decay!r} (Keras 2's time-based decay) "
                          f"has no Keras 3 equivalent, so a .keras file cannot hold it; use a "
                          f"schedule (optimizers.schedules.InverseTimeDecay) or a .h5 file")
+    if isinstance(optimizer['learning_rate'], dict):
+        schedule = optimizer['learning_rate']['class_name']
+        if schedule not in KERAS_SCHEDULES:
+            raise ValueError(f"save: the learning rate schedule {schedule} is minicnn's own, "
+                             f"which Keras 3 cannot read; a .keras file can hold Keras's "
+                             f"{sorted(KERAS_SCHEDULES)}")
+        optimizer['learning_rate'] = _keras_object(optimizer['learning_rate'],
+                                                   'keras.optimizers.schedules')
     return {'optimizer': {'module': 'keras.optimizers',
                           'class_name': training['optimizer_config']['class_name'],
                           'config': optimizer, 'registered_name': None},
