@@ -2,6 +2,7 @@
 field, round trips, Keras's order of a branching model's layers, files that are
 not right, and both directions against real Keras 3 where it is installed."""
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -10,7 +11,6 @@ import textwrap
 import zipfile
 
 import h5py
-import io
 import numpy as np
 import pytest
 
@@ -22,6 +22,7 @@ from minicnn.interchange.keras_v3 import KerasZipError
 from minicnn.losses import CategoricalCrossentropy
 from minicnn.models import Model, Sequential, load_model
 from minicnn.optimizers import SGD, Adam
+from minicnn.optimizers.schedules import ExponentialDecay, PiecewiseLinearDecay
 
 
 def randomize(model, seed=1):
@@ -230,6 +231,22 @@ def test_time_based_decay_cannot_be_written_and_nothing_is(tmp_path):
     with pytest.raises(ValueError, match=r"decay=0.01 .*no Keras 3 equivalent"):
         model.save(tmp_path / 'm.keras')
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_keras_schedule_goes_as_a_keras_object_and_minicnn_s_own_is_refused(tmp_path):
+    model = small_cnn()
+    model.compile(SGD(ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5), momentum=0.9), 'mse')
+    model.save(tmp_path / 'm.keras')
+    rate = json.loads(members(tmp_path / 'm.keras')['config.json'])['compile_config'][
+        'optimizer']['config']['learning_rate']
+    assert (rate['module'], rate['class_name']) == ('keras.optimizers.schedules',
+                                                    'ExponentialDecay')
+    back = load_model(tmp_path / 'm.keras').optimizer
+    assert back.schedule.get_config() == model.optimizer.schedule.get_config()
+    model.compile(SGD(PiecewiseLinearDecay([0, 10], [0.1, 0.0])), 'mse')
+    with pytest.raises(ValueError, match="PiecewiseLinearDecay is minicnn's own"):
+        model.save(tmp_path / 'other.keras')
+    assert not (tmp_path / 'other.keras').exists()
 
 
 # -- files that are not right -----------------------------------------------------------
