@@ -16,7 +16,7 @@ import pytest
 
 from minicnn import devices
 from minicnn import layers as L
-from minicnn.interchange import keras_v3
+from minicnn.interchange import keras_config, keras_v3
 from minicnn.interchange.keras_config import KerasConfigError
 from minicnn.interchange.keras_v3 import KerasZipError
 from minicnn.losses import CategoricalCrossentropy
@@ -162,7 +162,7 @@ def test_a_compiled_model_writes_the_optimizer_s_counters(tmp_path):
 def test_a_functional_model_lists_its_layers_in_keras_s_order(tmp_path):
     model = branching()
     # minicnn walks the graph shortcut first; Keras 3 (3.15, checked) lists it so:
-    assert [layer.name for layer in keras_v3.keras_layer_order(model)] == [
+    assert [layer.name for layer in keras_config.keras_layers(model)] == [
         'images', 'main1', 'bn', 'short', 'main2', 'add', 'pool', 'flat', 'drop', 'out']
     model.save(tmp_path / 'm.keras')
     config = json.loads(members(tmp_path / 'm.keras')['config.json'])['config']
@@ -335,6 +335,10 @@ KERAS_SIDE = textwrap.dedent('''
         model = keras.models.load_model(f'{folder}/minicnn_{name}.keras')
         x = np.load(f'{folder}/x_{name}.npy')
         np.save(f'{folder}/keras_reads_{name}.npy', model.predict(x, verbose=0))
+    # Keras's HDF5 layout too, whose layers Keras matches by their order in the file
+    model = keras.models.load_model(f'{folder}/minicnn_functional.h5')
+    np.save(f'{folder}/keras_reads_functional_h5.npy',
+            model.predict(np.load(f'{folder}/x_functional.npy'), verbose=0))
     # Keras's own files, for minicnn to read
     rng = np.random.default_rng(0)
     def randomize(model):
@@ -380,7 +384,8 @@ KERAS_SIDE = textwrap.dedent('''
                     importlib.util.find_spec('torch') is None,
                     reason='Keras 3 with its torch backend is not installed')
 def test_files_go_both_ways_with_real_keras_3(tmp_path):
-    """Keras runs in a process of its own: importing torch here would change the
+    """.keras files both ways, and minicnn's .h5 of a branching model read by Keras
+    (its layers in Keras's order). Keras runs in a process of its own: importing torch here would change the
     threads minicnn set up for this one (minicnn/threads.py)."""
     models = {'sequential': small_cnn(), 'functional': branching(), 'every_layer': every_layer()}
     models['sequential'].compile(Adam(0.01), 'categorical_crossentropy', metrics=['accuracy'])
@@ -389,6 +394,7 @@ def test_files_go_both_ways_with_real_keras_3(tmp_path):
     for name, model in [*models.items(), ('nested', nested)]:
         model.save(tmp_path / f'minicnn_{name}.keras')
         np.save(tmp_path / f'x_{name}.npy', samples(model.sample_shape))
+    models['functional'].save(tmp_path / 'minicnn_functional.h5')
     (tmp_path / 'keras_side.py').write_text(KERAS_SIDE)
     run = subprocess.run([sys.executable, str(tmp_path / 'keras_side.py'), str(tmp_path)],
                          capture_output=True, text=True, timeout=300,
@@ -401,6 +407,9 @@ def test_files_go_both_ways_with_real_keras_3(tmp_path):
         ours = load_model(tmp_path / f'keras_{name}.keras')  # Keras's own file
         np.testing.assert_allclose(ours.predict(x),
                                    np.load(tmp_path / f'keras_predicts_{name}.npy'), atol=1e-5)
+    x = np.load(tmp_path / 'x_functional.npy')
+    np.testing.assert_allclose(np.load(tmp_path / 'keras_reads_functional_h5.npy'),
+                               models['functional'].predict(x), atol=1e-5)
     x = np.load(tmp_path / 'x_nested.npy')
     np.testing.assert_allclose(np.load(tmp_path / 'keras_reads_nested.npy'), nested.predict(x),
                                atol=1e-5)

@@ -114,6 +114,39 @@ def layer_to_keras(layer):
         **config, **{k: v for k, v in extras.items() if k not in config and v != UNUSED}}}
 
 
+def keras_layers(model):
+    """The model's layers in the order Keras lists them (``model.layers``), the order
+    in which Keras matches an HDF5 file's layers and names a .keras file's groups.
+
+    A Sequential model's are in order. A functional model's: each call's depth
+    is its longest distance (in calls) from an output, a layer's the largest
+    of its calls'; layers come deepest first (the inputs), and among equals
+    in the order in which a depth-first walk from the outputs, each call's
+    inputs in order, first meets them. (minicnn's ``model.layers`` follow its
+    own graph walk, which can differ where the graph branches.)
+    """
+    if isinstance(model, Sequential):
+        return list(model.layers)
+
+    def inputs_of(t):
+        return list(t.inputs) if isinstance(t.inputs, (list, tuple)) else \
+            [] if t.inputs == () else [t.inputs]
+    met, seen, stack = {}, set(), list(reversed(model.outputs))
+    while stack:
+        t = stack.pop()
+        if id(t) not in seen:
+            seen.add(id(t))
+            met.setdefault(id(t.layer), len(met))
+            stack.extend(reversed(inputs_of(t)))
+    call_depth, layer_depth = {}, {}
+    for t in reversed(model.nodes):  # model.nodes: each call after its inputs
+        depth = max(call_depth.get(id(t), 0), layer_depth.get(id(t.layer), 0))
+        call_depth[id(t)] = layer_depth[id(t.layer)] = depth
+        for source in inputs_of(t):
+            call_depth[id(source)] = max(call_depth.get(id(source), 0), depth + 1)
+    return sorted(model.layers, key=lambda layer: (-layer_depth[id(layer)], met[id(layer)]))
+
+
 def _sequential_to_keras(model):
     """The layers, after an InputLayer named as Keras names it: '<first layer>_input'."""
     first_name = model.layers[0].name if model.layers else model.name
@@ -135,7 +168,7 @@ def _functional_to_keras(model):
             inputs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
             inbound[id(t.layer)].append([[*where[id(i)], {}] for i in inputs])
     layers = [{**layer_to_keras(layer), 'name': layer.name, 'inbound_nodes': inbound[id(layer)]}
-              for layer in model.layers]
+              for layer in keras_layers(model)]
     return {'name': model.name, 'trainable': model.trainable, 'layers': layers,
             'input_layers': [where[id(t)] for t in model.inputs],
             'output_layers': [where[id(t)] for t in model.outputs]}

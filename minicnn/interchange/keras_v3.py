@@ -21,9 +21,9 @@ A layer's group is named after its class, not after the layer ('conv2d',
 'conv2d_1', ... in the order of the model's layers), so the order of the
 layers matters: Keras lists a functional model's layers by their distance
 from the outputs, farthest first, ties broken by the order a depth-first
-walk from the outputs meets them (``keras_layer_order``), and config.json
-lists them in that order. A Sequential model's config starts with its
-InputLayer; its ``layers`` (and groups) do not include it.
+walk from the outputs meets them (``keras_config.keras_layers``), and
+config.json lists them in that order. A Sequential model's config starts
+with its InputLayer; its ``layers`` (and groups) do not include it.
 
 A functional layer's calls are ``inbound_nodes``: [{"args": [tensor or
 [tensors]], "kwargs": {}}], each tensor {"class_name": "__keras_tensor__",
@@ -121,43 +121,10 @@ def save_model(model, path):
         archive.writestr(WEIGHTS, weights.getvalue())
 
 
-def keras_layers(model):
-    """The layers as Keras 3 lists them (``model.layers``): a Sequential's in order,
-    a functional model's by ``keras_layer_order``."""
-    return list(model.layers) if isinstance(model, Sequential) else keras_layer_order(model)
-
-
-def keras_layer_order(model):
-    """A functional model's layers in Keras's order.
-
-    Each call's depth is its longest distance (in calls) from an output; a
-    layer's depth is the largest of its calls'. Layers come deepest first (the
-    inputs), and among equals in the order in which a depth-first walk from
-    the outputs, each call's inputs in order, first meets them.
-    """
-    def inputs_of(t):
-        return list(t.inputs) if isinstance(t.inputs, (list, tuple)) else \
-            [] if t.inputs == () else [t.inputs]
-    met, seen, stack = {}, set(), list(reversed(model.outputs))
-    while stack:
-        t = stack.pop()
-        if id(t) not in seen:
-            seen.add(id(t))
-            met.setdefault(id(t.layer), len(met))
-            stack.extend(reversed(inputs_of(t)))
-    call_depth, layer_depth = {}, {}
-    for t in reversed(model.nodes):  # model.nodes: each call after its inputs
-        depth = max(call_depth.get(id(t), 0), layer_depth.get(id(t.layer), 0))
-        call_depth[id(t)] = layer_depth[id(t.layer)] = depth
-        for source in inputs_of(t):
-            call_depth[id(source)] = max(call_depth.get(id(source), 0), depth + 1)
-    return sorted(model.layers, key=lambda layer: (-layer_depth[id(layer)], met[id(layer)]))
-
-
 def write_variables(f, model, prefix):
     """The variables of ``model`` and of its layers under ``prefix`` (see the module doc)."""
     f.create_group(f'{prefix}vars').attrs['name'] = model.name
-    layers = keras_layers(model)
+    layers = keras_config.keras_layers(model)
     for layer, path in zip(layers, group_names([keras_type_name(x) for x in layers], prefix)):
         if isinstance(layer, Model):
             write_variables(f, layer, f'{path}/')
@@ -245,7 +212,8 @@ def functional_config(model):
                 {'args': [_tensors(t.inputs, history)], 'kwargs': {}})
     shapes = {id(t.layer): _shape_list(t.inputs) for t in reversed(model.nodes) if t.inputs != ()}
     layers = [{**layer_to_keras3(layer, shapes.get(id(layer))), 'name': layer.name,
-               'inbound_nodes': calls.get(id(layer), [])} for layer in keras_layer_order(model)]
+               'inbound_nodes': calls.get(id(layer), [])}
+              for layer in keras_config.keras_layers(model)]
     ends = [[history[id(t)] for t in model.inputs], [history[id(t)] for t in model.outputs]]
     return {'name': model.name, 'trainable': model.trainable, 'layers': layers,
             **{key: end[0] if len(end) == 1 else end
