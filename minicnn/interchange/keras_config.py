@@ -198,8 +198,9 @@ def layer_from_keras(spec):
     model of Keras's ``model_config``."""
     if 'module' in spec:
         raise KerasConfigError(
-            "model_config: this file was written by Keras 3, whose model_config minicnn does "
-            "not read; build the model in minicnn and call load_weights on the file")
+            "model_config: this .h5 file was written by Keras 3, whose model_config in an "
+            "HDF5 file minicnn does not read; save the model with Keras 3 as .keras, which "
+            "minicnn.models.load_model reads, or build it in minicnn and call load_weights")
     class_name, config = spec['class_name'], spec['config']
     if class_name == 'Sequential':
         return _sequential_from_keras(config)
