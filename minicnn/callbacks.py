@@ -8,6 +8,7 @@ epoch and of each batch, with the current ``logs`` dict (Keras semantics).
     LearningRateScheduler  set the learning rate at each epoch's start: schedule(epoch, lr)
     CSVLogger            one CSV row of logs per epoch
     BackupAndRestore     back up each epoch; a new fit after a crash resumes from the backup
+    TensorBoard          TensorBoard's event files: scalars, histograms, the model
     EpochTimer, TerminateOnNaN, LambdaCallback, ProgbarLogger
 
 The callbacks that watch a value (``monitor``) share MonitorCallback's
@@ -22,7 +23,8 @@ import warnings
 
 import numpy as np
 
-from minicnn import missing, saving
+from minicnn import devices, missing, saving
+from minicnn import tensorboard_events as events
 from minicnn.arguments import keywords_checked, reject_unknown
 
 
@@ -451,6 +453,144 @@ class BackupAndRestore(Callback):
         os.remove(self.path)
         if not os.listdir(self.backup_dir):
             os.rmdir(self.backup_dir)
+
+
+class TensorBoard(Callback):
+    """Write what training does as TensorBoard event files (Keras 2's callback);
+    ``tensorboard --logdir log_dir`` shows them.
+
+    Folders, one event file each, made when first written to:
+        log_dir/train        'epoch_<name>' for each training value of the
+                             epoch logs, step = epoch (from 0); with
+                             ``update_freq`` 'batch' or N, 'batch_<name>' of
+                             the running values every N batches, step = the
+                             batch count of this fit (from 1); with
+                             ``histogram_freq`` N, every N epochs (epoch % N
+                             == 0) a histogram of each weight,
+                             '<layer>/<weight>_0/histogram' (and its pictures
+                             with ``write_images``); with ``write_graph``
+                             the model's Keras JSON under the tag 'keras',
+                             which the Graphs tab draws.
+        log_dir/validation   'epoch_<name>' for each 'val_<name>' of the logs,
+                             and 'evaluation_<name>_vs_iterations' at step =
+                             the optimizer's step count (iterations).
+    A learning rate that follows a schedule is logged as 'epoch_learning_rate';
+    write_steps_per_second adds 'epoch_steps_per_second' (and per batch
+    'batch_steps_per_second' when batches are logged).
+
+    Keras's profiler (profile_batch) and embedding projector
+    (embeddings_freq, embeddings_metadata) are TensorFlow's: anything but
+    their off values is refused. Writing needs the package tensorboard
+    (not TensorFlow).
+    """
+
+    @keywords_checked
+    def __init__(self, log_dir='logs', histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq='epoch', profile_batch=0,
+                 embeddings_freq=0, embeddings_metadata=None):
+        super().__init__()
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = _count('histogram_freq', histogram_freq, smallest=0)
+        self.update_freq = 1 if update_freq == 'batch' else update_freq
+        if update_freq != 'epoch':
+            _count('update_freq', self.update_freq, smallest=1, words="'batch', 'epoch' or ")
+        for name, value, off, tool in (
+                ('profile_batch', profile_batch, 0, 'profiler (minicnn.profiler times the layers)'),
+                ('embeddings_freq', embeddings_freq, 0, 'embedding projector'),
+                ('embeddings_metadata', embeddings_metadata, None, 'embedding projector')):
+            if value != off:
+                raise ValueError(f"TensorBoard: {name}={value!r} asks for TensorFlow's {tool}, "
+                                 f"which minicnn does not have; leave {name} at {off!r}")
+        self.write_graph, self.write_images = write_graph, write_images
+        self.write_steps_per_second = write_steps_per_second
+        events.require_writer('TensorBoard')
+        self.writers = {}
+        if self.update_freq != 'epoch':
+            # set on the object, so that fit computes batch logs only when they are written
+            self.on_batch_begin, self.on_batch_end = self._batch_begin, self._log_batch
+
+    def writer(self, folder):
+        """The event file writer of log_dir/folder, made at its first use."""
+        if folder not in self.writers:
+            self.writers[folder] = events.EventWriter(os.path.join(self.log_dir, folder))
+        return self.writers[folder]
+
+    def on_train_begin(self, logs=None):
+        self.close()
+        self.first_iteration = self.model.optimizer.iterations
+        if self.write_graph:
+            from minicnn.interchange import keras_config  # here: it imports minicnn.models
+            self.writer('train').add_summary(
+                events.keras_model('keras', keras_config.layer_to_keras(self.model)), 0)
+
+    def train_step(self):
+        """Keras's step of the batch values: the batches this fit has trained, from 1."""
+        return self.model.optimizer.iterations - self.first_iteration
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start, self.epoch_first_step = time.perf_counter(), self.train_step()
+
+    def _batch_begin(self, batch, logs=None):
+        self.batch_start = time.perf_counter()
+
+    def _log_batch(self, batch, logs=None):
+        step = self.train_step()
+        if step % self.update_freq:
+            return
+        values = dict(logs or {})
+        if self.write_steps_per_second:
+            values['steps_per_second'] = 1 / max(time.perf_counter() - self.batch_start, 1e-9)
+        writer = self.writer('train')
+        for name, value in values.items():
+            writer.add_summary(events.scalar(f'batch_{name}', value), step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        train = {k: v for k, v in (logs or {}).items() if not k.startswith('val_')}
+        validation = {k[len('val_'):]: v for k, v in (logs or {}).items() if k.startswith('val_')}
+        if self.model.optimizer is not None and self.model.optimizer.schedule is not None:
+            train['learning_rate'] = self.model.optimizer.learning_rate
+        if self.write_steps_per_second:
+            train['steps_per_second'] = (self.train_step() - self.epoch_first_step) / \
+                max(time.perf_counter() - self.epoch_start, 1e-9)
+        for name, value in train.items():
+            self.writer('train').add_summary(events.scalar(f'epoch_{name}', value), epoch)
+        for name, value in validation.items():
+            writer = self.writer('validation')
+            writer.add_summary(events.scalar(f'epoch_{name}', value), epoch)
+            writer.add_summary(events.scalar(f'evaluation_{name}_vs_iterations', value),
+                               self.model.optimizer.iterations)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            self.log_weights(epoch)
+        for writer in self.writers.values():
+            writer.flush()  # so that TensorBoard, reading as it goes, sees the epoch
+
+    def log_weights(self, epoch):
+        writer = self.writer('train')
+        for layer in self.model.layers:
+            for weight in layer.weights:
+                # TensorFlow names a variable's value '<name>:0', and tags may not hold ':'
+                tag, values = f'{weight.name}_0', devices.to_numpy(weight.data)
+                writer.add_summary(events.histogram(f'{tag}/histogram', values), epoch)
+                if self.write_images:
+                    for summary in events.images(f'{tag}/image',
+                                                 events.weight_pictures(values)):
+                        writer.add_summary(summary, epoch)
+
+    def on_train_end(self, logs=None):
+        self.close()
+
+    def close(self):
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+
+
+def _count(name, value, smallest, words=''):
+    """``value`` if it is a whole number >= smallest, else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < smallest:
+        raise ValueError(f'TensorBoard: {name} must be {words}a whole number >= {smallest}, '
+                         f'got {name}={value!r}')
+    return int(value)
 
 
 class ProgbarLogger(Callback):

@@ -233,8 +233,6 @@ REFUSED['callbacks'] = {
      'metrics over each epoch'): ['BaseLogger'],
     'minicnn sends nothing over the network; log with CSVLogger': ['RemoteMonitor'],
     TF_RUNTIME: ['SidecarEvaluatorModelExport', 'experimental'],
-    # Being written beside this work (issue 21): delete this entry when it lands.
-    'TensorBoard event files: not yet (issue 21)': ['TensorBoard'],
 }
 
 REFUSED['initializers'] = {
@@ -281,8 +279,6 @@ REFUSED['utils'] = {
      'ImageDataGenerator().flow_from_directory'): ['image_dataset_from_directory'],
     NOT_YET: ['Progbar', 'get_file', 'get_source_inputs', 'pack_x_y_sample_weight',
               'unpack_x_y_sample_weight', 'to_ordinal'],
-    # Being written beside this work (issue 21): delete this entry when it lands.
-    'drawing models with pydot: not yet (issue 21)': ['model_to_dot', 'plot_model'],
 }
 
 REFUSED['datasets'] = {

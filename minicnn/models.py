@@ -30,6 +30,7 @@ from minicnn import layers as layer_classes
 from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor, depth_first, no_grad
+from minicnn.interchange.keras_config import keras_type_name
 from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
 
@@ -331,8 +332,9 @@ class Model(Layer):
 
     def save(self, path):
         """One file with architecture, weights, optimizer state, epoch and generator
-        state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, which
-        holds architecture, weights and compile arguments (no optimizer state)."""
+        state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, and for a
+        .keras name Keras 3's zip file: both hold architecture, weights and
+        compile arguments (no optimizer state)."""
         history = self.history.history if self.history is not None else {}
         saving.save(self, path, epoch=self.epochs_done, history=dict(history))
 
@@ -539,13 +541,10 @@ def _unique(weights):
     return out
 
 
-def _type_name(layer):
-    return 'Functional' if type(layer) is Model else type(layer).__name__
-
-
 def _layer_rows(layer, shape, expand_nested, prefix, extra):
     """The summary rows of one layer: one row, or a nested model's own rows."""
-    yield [f'{prefix}{layer.name} ({_type_name(layer)})', shape, layer.count_params(), *extra]
+    yield [f'{prefix}{layer.name} ({keras_type_name(layer)})', shape, layer.count_params(),
+           *extra]
     if expand_nested and isinstance(layer, Model):
         yield from layer._summary_rows(expand_nested, prefix + '  ')
 

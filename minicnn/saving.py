@@ -54,6 +54,11 @@ def is_hdf5_name(path):
     return str(path).lower().endswith(HDF5_SUFFIXES)
 
 
+def is_keras_zip_name(path):
+    """Whether ``path`` asks for Keras 3's zip file of a whole model (.keras)."""
+    return str(path).lower().endswith(KERAS_ZIP_SUFFIX)
+
+
 def refuse_hdf5(path, where):
     """Refuse Keras's file names for minicnn's own formats: saving a NumPy
     archive under such a name would fool every tool.
@@ -61,15 +66,15 @@ def refuse_hdf5(path, where):
     .h5 and .hdf5 are Keras's HDF5 layouts, which Model.save, save_weights,
     load_weights and minicnn.models.load_model handle themselves (see
     minicnn/interchange/hdf5.py) before they get here; .keras is Keras 3's
-    zip format, which minicnn does not read or write.
+    zip file of a whole model, which Model.save and load_model handle (see
+    minicnn/interchange/keras_v3.py).
     """
     name = str(path).lower()
     if name.endswith(KERAS_ZIP_SUFFIX):
-        raise ValueError(f'{where}: {path} asks for a Keras 3 .keras (zip) file, which minicnn '
-                         f'does not read or write; use a .h5 name for Keras\'s HDF5 layout, or '
-                         f'minicnn\'s own formats: a whole model (model.save, e.g. '
-                         f'model.minicnn) and weights as a NumPy archive (save_weights, e.g. '
-                         f'weights.npz)')
+        raise ValueError(f'{where}: {path} is a Keras 3 .keras name, a file of a whole model: '
+                         f'model.save and minicnn.models.load_model read and write it. Weights '
+                         f'alone go to a .h5 name (Keras\'s HDF5 layout) or a NumPy archive '
+                         f'(e.g. weights.npz)')
     if name.endswith(HDF5_SUFFIXES):
         raise ValueError(f'{where}: {path} is a Keras HDF5 name, but this writes or reads '
                          f'minicnn\'s own format; Model.save, save_weights, load_weights and '
@@ -83,12 +88,16 @@ def refuse_hdf5(path, where):
 
 def save(model, path, epoch=None, history=None):
     """Model.save: one file with architecture, weights, optimizer state, epoch
-    and generator state; for a .h5 or .hdf5 name, Keras's HDF5 model file,
-    which holds architecture, weights and compile arguments (no optimizer state)."""
+    and generator state; for a .h5 or .hdf5 name, Keras's HDF5 model file, and
+    for a .keras name Keras 3's zip file: both hold architecture, weights and
+    compile arguments (no optimizer state)."""
     model._require_built('save')
     if is_hdf5_name(path):
         from minicnn.interchange import hdf5
         return hdf5.save_model(model, path)
+    if is_keras_zip_name(path):
+        from minicnn.interchange import keras_v3
+        return keras_v3.save_model(model, path)
     return save_model(model, path, epoch, history)
 
 
@@ -133,11 +142,15 @@ def load_model(path, compile=True):
 
     A .h5 or .hdf5 file is Keras's whole-model file (written by Keras or by
     minicnn): its layers, its weights, and compiled as it was, with a fresh
-    optimizer (see minicnn/interchange/hdf5.py).
+    optimizer (see minicnn/interchange/hdf5.py); a .keras file is Keras 3's,
+    read the same way (minicnn/interchange/keras_v3.py).
     """
     if is_hdf5_name(path):
         from minicnn.interchange import hdf5
         return hdf5.load_model(path, compile=compile)
+    if is_keras_zip_name(path):
+        from minicnn.interchange import keras_v3
+        return keras_v3.load_model(path, compile=compile)
     refuse_hdf5(path, 'load_model')
     meta, arrays = read_model_file(path)
     if 'model' not in meta:  # files of minicnn 0.1 held a Sequential's layers only

@@ -316,6 +316,9 @@ def test_progbar_logger_is_accepted_and_the_bar_follows_verbose(capsys):
     assert capsys.readouterr().out.count('Epoch 1/1') == 1
 
 
+def test_a_name_keras_lacks_too_is_an_attribute_error():
+    with pytest.raises(AttributeError):
+        callbacks_module.NoSuchCallback
 
 
 def test_history_records_what_later_callbacks_add_to_the_logs():

@@ -415,5 +415,26 @@ def test_npz_files_and_keras_3_names(tmp_path):
     model.save_weights(tmp_path / 'w.npz')
     with pytest.raises(ValueError, match='by_name and skip_mismatch need the layer names'):
         model.load_weights(tmp_path / 'w.npz', by_name=True)
-    with pytest.raises(ValueError, match=r'Keras 3 .keras \(zip\) file'):
-        model.save(tmp_path / 'm.keras')
+    with pytest.raises(ValueError, match=r'Keras 3 .keras name, a file of a whole model'):
+        model.save_weights(tmp_path / 'm.keras')
+
+
+def test_a_branching_model_s_layers_are_written_in_keras_s_order(tmp_path):
+    """Keras matches a file's layers with its model's by order: a shortcut that
+    minicnn's graph walk meets first comes after the main path's first layer."""
+    images = L.Input(shape=(8, 8, 3), name='images')
+    short = L.Conv2D(3, 3, padding='same', name='short')(images)
+    main = L.Conv2D(3, 3, padding='same', name='main2')(L.Conv2D(3, 3, padding='same',
+                                                                 name='main1')(images))
+    model = randomize(Model(images, L.Add(name='add')([short, main])))
+    assert [layer.name for layer in model.layers] == ['images', 'short', 'main1', 'main2', 'add']
+    keras_order = ['images', 'main1', 'short', 'main2', 'add']
+    model.save(tmp_path / 'm.h5')
+    with h5py.File(tmp_path / 'm.h5', 'r') as f:
+        assert attribute(f['model_weights'], 'layer_names') == keras_order
+        config = json.loads(f.attrs['model_config'])
+        assert [spec['name'] for spec in config['config']['layers']] == keras_order
+    back = load_model(tmp_path / 'm.h5')
+    x = samples((8, 8, 3))
+    np.testing.assert_array_equal(back.predict(x), model.predict(x))
+    assert_same_weights(back.get_layer('short'), model.get_layer('short'))

@@ -2,6 +2,7 @@
 
     hdf5           Keras's HDF5 files: weights (save_weights) and whole models (save)
     keras_config   Keras's JSON of an architecture (model_config) and of compile's arguments
+    keras_v3       Keras 3's .keras zip files of whole models (save and load_model)
     onnx_export    an ONNX graph of a model, for ONNX Runtime and other inference engines
 
 ``Model.save``, ``save_weights``, ``load_weights``, ``minicnn.models.load_model``

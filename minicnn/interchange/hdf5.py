@@ -13,8 +13,9 @@ named attributes. Keras's weights file is::
       flatten/          attribute weight_names = []
       ...
 
-* ``layer_names`` lists every layer of ``model.layers`` in order, with
-  weights or not (a functional model's InputLayers too);
+* ``layer_names`` lists every layer of the model in Keras's order
+  (``keras_config.keras_layers``), with weights or not (a functional
+  model's InputLayers too); Keras loads a file by this order;
 * each weight is a dataset stored under its name in its layer's group, and
   the '/' in the name makes subgroups (conv2d/conv2d/kernel:0). A nested
   model is one layer whose group holds all its weights under their own
@@ -63,7 +64,7 @@ class KerasFileError(ValueError):
 def save_weights(model, path):
     """Write the weights of ``model`` to ``path`` in Keras's HDF5 weights layout."""
     with atomic_write(path) as file, h5py.File(file, 'w') as f:
-        write_weights(f, model.layers)
+        write_weights(f, keras_config.keras_layers(model))
 
 
 def save_model(model, path):
@@ -75,7 +76,7 @@ def save_model(model, path):
         if model.optimizer is not None:
             f.attrs['training_config'] = json.dumps(
                 keras_config.training_config(model)).encode('utf8')
-        write_weights(f.create_group('model_weights'), model.layers)
+        write_weights(f.create_group('model_weights'), keras_config.keras_layers(model))
 
 
 def write_weights(group, layers):
@@ -164,7 +165,8 @@ def load_weights(model, path, by_name=False, skip_mismatch=False):
     """
     with open_keras_file(path) as f:
         group = weights_group(f, path)
-        pairs = _by_name(group, model.layers) if by_name else _by_order(group, model.layers, path)
+        pairs = _by_name(group, model.layers) if by_name else \
+            _by_order(group, keras_config.keras_layers(model), path)
         loads = []
         for layer, name in pairs:
             values = [np.asarray(v) for v in _file_weights(group, name)]

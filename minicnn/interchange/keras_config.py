@@ -89,6 +89,11 @@ DTYPE = 'float32'  # minicnn computes in float32 only
 
 # -- minicnn -> Keras ---------------------------------------------------------------
 
+def keras_type_name(layer):
+    """The class name Keras gives a layer: 'Functional' for a functional model."""
+    return 'Functional' if type(layer) is model_class('Model') else type(layer).__name__
+
+
 def layer_to_keras(layer):
     """{'class_name', 'config'} of one layer as Keras writes it; of a model, Keras's
     ``model_config``."""
@@ -114,6 +119,39 @@ def layer_to_keras(layer):
         **config, **{k: v for k, v in extras.items() if k not in config and v != UNUSED}}}
 
 
+def keras_layers(model):
+    """The model's layers in the order Keras lists them (``model.layers``), the order
+    in which Keras matches an HDF5 file's layers and names a .keras file's groups.
+
+    A Sequential model's are in order. A functional model's: each call's depth
+    is its longest distance (in calls) from an output, a layer's the largest
+    of its calls'; layers come deepest first (the inputs), and among equals
+    in the order in which a depth-first walk from the outputs, each call's
+    inputs in order, first meets them. (minicnn's ``model.layers`` follow its
+    own graph walk, which can differ where the graph branches.)
+    """
+    if isinstance(model, Sequential):
+        return list(model.layers)
+
+    def inputs_of(t):
+        return list(t.inputs) if isinstance(t.inputs, (list, tuple)) else \
+            [] if t.inputs == () else [t.inputs]
+    met, seen, stack = {}, set(), list(reversed(model.outputs))
+    while stack:
+        t = stack.pop()
+        if id(t) not in seen:
+            seen.add(id(t))
+            met.setdefault(id(t.layer), len(met))
+            stack.extend(reversed(inputs_of(t)))
+    call_depth, layer_depth = {}, {}
+    for t in reversed(model.nodes):  # model.nodes: each call after its inputs
+        depth = max(call_depth.get(id(t), 0), layer_depth.get(id(t.layer), 0))
+        call_depth[id(t)] = layer_depth[id(t.layer)] = depth
+        for source in inputs_of(t):
+            call_depth[id(source)] = max(call_depth.get(id(source), 0), depth + 1)
+    return sorted(model.layers, key=lambda layer: (-layer_depth[id(layer)], met[id(layer)]))
+
+
 def _sequential_to_keras(model):
     """The layers, after an InputLayer named as Keras names it: '<first layer>_input'."""
     first_name = model.layers[0].name if model.layers else model.name
@@ -135,7 +173,7 @@ def _functional_to_keras(model):
             inputs = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
             inbound[id(t.layer)].append([[*where[id(i)], {}] for i in inputs])
     layers = [{**layer_to_keras(layer), 'name': layer.name, 'inbound_nodes': inbound[id(layer)]}
-              for layer in model.layers]
+              for layer in keras_layers(model)]
     return {'name': model.name, 'trainable': model.trainable, 'layers': layers,
             'input_layers': [where[id(t)] for t in model.inputs],
             'output_layers': [where[id(t)] for t in model.outputs]}
@@ -179,8 +217,9 @@ def layer_from_keras(spec):
     model of Keras's ``model_config``."""
     if 'module' in spec:
         raise KerasConfigError(
-            "model_config: this file was written by Keras 3, whose model_config minicnn does "
-            "not read; build the model in minicnn and call load_weights on the file")
+            "model_config: this .h5 file was written by Keras 3, whose model_config in an "
+            "HDF5 file minicnn does not read; save the model with Keras 3 as .keras, which "
+            "minicnn.models.load_model reads, or build it in minicnn and call load_weights")
     class_name, config = spec['class_name'], spec['config']
     if class_name == 'Sequential':
         return _sequential_from_keras(config)
