@@ -19,7 +19,12 @@ class InputLayer(Layer):
             raise ValueError('InputLayer: input_shape is required, e.g. (32, 32, 3)')
         super().__init__(input_shape=input_shape, name=name, **kwargs)
         self.built = True
-        self.output = SymbolicTensor((None, *self.sample_shape), self)
+        self.calls.append(SymbolicTensor((None, *self.sample_shape), self))
+
+    @property
+    def input(self):
+        """An InputLayer's input is its output, the placeholder, as in Keras."""
+        return self.output
 
     def forward(self, x, training):
         return x
