@@ -298,7 +298,8 @@ def _fed(node, array):
 
 
 def _to_numpy(value):
-    return devices.to_numpy(value.data if isinstance(value, Tensor) else value)
+    """A NumPy array of its own: never a view of a fed array or of a layer's."""
+    return np.array(devices.to_numpy(value.data if isinstance(value, Tensor) else value))
 
 
 # -- Building expressions --------------------------------------------------------------
@@ -716,9 +717,8 @@ def gradients(loss, variables):
     _check_first_order(needed)
     for v in variables:
         _check_variable(v, needed)
-    symbolic = [v for v in variables if isinstance(v, Symbolic)]
     together = Expression('gradients', _gradient_values, [loss, *variables], None,
-                          differentiates=symbolic)
+                          differentiates=variables)
     return [Expression('gradients', lambda gs, k=k: gs[k], [together], _shape_of(v))
             for k, v in enumerate(variables)]
 
