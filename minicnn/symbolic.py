@@ -256,10 +256,11 @@ class BackendFunction:
             raise ValueError(f'K.function: takes {len(self.inputs)} input arrays, one per '
                              f'input {self.inputs}, got {len(arrays)}')
         feeds, training = {}, False
+        dtype = _weights_dtype(self.outputs)
         for node, array in zip(self.inputs, arrays):
             if node is _LEARNING_PHASE:
                 training = _phase(array)
-            feeds[id(node)] = _fed(node, array)
+            feeds[id(node)] = _fed(node, array, None if node is _LEARNING_PHASE else dtype)
         values = [_to_numpy(v) for v in evaluate(self.outputs, feeds, training)]
         return values[0] if self.single_output else values
 
@@ -284,8 +285,19 @@ def _phase(value):
     return bool(value)
 
 
-def _fed(node, array):
-    """The array given for ``node`` as a Tensor, its shape checked against the node's."""
+def _weights_dtype(outputs):
+    """The dtype the layers that compute ``outputs`` hold their weights in, or
+    None if they have none."""
+    for node in depth_first(outputs, operands):
+        if not isinstance(node, Expression) and node.layer.weights:
+            return node.layer.weights[0].dtype
+    return None
+
+
+def _fed(node, array, dtype):
+    """The array given for ``node`` as a Tensor of ``dtype`` (the model's, as
+    Keras casts what it is fed to its placeholders' float type; None keeps a
+    float array's own), its shape checked against the node's."""
     array = array.data if isinstance(array, Tensor) else array
     if not hasattr(array, 'shape'):
         array = np.asarray(array)
@@ -294,7 +306,8 @@ def _fed(node, array):
             want is not None and want != got for want, got in zip(node.shape, shape))):
         raise ValueError(f'K.function: the input {node!r} takes arrays of shape {node.shape}, '
                          f'got one of shape {shape}')
-    return Tensor(devices.to_device(array))
+    data = devices.to_device(array)
+    return Tensor(data if dtype is None else data.astype(dtype, copy=False))
 
 
 def _to_numpy(value):
@@ -308,12 +321,9 @@ def _apply(name, compute, args, shape):
     """The Expression ``compute(*args)``, or its value at once when no arg is symbolic."""
     if any(isinstance(a, Symbolic) for a in args):
         return Expression(name, compute, args, shape)
-    with no_grad():
-        return _to_numpy(compute(*[as_tensor(a) if _is_array(a) else a for a in args]))
-
-
-def _is_array(a):
-    return hasattr(a, 'shape') or isinstance(a, (int, float, list))
+    with no_grad():  # numbers stay numbers, to take the dtype of the arrays they meet
+        return _to_numpy(compute(*[a if isinstance(a, (int, float)) else as_tensor(a)
+                                   for a in args]))
 
 
 def _shape_of(x):
@@ -396,10 +406,11 @@ def _reshaped(shape, new):
     if new.count(-1) > 1 or any(d < -1 or d == 0 for d in new):
         raise ValueError(f'reshape: the new shape {new} must have positive sizes and at most '
                          f'one -1')
-    if -1 not in new:
-        return new
     known = math.prod(d for d in new if d != -1)
     size = None if None in shape else math.prod(shape)
+    if size is not None and (size % known if -1 in new else size != known):
+        raise ValueError(f'reshape: a tensor of shape {shape} ({size} values) cannot take '
+                         f'the shape {new}')
     return tuple(d if d != -1 else None if size is None else size // known for d in new)
 
 

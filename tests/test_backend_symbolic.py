@@ -263,6 +263,8 @@ def test_shapes_are_kerass():
         t + np.ones(3)
     with pytest.raises(ValueError, match='cannot index'):
         t[:, 6]
+    with pytest.raises(ValueError, match='cannot take the shape'):
+        K.reshape(t[0], (5, -1))
 
 
 def test_backend_functions_on_arrays_compute_at_once():
@@ -360,3 +362,12 @@ def test_maximum_and_minimum_give_a_tie_to_their_first_argument_as_tensorflow_do
     value = np.array([[0.2, 0.5, 0.9]], np.float32)
     to_x = K.gradients(K.sum(K.maximum(x, 0.5)) + K.sum(K.minimum(x, 0.5)), x)[0]
     np.testing.assert_array_equal(K.function([x], [to_x])([value])[0], [[1, 2, 1]])
+
+
+def test_fed_arrays_take_the_models_float_type_as_kerass_placeholders_do(rng):
+    model = small_cnn()
+    f = K.function([model.input], [model.output, K.gradients(K.sum(model.output), model.input)[0]])
+    out, g = f([rng.random((1, 8, 8, 3)) * 255])         # float64, as np.random gives
+    assert out.dtype == g.dtype == np.float32
+    out_of_ints, _ = f([np.full((1, 8, 8, 3), 3)])
+    np.testing.assert_allclose(out_of_ints, model.predict(np.full((1, 8, 8, 3), 3.0)), rtol=1e-6)
