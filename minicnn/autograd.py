@@ -13,6 +13,7 @@ Gradients of leaf tensors that have ``requires_grad=True`` accumulate into
 ``.grad``, as in PyTorch; intermediate gradients are dropped once used.
 """
 import contextlib
+import functools
 
 import numpy as np
 
@@ -40,6 +41,17 @@ def _as_float_array(data, xp):
     if hasattr(data, 'dtype') and data.dtype.kind == 'f':
         return data
     return xp.asarray(data, dtype=np.float32)
+
+
+def gives_way(operator):
+    """A binary operator that returns NotImplemented for an operand whose class
+    sets ``__array_ufunc__ = None``, so that Python asks that operand instead."""
+    @functools.wraps(operator)
+    def checked(self, other):
+        if getattr(type(other), '__array_ufunc__', True) is None:
+            return NotImplemented
+        return operator(self, other)
+    return checked
 
 
 class Tensor:
@@ -108,41 +120,55 @@ class Tensor:
 
     # -- Operators. Each records one Function of minicnn/functional/basic.py,
     # where its forward and backward are written; ``a + 2`` turns 2 into a
-    # constant Tensor of a's dtype first.
+    # constant Tensor of a's dtype first. Like NumPy's arrays, they give way
+    # (``@gives_way``) to an operand whose class sets __array_ufunc__ = None:
+    # a symbolic tensor, whose own operator then writes the expression.
 
+    @gives_way
     def __add__(self, other):
         return basic.Add()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __radd__(self, other):
         return basic.Add()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __sub__(self, other):
         return basic.Sub()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rsub__(self, other):
         return basic.Sub()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __mul__(self, other):
         return basic.Mul()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rmul__(self, other):
         return basic.Mul()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __truediv__(self, other):
         return basic.Div()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rtruediv__(self, other):
         return basic.Div()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __pow__(self, other):
         return basic.Pow()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rpow__(self, other):
         return basic.Pow()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __matmul__(self, other):
         return basic.MatMul()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rmatmul__(self, other):
         return basic.MatMul()(as_tensor(other, like=self), self)
 

@@ -39,9 +39,9 @@ __all__ = ['abs', 'argmax', 'argmin', 'batch_flatten', 'cast', 'clip', 'concaten
            'dot', 'elu', 'equal', 'exp', 'expand_dims', 'flatten', 'function', 'gradients',
            'greater', 'greater_equal', 'l2_normalize', 'learning_phase', 'less', 'less_equal',
            'log', 'max', 'maximum', 'mean', 'min', 'minimum', 'not_equal', 'ones_like',
-           'permute_dimensions', 'pow', 'relu', 'reshape', 'sigmoid', 'sign', 'softmax',
-           'softplus', 'softsign', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'stop_gradient',
-           'sum', 'tanh', 'transpose', 'var', 'zeros_like']
+           'permute_dimensions', 'pow', 'prod', 'relu', 'reshape', 'set_learning_phase', 'shape',
+           'sigmoid', 'sign', 'softmax', 'softplus', 'softsign', 'sqrt', 'square', 'squeeze',
+           'stack', 'std', 'stop_gradient', 'sum', 'tanh', 'transpose', 'var', 'zeros_like']
 
 
 class UnsupportedOperation(NotImplementedError):
@@ -218,11 +218,13 @@ def _no_layer_updates(nodes, training):
 
 
 class _LearningPhase(Expression):
-    """Keras 2's learning-phase placeholder: 0 (inference) unless a K.function
-    that lists it among its inputs is given 1 (training mode)."""
+    """Keras 2's learning-phase placeholder: ``value`` (0, inference, unless
+    set_learning_phase says otherwise), or what a K.function that lists it
+    among its inputs is given (1 for training mode)."""
 
     def __init__(self):
-        super().__init__('learning_phase', lambda: Tensor(np.float32(0)), [], ())
+        super().__init__('learning_phase', lambda: Tensor(np.float32(self.value)), [], ())
+        self.value = 0
 
 
 _LEARNING_PHASE = _LearningPhase()
@@ -232,6 +234,12 @@ def learning_phase():
     """The placeholder for the learning phase: list it among K.function's inputs
     and feed 0 or 1 to run the layers in inference or training mode."""
     return _LEARNING_PHASE
+
+
+def set_learning_phase(value):
+    """Run the layers of every K.function not fed a learning phase in inference
+    (0) or training (1) mode."""
+    _LEARNING_PHASE.value = int(_phase(value))
 
 
 class BackendFunction:
@@ -255,7 +263,7 @@ class BackendFunction:
         if len(arrays) != len(self.inputs):
             raise ValueError(f'K.function: takes {len(self.inputs)} input arrays, one per '
                              f'input {self.inputs}, got {len(arrays)}')
-        feeds, training = {}, False
+        feeds, training = {}, bool(_LEARNING_PHASE.value)
         dtype = _weights_dtype(self.outputs)
         for node, array in zip(self.inputs, arrays):
             if node is _LEARNING_PHASE:
@@ -442,6 +450,27 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
     return _reduction('min', lambda v, a, k: -(-v).max(a, k), x, axis, keepdims)
 
 
+class Prod(Function):
+    """y = product of x over axis;  dx = gy * y / x (refused where an x is 0)."""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.x, self.y = x, x.prod(axis=self.axis, keepdims=True)
+        return self.y if self.keepdims else x.prod(axis=self.axis)
+
+    def backward(self, gy):
+        if (self.x == 0).any():
+            raise unsupported('the gradient of prod where a factor is 0')
+        return (gy.reshape(self.y.shape) * self.y / self.x,)
+
+
+def prod(x, axis=None, keepdims=False):
+    """The product over ``axis`` (an int, a list of them, or None for all)."""
+    return _reduction('prod', lambda v, a, k: Prod(a, k)(v), x, axis, keepdims)
+
+
 def var(x, axis=None, keepdims=False):
     """The variance over ``axis``: mean((x - mean(x))^2), divided by n as Keras does."""
     return _reduction('var', _variance, x, axis, keepdims)
@@ -623,9 +652,17 @@ def cast(x, dtype):
     return _array_result('cast', lambda xp, v: v.astype(dtype), [x], _shape_of(x))
 
 
+def shape(x):
+    """The shape x has when evaluated, as an int64 array (K.int_shape gives
+    the one known before)."""
+    return _array_result('shape', lambda xp, v: xp.asarray(v.shape, dtype=np.int64), [x],
+                         (len(_shape_of(x)),))
+
+
 def constant(value, dtype=None, shape=None, name=None):
     """A NumPy array of ``value`` (float32 unless dtype says), filled to ``shape``
-    if given; it enters expressions as a constant."""
+    if given; it enters expressions as a constant. (``name`` is Keras's; an
+    array has none.)"""
     array = np.asarray(value, dtype=dtype or np.float32)
     return np.array(np.broadcast_to(array, shape)) if shape is not None else array
 

@@ -190,6 +190,9 @@ CASES = [
     ('max', lambda t: K.max(t, axis=1), lambda a: a.max(axis=1), True),
     ('min', lambda t: K.min(t, axis=[0, 2]), lambda a: a.min(axis=(0, 2)), True),
     ('var', lambda t: K.var(t, axis=-1), lambda a: a.var(axis=-1), True),
+    ('prod', lambda t: K.prod(t, axis=(0, 2), keepdims=True) + K.prod(t[0]),
+     lambda a: a.prod(axis=(0, 2), keepdims=True) + a[0].prod(), True),
+    ('shape', lambda t: K.cast(K.shape(t), 'float32'), lambda a: np.array(a.shape, 'f'), False),
     ('std', lambda t: K.std(t, axis=1, keepdims=True), lambda a: a.std(axis=1, keepdims=True), True),
     ('square sqrt', lambda t: K.sqrt(K.square(t) + 1), lambda a: np.sqrt(a ** 2 + 1), True),
     ('sqrt of negatives is 0', lambda t: K.sqrt(t - 0.5) * 1, lambda a: np.sqrt(np.maximum(a - 0.5, 0)), False),
@@ -371,3 +374,32 @@ def test_fed_arrays_take_the_models_float_type_as_kerass_placeholders_do(rng):
     assert out.dtype == g.dtype == np.float32
     out_of_ints, _ = f([np.full((1, 8, 8, 3), 3)])
     np.testing.assert_allclose(out_of_ints, model.predict(np.full((1, 8, 8, 3), 3.0)), rtol=1e-6)
+
+
+def test_set_learning_phase_runs_every_function_in_training_mode(rng):
+    model = Sequential([Dense(8, input_shape=(4,)), Dropout(0.5)])
+    x = rng.random((8, 4)).astype(np.float32)
+    f = K.function([model.input], [model.output])
+    try:
+        K.set_learning_phase(1)
+        assert (f([x])[0] == 0).any()
+    finally:
+        K.set_learning_phase(0)
+    np.testing.assert_allclose(f([x])[0], model.predict(x), rtol=1e-6)
+
+
+def test_a_weight_tensor_meets_a_symbolic_tensor_in_an_expression(rng):
+    model = small_cnn()
+    scores, = model.get_layer('scores').weights[1:]       # the bias, a Tensor
+    expression = scores * model.output + 1
+    x = images(rng, 2)
+    np.testing.assert_allclose(K.function([model.input], [expression])([x])[0],
+                               scores.numpy() * model.predict(x) + 1, rtol=1e-5)
+
+
+def test_the_gradient_of_prod_at_a_zero_factor_is_refused():
+    x = Input(shape=(2,))
+    g = K.gradients(K.prod(x), x)[0]
+    np.testing.assert_allclose(K.function([x], [g])([np.array([[2.0, 3.0]])])[0], [[3, 2]])
+    with pytest.raises(symbolic.UnsupportedOperation, match='prod where a factor is 0'):
+        K.function([x], [g])([np.array([[0.0, 3.0]])])
