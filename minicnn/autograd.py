@@ -44,11 +44,11 @@ def _as_float_array(data, xp):
 
 
 def gives_way(operator):
-    """A binary operator that returns NotImplemented for an operand whose class
-    sets ``__array_ufunc__ = None``, so that Python asks that operand instead."""
+    """A binary operator that returns NotImplemented for an operand of a higher
+    ``__array_priority__``, so that Python asks that operand instead."""
     @functools.wraps(operator)
     def checked(self, other):
-        if getattr(type(other), '__array_ufunc__', True) is None:
+        if getattr(other, '__array_priority__', 0) > self.__array_priority__:
             return NotImplemented
         return operator(self, other)
     return checked
@@ -120,9 +120,10 @@ class Tensor:
 
     # -- Operators. Each records one Function of minicnn/functional/basic.py,
     # where its forward and backward are written; ``a + 2`` turns 2 into a
-    # constant Tensor of a's dtype first. Like NumPy's arrays, they give way
-    # (``@gives_way``) to an operand whose class sets __array_ufunc__ = None:
-    # a symbolic tensor, whose own operator then writes the expression.
+    # constant Tensor of a's dtype first. As NumPy's arrays give way to a
+    # Tensor, they give way (``@gives_way``) to an operand of a higher
+    # __array_priority__: a symbolic tensor, whose own operator then writes
+    # the expression.
 
     @gives_way
     def __add__(self, other):

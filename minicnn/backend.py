@@ -8,7 +8,7 @@ from minicnn.symbolic import (abs, argmax, argmin, batch_flatten, cast, clip, co
                               constant, dot, elu, equal, exp, expand_dims, flatten, function,
                               gradients, greater, greater_equal, l2_normalize, learning_phase,
                               less, less_equal, log, max, maximum, mean, min, minimum, not_equal,
-                              ones_like, permute_dimensions, pow, prod, relu, reshape,
+                              ones_like, permute_dimensions, placeholder, pow, prod, relu, reshape,
                               set_learning_phase, shape, sigmoid, sign, softmax, softplus,
                               softsign, sqrt, square, squeeze, stack, std, stop_gradient, sum,
                               tanh, transpose, var, zeros_like)

@@ -24,7 +24,9 @@ numbers only, a backend function computes at once and returns a NumPy array.
 """
 import builtins
 import contextlib
+import functools
 import math
+import operator
 
 import numpy as np
 
@@ -39,7 +41,7 @@ __all__ = ['abs', 'argmax', 'argmin', 'batch_flatten', 'cast', 'clip', 'concaten
            'dot', 'elu', 'equal', 'exp', 'expand_dims', 'flatten', 'function', 'gradients',
            'greater', 'greater_equal', 'l2_normalize', 'learning_phase', 'less', 'less_equal',
            'log', 'max', 'maximum', 'mean', 'min', 'minimum', 'not_equal', 'ones_like',
-           'permute_dimensions', 'pow', 'prod', 'relu', 'reshape', 'set_learning_phase', 'shape',
+           'permute_dimensions', 'placeholder', 'pow', 'prod', 'relu', 'reshape', 'set_learning_phase', 'shape',
            'sigmoid', 'sign', 'softmax', 'softplus', 'softsign', 'sqrt', 'square', 'squeeze',
            'stack', 'std', 'stop_gradient', 'sum', 'tanh', 'transpose', 'var', 'zeros_like']
 
@@ -59,44 +61,58 @@ class Symbolic:
 
     ``shape`` is Keras's, None where the data decide (the batch axis);
     ``inputs`` are the nodes it is computed from. Python's operators build
-    Expressions: ``t[:, 0] * 2 + 1``, ``-t``, ``1 / t``, ``t ** 2``, ``t > 0``.
+    Expressions: ``t[:, 0] * 2 + 1``, ``-t``, ``1 / t``, ``t ** 2``, ``t > 0``,
+    and so do NumPy's ufuncs: ``array * t``, ``np.exp(t)``.
     """
 
-    __array_ufunc__ = None  # numpy_array * t calls t.__rmul__ instead of looping over t
-    differentiates = ()     # the nodes a gradient node takes derivatives by
+    __array_priority__ = 200  # above a Tensor's: tensor * t calls t.__rmul__
+    differentiates = ()       # the nodes a gradient node takes derivatives by
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        """A NumPy ufunc given a symbolic tensor writes the backend function's
+        expression: ``array + t``, ``np.sqrt(t)``, and ``loss += t`` for an array
+        ``loss``, which then names the expression (as in Keras, where a variable
+        plus a tensor is a new tensor)."""
+        in_place = out is not None and len(out) == 1 and out[0] is inputs[0]
+        if method != '__call__' or ufunc.__name__ not in _UFUNCS or kwargs or (
+                out is not None and not in_place):
+            raise unsupported(f"NumPy's {ufunc.__name__} (method {method!r}"
+                              f"{', with ' + ', '.join(kwargs) if kwargs else ''})",
+                              'use the functions of minicnn.backend')
+        return _UFUNCS[ufunc.__name__](*inputs)
 
     def __add__(self, other):
-        return _elementwise('add', lambda a, b: a + b, self, other)
+        return _elementwise('add', operator.add, self, other)
 
     def __radd__(self, other):
-        return _elementwise('add', lambda a, b: a + b, other, self)
+        return _elementwise('add', operator.add, other, self)
 
     def __sub__(self, other):
-        return _elementwise('subtract', lambda a, b: a - b, self, other)
+        return _elementwise('subtract', operator.sub, self, other)
 
     def __rsub__(self, other):
-        return _elementwise('subtract', lambda a, b: a - b, other, self)
+        return _elementwise('subtract', operator.sub, other, self)
 
     def __mul__(self, other):
-        return _elementwise('multiply', lambda a, b: a * b, self, other)
+        return _elementwise('multiply', operator.mul, self, other)
 
     def __rmul__(self, other):
-        return _elementwise('multiply', lambda a, b: a * b, other, self)
+        return _elementwise('multiply', operator.mul, other, self)
 
     def __truediv__(self, other):
-        return _elementwise('divide', lambda a, b: a / b, self, other)
+        return _elementwise('divide', operator.truediv, self, other)
 
     def __rtruediv__(self, other):
-        return _elementwise('divide', lambda a, b: a / b, other, self)
+        return _elementwise('divide', operator.truediv, other, self)
 
     def __pow__(self, other):
         return pow(self, other)
 
     def __rpow__(self, other):
-        return _elementwise('pow', lambda a, b: a ** b, other, self)
+        return _elementwise('pow', operator.pow, other, self)
 
     def __neg__(self):
-        return _apply('negative', lambda a: -a, [self], self.shape)
+        return _apply('negative', operator.neg, [self], self.shape)
 
     def __abs__(self):
         return abs(self)
@@ -242,6 +258,31 @@ def set_learning_phase(value):
     _LEARNING_PHASE.value = int(_phase(value))
 
 
+class Placeholder(Expression):
+    """K.placeholder's node: a value that a K.function lists among its inputs."""
+
+    def __init__(self, shape, dtype, name):
+        super().__init__(name, self.not_fed, [], shape)
+        self.dtype = np.dtype(dtype)
+
+    def not_fed(self):
+        raise ValueError(f"K.function: the outputs need the value of placeholder "
+                         f"'{self.name}' {self.shape}; add it to the function's inputs")
+
+
+def placeholder(shape=None, ndim=None, dtype='float32', sparse=False, name=None):
+    """A symbolic tensor whose value K.function is given: of ``shape`` (the batch
+    axis included, None where any size will do) or of ``ndim`` axes of any size."""
+    if sparse:
+        raise unsupported('K.placeholder(sparse=True)', 'minicnn has no sparse tensors')
+    if shape is None and ndim is None:
+        raise ValueError('K.placeholder: give shape (e.g. (None, 10)) or ndim')
+    shape = tuple(shape) if shape is not None else (None,) * ndim
+    if ndim is not None and ndim != len(shape):
+        raise ValueError(f'K.placeholder: shape {shape} does not have ndim={ndim} axes')
+    return Placeholder(shape, dtype, name or 'placeholder')
+
+
 class BackendFunction:
     """What ``function(inputs, outputs)`` returns: call it with a list of arrays,
     one per input, for a list of NumPy arrays, one per output."""
@@ -268,7 +309,8 @@ class BackendFunction:
         for node, array in zip(self.inputs, arrays):
             if node is _LEARNING_PHASE:
                 training = _phase(array)
-            feeds[id(node)] = _fed(node, array, None if node is _LEARNING_PHASE else dtype)
+            feeds[id(node)] = _fed(node, array, None if node is _LEARNING_PHASE else
+                                   node.dtype if isinstance(node, Placeholder) else dtype)
         values = [_to_numpy(v) for v in evaluate(self.outputs, feeds, training)]
         return values[0] if self.single_output else values
 
@@ -538,7 +580,7 @@ def log(x):
 
 def pow(x, a):  # noqa: A001
     """x ** a, elementwise."""
-    return _elementwise('pow', lambda u, v: u ** v, x, a)
+    return _elementwise('pow', operator.pow, x, a)
 
 
 def sign(x):
@@ -797,3 +839,15 @@ def _check_variable(v, needed):
         raise ValueError(f'K.gradients: the loss is not computed from {v!r}, so it has no '
                          f'gradient by it (a layer inside a nested model is reached only '
                          f'through that model\'s own input)')
+
+
+# NumPy's ufuncs that write an expression of a symbolic tensor (Symbolic.__array_ufunc__);
+# the arithmetic ones straight to _elementwise, since operator.add(array, t) would
+# come back to the ufunc.
+_UFUNCS = {name: functools.partial(_elementwise, name, op) for name, op in (
+    ('add', operator.add), ('subtract', operator.sub), ('multiply', operator.mul),
+    ('divide', operator.truediv), ('true_divide', operator.truediv), ('power', operator.pow))}
+_UFUNCS.update({'negative': operator.neg, 'absolute': abs, 'exp': exp, 'log': log, 'sqrt': sqrt,
+                'square': square, 'sign': sign, 'tanh': tanh, 'maximum': maximum,
+                'minimum': minimum, 'greater': greater, 'greater_equal': greater_equal,
+                'less': less, 'less_equal': less_equal, 'equal': equal, 'not_equal': not_equal})

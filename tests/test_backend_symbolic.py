@@ -135,8 +135,10 @@ def test_gradients_by_a_layer_output_and_the_input_are_autograds(rng):
 def test_gradients_by_weights_leave_their_grad_alone(rng):
     model = small_cnn()
     x, labels = images(rng, 4), np.array([0, 1, 2, 1])
-    loss = K.mean(K.square(model.output - np.eye(3, dtype=np.float32)[labels]))
-    grads = K.function([model.input], K.gradients(loss, model.trainable_weights))([x])
+    y_true = K.placeholder(shape=(None, 3))
+    loss = K.mean(K.square(model.output - y_true))
+    grads = K.function([model.input, y_true], K.gradients(loss, model.trainable_weights))(
+        [x, np.eye(3)[labels]])
     assert all(w.grad is None for w in model.trainable_weights)
     model.compile('sgd', 'mse')
     from minicnn.functional import mean_squared_error
@@ -322,6 +324,10 @@ def test_unsupported_operations_name_themselves(rng):
         out.numpy()
     with pytest.raises(symbolic.UnsupportedOperation, match=r'\.mean'):
         np.mean(out)
+    with pytest.raises(symbolic.UnsupportedOperation, match="NumPy's arctan"):
+        np.arctan(out)
+    with pytest.raises(symbolic.UnsupportedOperation, match="NumPy's add .*'reduce'"):
+        np.add.reduce(out)
     with pytest.raises(symbolic.UnsupportedOperation, match='updates'):
         K.function([model.input], [out], updates=[1])
     with pytest.raises(symbolic.UnsupportedOperation, match='second derivative'):
@@ -345,6 +351,9 @@ def test_bad_uses_get_clear_errors(rng):
         K.function([model.input], [model.output])([])
     with pytest.raises(ValueError, match="need the value of input 'c1_input'"):
         K.function([other], [model.output])([np.zeros((1, 8, 8, 3))])
+    with pytest.raises(ValueError, match="need the value of placeholder 'labels'"):
+        K.function([model.input], [model.output - K.placeholder(ndim=2, name='labels')])(
+            [np.zeros((1, 8, 8, 3))])
     model.get_layer('c1').trainable = False
     frozen = K.gradients(K.sum(model.output), model.get_layer('c1').weights)
     with pytest.raises(ValueError, match='frozen'):
@@ -403,3 +412,29 @@ def test_the_gradient_of_prod_at_a_zero_factor_is_refused():
     np.testing.assert_allclose(K.function([x], [g])([np.array([[2.0, 3.0]])])[0], [[3, 2]])
     with pytest.raises(symbolic.UnsupportedOperation, match='prod where a factor is 0'):
         K.function([x], [g])([np.array([[0.0, 3.0]])])
+
+
+def test_a_model_from_a_sequential_models_input_to_a_layers_output(rng):
+    model = small_cnn()
+    activation_model = Model(inputs=model.input, outputs=model.layers[2].output)
+    x = images(rng, 2)
+    np.testing.assert_allclose(activation_model.predict(x),
+                               K.function([model.input], [model.layers[2].output])([x])[0],
+                               rtol=1e-6)
+
+
+def test_a_layer_inside_a_nested_model_is_not_on_the_outer_models_path():
+    inner = small_cnn()
+    outer = Sequential([inner, Dense(2)])
+    with pytest.raises(ValueError, match='nested model'):
+        K.gradients(K.sum(outer.output), inner.get_layer('c2').output)
+
+
+def test_numpys_ufuncs_and_an_arrays_in_place_operators_write_expressions(rng):
+    x = Input(shape=(3,))
+    loss = np.zeros((), np.float32)                     # as K.variable(0.) makes one
+    loss += 2 * K.sum(K.square(x))
+    loss = loss + np.exp(x[:, 0]) + K.sum(np.sqrt(np.abs(x)), axis=1)
+    a = rng.random((2, 3))
+    expected = 2 * (a ** 2).sum() + np.exp(a[:, 0]) + np.sqrt(a).sum(1)
+    np.testing.assert_allclose(K.function([x], [loss])([a])[0], expected, rtol=1e-5)
