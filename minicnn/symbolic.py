@@ -361,8 +361,10 @@ def _fed(node, array, dtype):
 
 
 def _to_numpy(value):
-    """A NumPy array of its own: never a view of a fed array or of a layer's."""
-    return np.array(devices.to_numpy(value.data if isinstance(value, Tensor) else value))
+    """A NumPy array of its own (never a view of a fed array or of a layer's);
+    a NumPy scalar for a single number, as TensorFlow's ``.numpy()`` gives."""
+    array = np.array(devices.to_numpy(value.data if isinstance(value, Tensor) else value))
+    return array[()] if array.ndim == 0 else array
 
 
 # -- Building expressions --------------------------------------------------------------
