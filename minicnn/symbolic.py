@@ -21,6 +21,9 @@ Each backend function is one line: its operation on Tensors (mostly a
 minicnn.functional op) and the shape of its result, which Keras knows
 before any data is seen (None for the batch axis). Called on arrays or
 numbers only, a backend function computes at once and returns a NumPy array.
+What a K.function is fed may be a model's Input, any layer's output (to run
+only the layers after it), a ``placeholder()`` or the ``learning_phase()``.
+A symbolic operation minicnn lacks raises ``UnsupportedOperation``, naming it.
 """
 import builtins
 import contextlib
