@@ -13,6 +13,7 @@ Gradients of leaf tensors that have ``requires_grad=True`` accumulate into
 ``.grad``, as in PyTorch; intermediate gradients are dropped once used.
 """
 import contextlib
+import functools
 
 import numpy as np
 
@@ -40,6 +41,17 @@ def _as_float_array(data, xp):
     if hasattr(data, 'dtype') and data.dtype.kind == 'f':
         return data
     return xp.asarray(data, dtype=np.float32)
+
+
+def gives_way(operator):
+    """A binary operator that returns NotImplemented for an operand of a higher
+    ``__array_priority__``, so that Python asks that operand instead."""
+    @functools.wraps(operator)
+    def checked(self, other):
+        if getattr(other, '__array_priority__', 0) > self.__array_priority__:
+            return NotImplemented
+        return operator(self, other)
+    return checked
 
 
 class Tensor:
@@ -102,63 +114,62 @@ class Tensor:
                 raise RuntimeError(f'backward: grad can be implied only for a scalar, '
                                    f'this tensor has shape {self.shape}; pass grad=')
             grad = devices.get_array_module(self.data).ones_like(self.data)
-        if isinstance(grad, Tensor):
-            grad = grad.data
-        grads = {id(self): grad}
-        for t in topological_order(self):
-            gy = grads.pop(id(t), None)
-            if gy is None:
-                continue
-            if t.creator is None:
-                if t.requires_grad:
-                    t.grad = gy if t.grad is None else t.grad + gy
-                continue
-            fn = t.creator
-            gxs = fn.backward(gy)
-            for x, gx in zip(fn.inputs, gxs):
-                if gx is None or not x.requires_grad:
-                    continue
-                grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
-            t.creator = None  # release the graph as we go
-            fn.inputs = None
+        for t, gy in backpropagate(self, grad, release_graph=True):
+            if t.creator is None and t.requires_grad:
+                t.grad = gy if t.grad is None else t.grad + gy
 
     # -- Operators. Each records one Function of minicnn/functional/basic.py,
     # where its forward and backward are written; ``a + 2`` turns 2 into a
-    # constant Tensor of a's dtype first.
+    # constant Tensor of a's dtype first. As NumPy's arrays give way to a
+    # Tensor, they give way (``@gives_way``) to an operand of a higher
+    # __array_priority__: a symbolic tensor, whose own operator then writes
+    # the expression.
 
+    @gives_way
     def __add__(self, other):
         return basic.Add()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __radd__(self, other):
         return basic.Add()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __sub__(self, other):
         return basic.Sub()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rsub__(self, other):
         return basic.Sub()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __mul__(self, other):
         return basic.Mul()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rmul__(self, other):
         return basic.Mul()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __truediv__(self, other):
         return basic.Div()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rtruediv__(self, other):
         return basic.Div()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __pow__(self, other):
         return basic.Pow()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rpow__(self, other):
         return basic.Pow()(as_tensor(other, like=self), self)
 
+    @gives_way
     def __matmul__(self, other):
         return basic.MatMul()(self, as_tensor(other, like=self))
 
+    @gives_way
     def __rmatmul__(self, other):
         return basic.MatMul()(as_tensor(other, like=self), self)
 
@@ -222,6 +233,49 @@ def topological_order(root):
     def inputs_of(t):
         return [] if t.creator is None else [x for x in t.creator.inputs if x.requires_grad]
     return depth_first([root], inputs_of)[::-1]
+
+
+def backpropagate(root, grad, release_graph):
+    """Yield (t, dL/dt) for every tensor t that root depends on and that needs
+    a gradient, in backward order: when t comes, every use of it has added its
+    share, so dL/dt is complete. ``grad`` is dL/droot (an array or Tensor).
+    With ``release_graph`` each Function's links are cut once it has run."""
+    grads = {id(root): grad.data if isinstance(grad, Tensor) else grad}
+    for t in topological_order(root):
+        gy = grads.pop(id(t), None)
+        if gy is None:
+            continue
+        yield t, gy
+        if t.creator is None:
+            continue
+        fn = t.creator
+        gxs = fn.backward(gy)
+        for x, gx in zip(fn.inputs, gxs):
+            if gx is None or not x.requires_grad:
+                continue
+            grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
+        if release_graph:
+            t.creator = None
+            fn.inputs = None
+
+
+def grad(output, inputs):
+    """[d sum(output) / d x for x in inputs]: arrays shaped like each x, or None
+    for an x that output does not depend on through the graph.
+
+    Unlike ``output.backward()``, leaves' ``.grad`` stay as they were and the
+    graph is kept (a Function's backward only reads what its forward kept), so
+    several gradients can be taken of one forward pass; an x may be any tensor
+    of the graph, not only a leaf.
+    """
+    if not output.requires_grad:
+        return [None] * len(inputs)
+    wanted = {id(x): None for x in inputs}
+    ones = devices.get_array_module(output.data).ones_like(output.data)
+    for t, gy in backpropagate(output, ones, release_graph=False):
+        if id(t) in wanted:
+            wanted[id(t)] = gy
+    return [wanted[id(x)] for x in inputs]
 
 
 def as_tensor(x, like=None):

@@ -6,12 +6,15 @@ What a Keras program asks of its backend apart from tensor math:
     shapes        int_shape, ndim, dtype, is_keras_tensor, count_params
     values        get_value, set_value (of weights, and of an optimizer's
                   learning rate: K.set_value(model.optimizer.lr, 0.01))
-    session       clear_session, get_uid, reset_uids, learning_phase
+    session       clear_session, get_uid, reset_uids
+    tensors       K.mean, K.square, K.gradients, K.function, learning_phase, ...:
+                  the functions on the symbolic outputs of a model's layers,
+                  written in minicnn/symbolic.py and imported here
 
 minicnn is channels-last and float32 throughout, so the setters accept those
-and refuse the rest by name. Keras's tensor functions (K.mean, K.gradients,
-K.function, ...) are refused for now (see minicnn.missing, SYMBOLIC). Which
-arrays minicnn computes on, NumPy or CuPy, is minicnn.devices, not this module.
+and refuse the rest by name; the tensor functions minicnn lacks are refused
+by name (see minicnn.missing). Which arrays minicnn computes on, NumPy or
+CuPy, is minicnn.devices, not this module.
 """
 import numbers
 
@@ -19,13 +22,17 @@ import numpy as np
 
 from minicnn import devices, missing
 from minicnn.autograd import Tensor
-from minicnn.layers.base import SymbolicTensor, get_uid, reset_uids
+from minicnn.layers.base import get_uid, reset_uids
+from minicnn import symbolic
+from minicnn.symbolic import Symbolic
+# Keras's tensor functions, K.mean ... K.function: symbolic's public names.
+from minicnn.symbolic import *  # noqa: F401, F403, A004
 
 __all__ = ['backend', 'image_data_format', 'set_image_data_format', 'epsilon', 'set_epsilon',
            'floatx', 'set_floatx', 'cast_to_floatx', 'int_shape', 'ndim', 'dtype',
            'is_keras_tensor', 'is_sparse', 'count_params', 'get_value', 'set_value',
            'batch_get_value', 'batch_set_value', 'clear_session', 'get_uid', 'reset_uids',
-           'learning_phase']
+           *symbolic.__all__]
 
 _settings = {'epsilon': 1e-7}
 
@@ -100,7 +107,7 @@ def ndim(x):
 
 def dtype(x):
     """The element type's name, e.g. 'float32'."""
-    if isinstance(x, SymbolicTensor):
+    if isinstance(x, Symbolic):
         return floatx()
     return np.dtype(x.dtype).name
 
@@ -108,7 +115,7 @@ def dtype(x):
 def is_keras_tensor(x):
     """True for what ``Input`` and layers called on it return; False for a
     computed Tensor; anything else is no tensor at all (ValueError, as in Keras)."""
-    if isinstance(x, SymbolicTensor):
+    if isinstance(x, Symbolic):
         return True
     if isinstance(x, Tensor):
         return False
@@ -172,11 +179,6 @@ def clear_session():
     (minicnn keeps no graph or session besides.)"""
     reset_uids()
 
-
-def learning_phase():
-    """0: outside fit, layers run in inference mode (fit passes training=True
-    to each call itself)."""
-    return 0
 
 
 missing.install(globals(), 'backend')

@@ -111,37 +111,30 @@ CONSTRAINTS = 'weight constraints are not implemented in minicnn'
 PRETRAINED = 'of the pretrained networks minicnn has VGG16 only (minicnn.applications.VGG16)'
 REGISTRY = ("minicnn has no registry of custom objects; rebuild custom layers from "
             'get_config() yourself')
-# Keras's backend tensor functions (K.mean, K.gradients, K.function, ...): issue 22.
-SYMBOLIC = 'symbolic backend functions: not yet (issue 22)'
+# Keras's backend tensor functions that minicnn/symbolic.py does not write.
+SYMBOLIC = 'a tensor function minicnn.symbolic does not implement (yet)'
 
 REFUSED = {}  # filled in below, one entry per Keras module
 
 REFUSED['backend'] = {
     SYMBOLIC: [
-        'abs', 'all', 'any', 'arange', 'argmax', 'argmin', 'batch_dot', 'batch_flatten',
-        'batch_normalization', 'bias_add', 'binary_crossentropy', 'binary_focal_crossentropy',
-        'cast', 'categorical_crossentropy', 'categorical_focal_crossentropy', 'clip',
-        'concatenate', 'constant', 'conv1d', 'conv2d', 'conv2d_transpose', 'conv3d', 'cos',
-        'ctc_batch_cost', 'ctc_decode', 'ctc_label_dense_to_sparse', 'cumprod', 'cumsum',
-        'depthwise_conv2d', 'dot', 'dropout', 'elu', 'equal', 'eval', 'exp', 'expand_dims',
-        'eye', 'flatten', 'foldl', 'foldr', 'function', 'gather', 'gradients', 'greater',
-        'greater_equal', 'hard_sigmoid', 'in_test_phase', 'in_top_k', 'in_train_phase',
-        'l2_normalize', 'less', 'less_equal', 'local_conv1d', 'local_conv2d', 'log', 'map_fn',
-        'max', 'maximum', 'mean', 'min', 'minimum', 'moving_average_update',
-        'normalize_batch_in_training', 'not_equal', 'one_hot', 'ones', 'ones_like',
-        'permute_dimensions', 'placeholder', 'pool2d', 'pool3d', 'pow', 'print_tensor', 'prod',
-        'random_bernoulli', 'random_binomial', 'random_normal', 'random_normal_variable',
-        'random_uniform', 'random_uniform_variable', 'relu', 'repeat', 'repeat_elements',
-        'reshape', 'resize_images', 'resize_volumes', 'reverse', 'rnn', 'round',
-        'separable_conv2d', 'shape', 'sigmoid', 'sign', 'sin', 'softmax', 'softplus',
-        'softsign', 'sparse_categorical_crossentropy', 'spatial_2d_padding',
-        'spatial_3d_padding', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'stop_gradient',
-        'sum', 'switch', 'tanh', 'temporal_padding', 'tile', 'to_dense', 'transpose',
-        'truncated_normal', 'update', 'update_add', 'update_sub', 'var', 'variable', 'zeros',
-        'zeros_like'],
-    ('minicnn keeps no global learning phase: fit runs layers in training mode and '
-     'predict and evaluate in inference mode, and a layer called by hand takes training='): [
-        'set_learning_phase', 'learning_phase_scope'],
+        'all', 'any', 'arange', 'batch_dot', 'batch_normalization', 'bias_add',
+        'binary_crossentropy', 'binary_focal_crossentropy', 'categorical_crossentropy',
+        'categorical_focal_crossentropy', 'conv1d', 'conv2d', 'conv2d_transpose', 'conv3d',
+        'cos', 'ctc_batch_cost', 'ctc_decode', 'ctc_label_dense_to_sparse', 'cumprod',
+        'cumsum', 'depthwise_conv2d', 'dropout', 'eval', 'eye', 'foldl', 'foldr', 'gather',
+        'hard_sigmoid', 'in_test_phase', 'in_top_k', 'in_train_phase', 'local_conv1d',
+        'local_conv2d', 'map_fn', 'moving_average_update', 'normalize_batch_in_training',
+        'one_hot', 'ones', 'pool2d', 'pool3d', 'print_tensor', 'random_bernoulli',
+        'random_binomial', 'random_normal', 'random_normal_variable', 'random_uniform',
+        'random_uniform_variable', 'repeat', 'repeat_elements', 'resize_images',
+        'resize_volumes', 'reverse', 'rnn', 'round', 'separable_conv2d', 'sin',
+        'sparse_categorical_crossentropy', 'spatial_2d_padding', 'spatial_3d_padding',
+        'switch', 'temporal_padding', 'tile', 'to_dense', 'truncated_normal', 'update',
+        'update_add', 'update_sub', 'variable', 'zeros'],
+    ('minicnn keeps no learning-phase scope: K.set_learning_phase(1) sets the phase of '
+     'K.function, fit runs layers in training mode and predict in inference mode'): [
+        'learning_phase_scope'],
     TF_RUNTIME: ['experimental', 'manual_variable_initialization', 'name_scope'],
 }
 

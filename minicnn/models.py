@@ -70,7 +70,7 @@ class Model(Layer):
         self.single_input, self.single_output = not isinstance(inputs, (list, tuple)), \
             not isinstance(outputs, (list, tuple))
         self.nodes = graph_order(self.outputs)
-        starts = [t for t in self.nodes if not t.inputs]
+        starts = [t for t in self.nodes if t.inputs == ()]
         missing = [t.layer.name for t in starts if all(t is not i for i in self.inputs)]
         if missing:
             raise ValueError(f'Model: the outputs depend on the Input(s) {missing}, which are '
@@ -122,6 +122,18 @@ class Model(Layer):
 
     def build(self, input_shape):
         """A functional model is built when it is made."""
+
+    # Its own graph's ends, as in Keras (not those of its calls as a layer of
+    # another model): what Keras's backend functions start from.
+    @property
+    def input(self):
+        """The model's Input placeholder (a list of them for several inputs)."""
+        return _unwrap(self.single_input, self.inputs)
+
+    @property
+    def output(self):
+        """The SymbolicTensor of the model's output (a list for several outputs)."""
+        return _unwrap(self.single_output, self.outputs)
 
     def compute_output_shape(self, input_shape):
         return _unwrap(self.single_output, [t.shape[1:] for t in self.outputs])
@@ -412,6 +424,8 @@ class Sequential(Model):
     @keywords_checked
     def __init__(self, layers=None, name=None, trainable=True):
         self._start(name, trainable)
+        self.single_input = self.single_output = True
+        self.nodes = []  # the graph traced from its input once its shape is known (see _trace)
         for layer in ([] if layers is None else layers if isinstance(layers, (list, tuple))
                       else [layers]):
             self.add(layer)
@@ -439,7 +453,9 @@ class Sequential(Model):
         """Remove the last layer (Keras's ``Sequential.pop``) and return it."""
         if not self.layers:
             raise ValueError('Sequential.pop: the model has no layers')
-        return self.layers.pop()
+        layer = self.layers.pop()
+        self._trace()
+        return layer
 
     def build(self, input_shape):
         """Create every layer's weights for inputs of ``input_shape``: the shape
@@ -452,6 +468,37 @@ class Sequential(Model):
             if not layer.built:
                 layer.build(shape)
             shape = layer.compute_output_shape(shape)
+        self._trace()
+
+    def _trace(self):
+        """Call the layers on an Input placeholder, as Keras does once a
+        Sequential model knows its input shape: that gives ``model.input``,
+        ``model.output`` and each layer's ``input`` and ``output``. The calls
+        of an earlier trace (before a layer was added or popped) are undone."""
+        for t in self.nodes:
+            t.layer.calls = [c for c in t.layer.calls if c is not t]
+        self.nodes = []
+        if self.sample_shape is None or not self.layers:
+            return
+        x = InputLayer(input_shape=self.sample_shape, name=f'{self.layers[0].name}_input').output
+        self.nodes.append(x)
+        for layer in self.layers:
+            x = layer(x)
+            self.nodes.append(x)
+
+    @property
+    def inputs(self):
+        return self._traced('inputs')[:1]
+
+    @property
+    def outputs(self):
+        return self._traced('outputs')[-1:]
+
+    def _traced(self, what):
+        if not self.nodes:
+            raise AttributeError(f"Sequential model '{self.name}' has no {what} yet: give its "
+                                 f"first layer an input_shape, or build or call it, first")
+        return self.nodes
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)

@@ -10,7 +10,8 @@ import pytest
 TOUR = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'tour'
 SESSIONS = [['01_tensor_and_backward.md'], ['02_convolution.md'], ['03_pooling.md'],
             ['04_softmax_cross_entropy.md'], ['05_optimizer_step.md'],
-            ['06_training.md', '07_looking_inside.md'], ['08_training_fast.md']]
+            ['06_training.md', '07_looking_inside.md'], ['08_training_fast.md'],
+            ['09_backend_functions.md']]
 
 
 def python_blocks(chapter):

@@ -10,7 +10,9 @@ shapes.
 Called on arrays or Tensors, a layer computes. Called on a ``SymbolicTensor``
 (what ``Input(shape)`` returns), it only records the call and returns a new
 SymbolicTensor of its output's shape: that is how a functional ``Model`` is
-described (see minicnn/models.py).
+described (see minicnn/models.py). The layer keeps what its calls made:
+``layer.output`` and ``layer.input``, which Keras's backend functions
+(minicnn/symbolic.py) compute with.
 """
 import collections
 import re
@@ -21,6 +23,7 @@ from minicnn import activations, devices, initializers, regularizers
 from minicnn.arguments import keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor, no_grad
 from minicnn.missing import MissingFeatureError
+from minicnn.symbolic import Symbolic
 
 _name_counts = collections.Counter()
 
@@ -52,12 +55,14 @@ def snake_case(class_name):
     return re.sub('([a-z])([A-Z])', r'\1_\2', name).lower()
 
 
-class SymbolicTensor:
+class SymbolicTensor(Symbolic):
     """A placeholder for the values a layer will output: their Keras shape
     (batch axis None) and the call that makes them, ``layer(inputs)``.
 
     Following ``inputs`` back from a model's outputs gives its graph of
     layer calls, just as ``creator.inputs`` gives a Tensor's graph of Functions.
+    Sliced and combined by Keras's backend functions, it makes Expressions
+    (minicnn/symbolic.py).
     """
 
     def __init__(self, shape, layer=None, inputs=()):
@@ -127,6 +132,7 @@ class Layer:
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.activity_penalty = None  # the activity regularizer's, of the latest call
         self.built = False
+        self.calls = []  # the SymbolicTensor each symbolic call made, in order
 
     @property
     def trainable(self):
@@ -242,7 +248,43 @@ class Layer:
         """Record ``self(x)`` for SymbolicTensor(s) x: -> a SymbolicTensor of the output."""
         shapes = shapes_of(x)
         self.check_input(shapes, [t.shape for t in x] if isinstance(x, (list, tuple)) else x.shape)
-        return SymbolicTensor(with_batch_axis(self.compute_output_shape(shapes)), self, x)
+        output = SymbolicTensor(with_batch_axis(self.compute_output_shape(shapes)), self, x)
+        self.calls.append(output)
+        return output
+
+    @property
+    def output(self):
+        """The SymbolicTensor this layer's call made (Keras's ``layer.output``)."""
+        return self._only_call('output')
+
+    @property
+    def input(self):
+        """The SymbolicTensor(s) this layer was called on (Keras's ``layer.input``)."""
+        return self._only_call('input').inputs
+
+    def get_output_at(self, node_index):
+        """The output of this layer's call number ``node_index`` (a shared layer's)."""
+        return self._call_at(node_index, 'get_output_at')
+
+    def get_input_at(self, node_index):
+        """The input of this layer's call number ``node_index``."""
+        return self._call_at(node_index, 'get_input_at').inputs
+
+    def _only_call(self, what):
+        if not self.calls:
+            raise AttributeError(f"layer '{self.name}' has never been called on a symbolic "
+                                 f"tensor, so it has no {what}; build the model with an input "
+                                 f"shape (or Input) first")
+        if len(self.calls) > 1:
+            raise AttributeError(f"layer '{self.name}' has been called {len(self.calls)} times, "
+                                 f"so its {what} is not one tensor; use get_{what}_at(i)")
+        return self.calls[0]
+
+    def _call_at(self, node_index, where):
+        if not isinstance(node_index, int) or not 0 <= node_index < len(self.calls):
+            raise ValueError(f"{where}: layer '{self.name}' has {len(self.calls)} symbolic "
+                             f"calls, got node_index {node_index!r}")
+        return self.calls[node_index]
 
     def forward(self, x, training):
         """The layer's computation; one written as Keras writes layers runs its ``call``."""

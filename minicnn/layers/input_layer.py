@@ -20,7 +20,12 @@ class InputLayer(Layer):
         if self.sample_shape is None:
             raise ValueError('InputLayer: input_shape is required, e.g. (32, 32, 3)')
         self.built = True
-        self.output = SymbolicTensor((None, *self.sample_shape), self)
+        self.calls.append(SymbolicTensor((None, *self.sample_shape), self))
+
+    @property
+    def input(self):
+        """An InputLayer's input is its output, the placeholder, as in Keras."""
+        return self.output
 
     def forward(self, x, training):
         return x
