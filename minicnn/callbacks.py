@@ -495,7 +495,7 @@ class TensorBoard(Callback):
         if update_freq != 'epoch':
             _count('update_freq', self.update_freq, smallest=1, words="'batch', 'epoch' or ")
         for name, value, off, tool in (
-                ('profile_batch', profile_batch, 0, 'profiler (minicnn.profiler times the layers)'),
+                ('profile_batch', profile_batch, 0, 'profiler (minicnn.tools.profiler times the layers)'),
                 ('embeddings_freq', embeddings_freq, 0, 'embedding projector'),
                 ('embeddings_metadata', embeddings_metadata, None, 'embedding projector')):
             if value != off:

@@ -9,7 +9,7 @@ from PIL import Image
 from minicnn import backend as K
 from minicnn import symbolic, viz
 from minicnn.autograd import Function, Tensor, grad
-from minicnn.gradcheck import gradcheck
+from minicnn.tools.gradcheck import gradcheck
 from minicnn.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten,
                             GlobalAveragePooling2D, Input, MaxPooling2D)
 from minicnn.models import Model, Sequential

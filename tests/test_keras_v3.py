@@ -386,7 +386,7 @@ KERAS_SIDE = textwrap.dedent('''
 def test_files_go_both_ways_with_real_keras_3(tmp_path):
     """.keras files both ways, and minicnn's .h5 of a branching model read by Keras
     (its layers in Keras's order). Keras runs in a process of its own: importing torch here would change the
-    threads minicnn set up for this one (minicnn/threads.py)."""
+    threads minicnn set up for this one (minicnn/kernels/threads.py)."""
     models = {'sequential': small_cnn(), 'functional': branching(), 'every_layer': every_layer()}
     models['sequential'].compile(Adam(0.01), 'categorical_crossentropy', metrics=['accuracy'])
     x = L.Input(shape=(8, 8, 3))
