@@ -14,6 +14,7 @@ in ``**kwargs`` and pass them on (the layers).
 import difflib
 import functools
 import inspect
+import numbers
 
 # Keras arguments that minicnn knows of but does not implement: they are
 # refused with a message that says so, rather than taken for a typo.
@@ -71,3 +72,56 @@ def keywords_checked(fn):
                 raise unknown_argument_error(where, name, valid)
         return fn(*args, **kwargs)
     return checked
+
+
+# -- values ------------------------------------------------------------------------
+# A layer checks its arguments when it is made, so that a wrong one is refused
+# with its name and value rather than failing later, deep inside NumPy.
+# NumPy's integers and floats are as good as Python's (Dense(np.int64(3)), as in
+# Keras); the checked value comes back as Python's int or float, so that
+# get_config() stays JSON. A bool is not a number here: Dense(True) is a mistake.
+
+def is_int(value):
+    """Whether ``value`` is an integer, Python's or NumPy's (a bool is not)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value):
+    """Whether ``value`` is a real number, Python's or NumPy's (a bool is not)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def argument_error(where, name, requirement, value):
+    """The ValueError for argument ``name`` of ``where``, which must be ``requirement``."""
+    return ValueError(f'{where}: {name} must be {requirement}, got {value!r}')
+
+
+def positive_int(where, name, value):
+    """``value`` as an int, when it is an integer >= 1."""
+    if not is_int(value) or value < 1:
+        raise argument_error(where, name, 'a positive int', value)
+    return int(value)
+
+
+def positive_int_pair(where, name, value):
+    """An integer or a pair of them, all >= 1, as a pair (rows, columns)."""
+    pair = (value, value) if is_int(value) else value
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2
+            and all(is_int(v) and v > 0 for v in pair)):
+        raise argument_error(where, name, 'a positive int or a pair of them', value)
+    return int(pair[0]), int(pair[1])
+
+
+def number(where, name, value, requirement='a number', ok=lambda value: True):
+    """``value`` as a float, when it is a real number and ``ok(value)``; NaN never is."""
+    if not is_number(value) or value != value or not ok(value):
+        raise argument_error(where, name, requirement, value)
+    return float(value)
+
+
+def checked_shape(where, name, shape):
+    """The shape of one sample as a tuple of ints >= 1; minicnn has no free (None) sizes."""
+    if not (isinstance(shape, (tuple, list)) and len(shape) > 0
+            and all(is_int(size) and size > 0 for size in shape)):
+        raise argument_error(where, name, 'a tuple of positive ints, e.g. (32, 32, 3)', shape)
+    return tuple(int(size) for size in shape)

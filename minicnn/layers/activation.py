@@ -7,13 +7,12 @@ minicnn/functional/activation_functions.py.
 """
 from minicnn import functional as F
 from minicnn import initializers
+from minicnn.arguments import number
 from minicnn.layers.base import Layer
 
 
 def non_negative(where, name, value):
-    if value is None or value < 0:
-        raise ValueError(f'{where}: {name} must be a number >= 0, got {value!r}')
-    return value
+    return number(where, name, value, 'a number >= 0', lambda value: value >= 0)
 
 
 class ReLU(Layer):

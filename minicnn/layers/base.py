@@ -18,7 +18,7 @@ import re
 import numpy as np
 
 from minicnn import activations, devices, initializers, regularizers
-from minicnn.arguments import keyword_names, reject_unknown
+from minicnn.arguments import checked_shape, keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor
 
 _name_counts = collections.Counter()
@@ -85,7 +85,8 @@ class Layer:
         self.activation_name, self.activation = activations.get(activation)
         self._weights = []
         self.trainable = trainable
-        self.sample_shape = tuple(input_shape) if input_shape is not None else None
+        self.sample_shape = (None if input_shape is None else
+                             checked_shape(type(self).__name__, 'input_shape', input_shape))
         self.built = False
 
     @property

@@ -13,14 +13,9 @@ from minicnn import functional as F
 from minicnn import initializers
 from minicnn.functional.conv import dilated_window
 from minicnn.functional.conv_variants import check_output_padding, transposed_geometry
-from minicnn.functional.geometry import pair, window_geometry
+from minicnn.arguments import positive_int, positive_int_pair
+from minicnn.functional.geometry import window_geometry
 from minicnn.layers.base import Layer, WeightedLayer
-
-
-def positive_int(where, name, value):
-    if not isinstance(value, int) or value < 1:
-        raise ValueError(f'{where}: {name} must be a positive int, got {value!r}')
-    return value
 
 
 class _SlidingWindow:
@@ -29,9 +24,9 @@ class _SlidingWindow:
 
     def set_window(self, kernel_size, strides, padding, dilation_rate):
         where = type(self).__name__
-        self.kernel_size = pair(kernel_size, f'{where}: kernel_size')
-        self.strides = pair(strides, f'{where}: strides')
-        self.dilation_rate = pair(dilation_rate, f'{where}: dilation_rate')
+        self.kernel_size = positive_int_pair(where, 'kernel_size', kernel_size)
+        self.strides = positive_int_pair(where, 'strides', strides)
+        self.dilation_rate = positive_int_pair(where, 'dilation_rate', dilation_rate)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:  # Keras's rule and words
             raise ValueError(f'{where}: `strides > 1` not supported in conjunction with '
                              f'`dilation_rate > 1`. Received: strides={self.strides} and '

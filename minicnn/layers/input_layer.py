@@ -6,7 +6,7 @@
 ``Input`` makes an InputLayer and returns its output, a placeholder that
 layers can be called on (see minicnn/layers/base.py, SymbolicTensor).
 """
-from minicnn.arguments import keywords_checked
+from minicnn.arguments import checked_shape, keywords_checked
 from minicnn.layers.base import Layer, SymbolicTensor
 
 
@@ -31,4 +31,4 @@ def Input(shape=None, name=None):  # noqa: N802 (Keras's name)
     -> SymbolicTensor of shape (None, *shape)."""
     if shape is None:
         raise ValueError('Input: shape is required, e.g. Input(shape=(32, 32, 3))')
-    return InputLayer(input_shape=tuple(shape), name=name).output
+    return InputLayer(input_shape=checked_shape('Input', 'shape', shape), name=name).output
