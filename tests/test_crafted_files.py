@@ -1,14 +1,18 @@
 """Crafted and broken files: each loader checks what a file announces (shapes,
 types, sizes) against what it expects before reading any data, and says what is
 wrong in an error that names the file, within bounded memory."""
+import io
 import json
 import re
+import struct
 import tracemalloc
+import zipfile
 
 import h5py
 import numpy as np
 import pytest
 
+from minicnn import fileio
 from minicnn import layers as L
 from minicnn.interchange.hdf5 import KerasFileError
 from minicnn.models import Sequential, load_model
@@ -104,3 +108,152 @@ def test_h5_training_config_that_is_not_json(tmp_path):
         f.attrs['training_config'] = b'{"loss": '
     with pytest.raises(KerasFileError, match=r'm.h5: training_config is not JSON text'):
         load_model(tmp_path / 'm.h5')
+
+
+# -- NumPy archives (.npz, .minicnn) ----------------------------------------------------------
+
+def npy_header(shape, descr='<f4'):
+    """The bytes of a .npy header announcing ``shape``."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {'descr': descr, 'fortran_order': False, 'shape': shape})
+    return header.getvalue()
+
+
+def crafted_npz(path, members):
+    """A zip of .npy members, {name: bytes}, as a crafted archive would be."""
+    with zipfile.ZipFile(path, 'w') as archive:
+        for name, data in members.items():
+            archive.writestr(f'{name}.npy', data)
+    return path
+
+
+def test_npz_round_trip_and_shape_check(tmp_path):
+    arrays = {'a': np.arange(6.0).reshape(2, 3), 'b': np.zeros(3, np.uint8)}
+    np.savez(tmp_path / 'ok.npz', **arrays)
+    np.savez_compressed(tmp_path / 'small.npz', **arrays)
+    for name in ('ok.npz', 'small.npz'):
+        got = fileio.read_npz(tmp_path / name)
+        assert got.keys() == arrays.keys()
+        for key in arrays:
+            np.testing.assert_array_equal(got[key], arrays[key])
+    with pytest.raises(fileio.ArchiveError, match=r"ok.npz: array 'a' has shape \(2, 3\), "
+                                                  r"expected \(3, 2\)"):
+        fileio.read_npz(tmp_path / 'ok.npz', {'a': (3, 2)})
+    np.savez(tmp_path / 'list.npz', *arrays.values())
+    got = fileio.read_array_list(tmp_path / 'list.npz', [(2, 3), (3,)])
+    np.testing.assert_array_equal(got[0], arrays['a'])
+
+
+@pytest.mark.parametrize('members, message', [
+    ({'arr_0': npy_header((10**6, 10**6)) + bytes(100)},
+     r"member 'arr_0.npy' announces float32 values of shape \(1000000, 1000000\) "
+     r"\(4000000000000 bytes\) in 100 bytes"),
+    ({'arr_0': npy_header((4,)) + bytes(8)}, r'announces .* \(16 bytes\) in 8 bytes'),
+    ({'arr_0': npy_header((1,), '|O') + bytes(8)},
+     r"member 'arr_0.npy' holds Python objects, which minicnn never loads"),
+    ({'arr_0': b'not an array at all'}, r'is truncated, corrupt or not a NumPy .npz archive'),
+])
+def test_crafted_npz_members_are_refused_from_their_headers(tmp_path, members, message):
+    path = crafted_npz(tmp_path / 'w.npz', members)
+    with bounded_memory(), pytest.raises(fileio.ArchiveError, match=message) as caught:
+        fileio.read_npz(path)
+    assert str(path) in str(caught.value) and 'allow_pickle' not in str(caught.value)
+
+
+def test_npz_member_claiming_more_than_deflate_can_give(tmp_path):
+    path = tmp_path / 'bomb.npz'
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr('arr_0.npy', npy_header((4,)) + bytes(16))
+    data = bytearray(path.read_bytes())
+    # the uncompressed size, in the local header (offset 22) and the central directory (24)
+    central = data.rindex(b'PK\x01\x02')
+    for offset in (22, central + 24):
+        data[offset:offset + 4] = struct.pack('<I', 2**31)
+    path.write_bytes(bytes(data))
+    with bounded_memory(), pytest.raises(fileio.ArchiveError, match=r'bomb.npz: member '
+                                         r"'arr_0.npy' claims 2147483648 bytes from \d+ stored"):
+        fileio.read_npz(path)
+
+
+def test_not_an_npz_never_advises_pickle(tmp_path):
+    (tmp_path / 'random.npz').write_bytes(np.random.default_rng(0).bytes(1000))
+    with pytest.raises(fileio.ArchiveError, match=r'random.npz is not a NumPy .npz archive '
+                                                  r'\(it has no zip directory'):
+        fileio.read_npz(tmp_path / 'random.npz')
+    np.save(tmp_path / 'w.npy', np.zeros(3))
+    with pytest.raises(fileio.ArchiveError, match=r'w.npy is not a NumPy .npz archive but a '
+                                                  r'single NumPy array \(.npy\)'):
+        fileio.read_npz(tmp_path / 'w.npy')
+
+
+def test_array_list_names_and_count(tmp_path):
+    np.savez(tmp_path / 'named.npz', kernel=np.zeros((4, 3)), bias=np.zeros(3))
+    with pytest.raises(fileio.ArchiveError, match=r"named.npz holds arrays named \['bias', "
+                                                  r"'kernel'\], not the arr_0, arr_1"):
+        fileio.read_array_list(tmp_path / 'named.npz', [(4, 3), (3,)])
+    np.savez(tmp_path / 'one.npz', np.zeros(3))
+    with pytest.raises(fileio.ArchiveError, match=r'one.npz holds 1 arrays, but 2 are expected'):
+        fileio.read_array_list(tmp_path / 'one.npz', [(4, 3), (3,)])
+
+
+# The public loaders of minicnn's own formats (Model.load_weights of an .npz, load_model of a
+# .minicnn) live in minicnn/models.py and minicnn/saving.py, which issue 23 is reorganising;
+# they are to call fileio.read_array_list and fileio.read_npz (see the report of issue 24).
+NOT_YET_CHECKED = pytest.mark.xfail(strict=True, reason='models.py and saving.py still read '
+                                    'with np.load: issue 24 left them to the reorganisation')
+
+
+def saved_model(tmp_path):
+    model = dense_model()
+    model.compile('adam', 'mse')
+    model.save(tmp_path / 'm.minicnn')
+    model.save_weights(tmp_path / 'w.npz')
+    return model
+
+
+@NOT_YET_CHECKED
+def test_load_weights_of_a_crafted_npz_reads_headers_first(tmp_path):
+    model = saved_model(tmp_path)
+    path = crafted_npz(tmp_path / 'huge.npz', {'arr_0': npy_header((10**6, 10**6)) + bytes(100),
+                                               'arr_1': npy_header((3,)) + bytes(12)})
+    with bounded_memory(), pytest.raises(ValueError, match=re.escape(str(path))):
+        model.load_weights(path)
+
+
+@NOT_YET_CHECKED
+@pytest.mark.parametrize('name, make, message', [
+    ('r.npz', lambda p: p.write_bytes(bytes(range(256)) * 4), r'is not a NumPy .npz archive'),
+    ('n.npz', lambda p: np.savez(p, kernel=np.zeros((4, 3)), bias=np.zeros(3)),
+     r'holds arrays named'),
+    ('w.npy', lambda p: np.save(p, np.zeros(3)), r'a single NumPy array \(.npy\)'),
+])
+def test_load_weights_of_a_file_that_is_not_weights(tmp_path, name, make, message):
+    model = saved_model(tmp_path)
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(ValueError, match=message) as caught:
+        model.load_weights(path)
+    assert str(path) in str(caught.value) and 'allow_pickle' not in str(caught.value)
+
+
+@NOT_YET_CHECKED
+def test_load_model_of_a_random_file_never_advises_pickle(tmp_path):
+    (tmp_path / 'r.minicnn').write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ValueError, match=r'r.minicnn is not') as caught:
+        load_model(tmp_path / 'r.minicnn')
+    assert 'pickle' not in str(caught.value)
+
+
+@NOT_YET_CHECKED
+def test_load_model_naming_an_unknown_optimizer(tmp_path):
+    saved_model(tmp_path)
+    with np.load(tmp_path / 'm.minicnn') as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    meta = json.loads(arrays['meta'].tobytes())
+    meta['optimizer']['class_name'] = 'Nadamax'
+    arrays['meta'] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    with open(tmp_path / 'odd.minicnn', 'wb') as f:
+        np.savez(f, **arrays)
+    with pytest.raises(ValueError, match=r"odd.minicnn.*optimizer 'Nadamax'"):
+        load_model(tmp_path / 'odd.minicnn')
