@@ -28,7 +28,7 @@ import pickle
 import numpy as np
 
 from minicnn.datasets import image_folder
-from minicnn.datasets.archive import is_archive, iter_files
+from minicnn.datasets.archive import Limits, is_archive, iter_files
 from minicnn.datasets.cache import cache_dir, cached_decode
 from minicnn.datasets.download import download
 from minicnn.datasets.errors import DatasetError
@@ -42,6 +42,9 @@ CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer',
            'dog', 'frog', 'horse', 'ship', 'truck')
 BATCHES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch',)}
 SHAPE = (32, 32, 3)
+# A pickled batch of 10,000 images is 31 MB; the whole data set, as batches or as
+# 60,000 image files, under 200 MB. With a margin, the most that is ever read:
+LIMITS = Limits(file=40 * 2**20, total=400 * 2**20)
 
 
 def load_data(path=None):
@@ -67,7 +70,7 @@ def _holds_cifar10(path):
 
 def _decode(source):
     """The four arrays, by name, from a folder or archive in either layout."""
-    files = dict(iter_files(source, _is_cifar10_file))
+    files = dict(iter_files(source, _is_cifar10_file, LIMITS))
     batches = {_basename(name): data for name, data in files.items() if _is_batch(name)}
     if batches:
         train = _from_batches(batches, BATCHES['train'], source)
