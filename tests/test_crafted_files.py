@@ -1,28 +1,39 @@
 """Crafted and broken files: each loader checks what a file announces (shapes,
 types, sizes) against what it expects before reading any data, and says what is
 wrong in an error that names the file, within bounded memory."""
+import gzip
 import io
 import json
 import re
 import struct
 import tracemalloc
 import zipfile
+import zlib
 
 import h5py
 import numpy as np
 import pytest
+from PIL import Image
 
 from minicnn import fileio
 from minicnn import layers as L
+from minicnn.datasets import DatasetError, cifar10, mnist
+from minicnn.datasets.archive import Limits
 from minicnn.interchange.hdf5 import KerasFileError
 from minicnn.models import Sequential, load_model
+from minicnn.preprocessing import ImageDataGenerator
+from test_datasets import (cifar10_arrays, mnist_arrays, tar_gz, write_batches,  # noqa: F401
+                           write_image_folders, write_idx_folder, zip_folder, cache_folder)
 
 MEMORY_LIMIT = 200 * 2**20  # bytes a test may allocate on top of what it held before
 
 
 class bounded_memory:
-    """Fails the test when the block's allocations peak above MEMORY_LIMIT
+    """Fails the test when the block's allocations peak above ``limit`` bytes
     (NumPy reports its arrays to tracemalloc too)."""
+
+    def __init__(self, limit=MEMORY_LIMIT):
+        self.limit = limit
 
     def __enter__(self):
         tracemalloc.start()
@@ -31,7 +42,7 @@ class bounded_memory:
     def __exit__(self, *exc):
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        assert peak < MEMORY_LIMIT, f'the block allocated {peak / 2**20:.0f} MiB at its peak'
+        assert peak < self.limit, f'the block allocated {peak / 2**20:.0f} MiB at its peak'
 
 
 def dense_model():
@@ -257,3 +268,106 @@ def test_load_model_naming_an_unknown_optimizer(tmp_path):
         np.savez(f, **arrays)
     with pytest.raises(ValueError, match=r"odd.minicnn.*optimizer 'Nadamax'"):
         load_model(tmp_path / 'odd.minicnn')
+
+
+# -- data sets: IDX files, CIFAR-10 archives and image folders --------------------------------
+
+def gzip_of_zeros(path, header, size, chunk=2**20):
+    """A gzip file: ``header`` then ``size`` zero bytes (compressing about 1000 to 1)."""
+    with gzip.open(path, 'wb', compresslevel=1) as file:
+        file.write(header)
+        for start in range(0, size, chunk):
+            file.write(bytes(min(chunk, size - start)))
+
+
+def test_idx_header_beyond_the_data_set_is_refused_before_reading(tmp_path):
+    folder = write_idx_folder(tmp_path / 'idx', mnist_arrays())
+    images = folder / 'train-images-idx3-ubyte.gz'
+    # a header announcing a million images, followed by 64 MiB of zeros (64 KiB compressed)
+    gzip_of_zeros(images, struct.pack('>2xBB3I', 0x08, 3, 10**6, 28, 28), 64 * 2**20)
+    with bounded_memory(16 * 2**20), pytest.raises(DatasetError, match=re.escape(
+            f'{images}: expected 28x28 uint8 images (at most 60000), found uint8 array of '
+            f'shape (1000000, 28, 28)')):
+        mnist.load_data(folder)
+
+
+def test_idx_values_beyond_the_header_are_not_decompressed(tmp_path):
+    folder = write_idx_folder(tmp_path / 'idx', mnist_arrays())
+    labels = folder / 't10k-labels-idx1-ubyte.gz'
+    gzip_of_zeros(labels, struct.pack('>2xBBI', 0x08, 1, 4), 64 * 2**20)  # 4 labels announced
+    with bounded_memory(16 * 2**20), pytest.raises(DatasetError, match=re.escape(
+            f'{labels}: 5 bytes of values where the header announces 4')):
+        mnist.load_data(folder)
+
+
+def test_idx_header_announcing_more_than_the_file_can_hold(tmp_path):
+    folder = write_idx_folder(tmp_path / 'idx', mnist_arrays())
+    images = folder / 'train-images-idx3-ubyte.gz'
+    gzip_of_zeros(images, struct.pack('>2xBB3I', 0x08, 3, 60000, 28, 28), 100)
+    with pytest.raises(DatasetError, match=re.escape(
+            f'{images}: the header announces 47040000 bytes of values (shape (60000, 28, 28)), '
+            f'more than the file could hold')):
+        mnist.load_data(folder)
+
+
+@pytest.mark.parametrize('pack', ['tar.gz', 'zip', 'folder'])
+def test_cifar10_member_beyond_the_data_sets_sizes(tmp_path, monkeypatch, pack):
+    monkeypatch.setattr(cifar10, 'LIMITS', Limits(file=2**20, total=4 * 2**20))
+    folder = write_batches(tmp_path / 'cifar-10-batches-py', cifar10_arrays())
+    (folder / 'data_batch_3').write_bytes(bytes(2**20 + 1))
+    source = {'tar.gz': lambda: tar_gz(folder, tmp_path / 'c.tar.gz'),
+              'zip': lambda: zip_folder(folder, tmp_path / 'c.zip'), 'folder': lambda: folder}[pack]()
+    with pytest.raises(DatasetError, match=r'data_batch_3 announces 1048577 bytes, more than a '
+                                           r'file of this data set holds \(1048576\)'):
+        cifar10.load_data(source)
+    monkeypatch.setattr(cifar10, 'LIMITS', Limits(file=2**21, total=2**20))
+    with pytest.raises(DatasetError, match=r'its files hold more than the 1048576 bytes'):
+        cifar10.load_data(source)
+
+
+def png_bytes(width, height, extra_chunks=b'', pixels=None):
+    """A PNG file made by hand, so that it may announce what it does not hold."""
+    rows = pixels if pixels is not None else b''.join(b'\0' + bytes(3 * width) for _ in range(height))
+    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b'\x89PNG\r\n\x1a\n' + _chunk(b'IHDR', header) + extra_chunks
+            + _chunk(b'IDAT', zlib.compress(rows)) + _chunk(b'IEND', b''))
+
+
+def _chunk(kind, data):
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+
+HOSTILE_IMAGES = {
+    # announces 30000 x 30000 pixels (2.7 GB decoded) in a few hundred bytes
+    'bomb': (lambda: png_bytes(30000, 30000, pixels=bytes(1000)),
+             r'the image announces more pixels than Pillow decodes safely'),
+    # 10000 x 10000: over Pillow's warning limit, under its error limit
+    'large': (lambda: png_bytes(10000, 10000, pixels=bytes(1000)),
+              r'the image announces more pixels than Pillow decodes safely'),
+    'text chunk': (lambda: png_bytes(32, 32, _chunk(
+        b'zTXt', b'comment\0\0' + zlib.compress(bytes(8 * 2**20)))),
+        r'the image holds a text \(metadata\) chunk larger than'),
+}
+
+
+@pytest.mark.parametrize('kind', HOSTILE_IMAGES)
+def test_hostile_image_in_cifar10_image_folders(tmp_path, kind):
+    make, message = HOSTILE_IMAGES[kind]
+    folder = write_image_folders(tmp_path / 'images', cifar10_arrays())
+    (folder / 'train' / 'cat' / '0001.png').write_bytes(make())
+    with bounded_memory(), pytest.raises(DatasetError, match='train/cat/0001.png: ' + message):
+        cifar10.load_data(folder)
+
+
+@pytest.mark.parametrize('kind', HOSTILE_IMAGES)
+def test_hostile_image_in_flow_from_directory(tmp_path, kind):
+    make, message = HOSTILE_IMAGES[kind]
+    for name in ('a', 'b'):
+        (tmp_path / name).mkdir()
+        Image.new('RGB', (8, 8)).save(tmp_path / name / 'ok.png')
+    (tmp_path / 'b' / 'hostile.png').write_bytes(make())
+    flow = ImageDataGenerator().flow_from_directory(tmp_path, target_size=(8, 8), batch_size=3,
+                                                    shuffle=False)
+    path = re.escape(str(tmp_path / 'b' / 'hostile.png'))
+    with bounded_memory(), pytest.raises(OSError, match=f'flow_from_directory: {path}: {message}'):
+        flow[0]

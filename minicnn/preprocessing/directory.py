@@ -63,6 +63,7 @@ from PIL import Image
 
 from minicnn import devices
 from minicnn.arguments import keywords_checked
+from minicnn.imagefile import open_image
 from minicnn.preprocessing.image import (SUBSETS, ImageDataGenerator, _check_seed, _fail,
                                          _flag, _generator, _ImageSaver)
 from minicnn.utils import Sequence, to_categorical
@@ -141,15 +142,12 @@ def read_image(path, color_mode, target_size, interpolation='nearest',
     """One image file as an (H, W, C) float32 array, (H, W) = target_size and
     C = 1, 3 or 4 by color_mode (module docstring)."""
     size = (target_size[1], target_size[0])             # PIL sizes are (width, height)
-    try:
-        with Image.open(path) as file:
-            image = _converted(file, color_mode)
-            if image.size != size:
-                box = centre_crop_box(image.size, size) if keep_aspect_ratio else None
-                image = image.resize(size, PIL_INTERPOLATION[interpolation], box=box)
-            return np.atleast_3d(np.asarray(image, dtype=np.float32))
-    except OSError as err:             # Pillow's UnidentifiedImageError is an OSError
-        raise OSError(f'{WHERE}: cannot read the image {path} ({err})') from err
+    with open_image(path, f'{WHERE}: {path}') as file:
+        image = _converted(file, color_mode)
+        if image.size != size:
+            box = centre_crop_box(image.size, size) if keep_aspect_ratio else None
+            image = image.resize(size, PIL_INTERPOLATION[interpolation], box=box)
+        return np.atleast_3d(np.asarray(image, dtype=np.float32))
 
 
 # --- checking arguments ------------------------------------------------------------
