@@ -36,6 +36,7 @@ from minicnn.datasets.lookup import locate
 
 URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 MD5 = 'c58f30108f718f92721af3b95e74349a'
+MAX_DOWNLOAD = 200 * 2**20  # bytes; the published archive is 163 MB
 FILENAME = 'cifar-10-python.tar.gz'  # the name a download gets in the cache
 
 CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer',
@@ -55,7 +56,7 @@ def load_data(path=None):
     """
     source = locate(path, _holds_cifar10, 'cifar-10')
     if source is None:
-        source = download(URL, cache_dir() / FILENAME, MD5)
+        source = download(URL, cache_dir() / FILENAME, MD5, MAX_DOWNLOAD)
     arrays = cached_decode(source, 'cifar10', _decode)
     return (arrays['x_train'], arrays['y_train']), (arrays['x_test'], arrays['y_test'])
 

@@ -37,6 +37,8 @@ FILES = {'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
 ALL_FILES = FILES['train'] + FILES['test']
 IMAGE_SHAPE = (28, 28)
 MAX_SAMPLES = 60000  # in the larger split, of MNIST and of Fashion-MNIST
+# bytes of the largest file, Fashion-MNIST's training images (26 MB as published), with a margin
+MAX_DOWNLOAD = 32 * 2**20
 
 
 def load_data(path=None):
@@ -55,7 +57,7 @@ def load_idx_dataset(path, name, base_url, md5, extra_places=()):
         folder = cache_dir() / name
         for file in ALL_FILES:
             if not (folder / file).is_file():  # earlier downloads are complete and checked
-                download(base_url + file, folder / file, md5[file])
+                download(base_url + file, folder / file, md5[file], MAX_DOWNLOAD)
     return tuple(_read_split(folder, *FILES[split]) for split in ('train', 'test'))
 
 
