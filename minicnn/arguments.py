@@ -125,3 +125,17 @@ def checked_shape(where, name, shape):
             and all(is_int(size) and size > 0 for size in shape)):
         raise argument_error(where, name, 'a tuple of positive ints, e.g. (32, 32, 3)', shape)
     return tuple(int(size) for size in shape)
+
+
+def window_padding(where, padding):
+    """A window's padding: 'valid' or 'same' (any case, as lower case), or
+    minicnn's explicit padding, a non-negative int or a pair (rows, columns) of them."""
+    if isinstance(padding, str) and padding.lower() in ('valid', 'same'):
+        return padding.lower()
+    if is_int(padding) and padding >= 0:
+        return int(padding)
+    if isinstance(padding, (tuple, list)) and len(padding) == 2 and \
+            all(is_int(p) and p >= 0 for p in padding):
+        return int(padding[0]), int(padding[1])
+    raise argument_error(where, 'padding', "'valid', 'same', a non-negative int or a pair of "
+                                           "them", padding)

@@ -11,9 +11,9 @@ minicnn.functional.conv and minicnn.functional.conv_variants.
 """
 from minicnn import functional as F
 from minicnn import initializers
+from minicnn.arguments import positive_int, positive_int_pair, window_padding
 from minicnn.functional.conv import dilated_window
 from minicnn.functional.conv_variants import check_output_padding, transposed_geometry
-from minicnn.arguments import positive_int, positive_int_pair
 from minicnn.functional.geometry import window_geometry
 from minicnn.layers.base import Layer, WeightedLayer
 
@@ -31,7 +31,7 @@ class _SlidingWindow:
             raise ValueError(f'{where}: `strides > 1` not supported in conjunction with '
                              f'`dilation_rate > 1`. Received: strides={self.strides} and '
                              f'dilation_rate={self.dilation_rate}')
-        self.padding = padding.lower() if isinstance(padding, str) else padding
+        self.padding = window_padding(where, padding)
 
     def image_channels(self, input_shape):
         """C of (H, W, C) inputs; any other shape is an error naming the layer."""

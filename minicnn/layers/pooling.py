@@ -1,6 +1,6 @@
 """Pooling layers: MaxPooling2D and AveragePooling2D (no weights)."""
 from minicnn import functional as F
-from minicnn.arguments import positive_int_pair
+from minicnn.arguments import positive_int_pair, window_padding
 from minicnn.functional.geometry import window_geometry
 from minicnn.layers.base import Layer
 
@@ -14,7 +14,7 @@ class _Pooling2D(Layer):
         self.pool_size = positive_int_pair(where, 'pool_size', pool_size)
         self.strides = (self.pool_size if strides is None
                         else positive_int_pair(where, 'strides', strides))
-        self.padding = padding.lower() if isinstance(padding, str) else padding
+        self.padding = window_padding(where, padding)
 
     def forward(self, x, training):
         return type(self).pool_function(x, self.pool_size, self.strides, self.padding)
