@@ -20,11 +20,11 @@ import zlib
 import numpy as np
 
 from minicnn.datasets.errors import DatasetError
+# a header announcing more values than deflate could have compressed into the
+# file is a lie, refused before anything is decompressed
+from minicnn.fileio import DEFLATE_RATIO
 
 TYPES = {0x08: '>u1', 0x09: '>i1', 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
-# Deflate cannot compress better than about 1032 to 1: a header announcing more
-# values than that is a lie, refused before anything is decompressed.
-DEFLATE_RATIO = 1032
 
 
 def read_idx(path, check=None):
