@@ -196,8 +196,9 @@ def load_weights(model, path, by_name=False, skip_mismatch=False):
 def _file_weights(group, name, path):
     """The datasets (not yet read) of the file's layer ``name``, in its weight_names order."""
     layer_group = group[name]
-    datasets = [layer_group[w] for w in read_names(layer_group, 'weight_names')]
-    for weight, dataset in zip(read_names(layer_group, 'weight_names'), datasets):
+    names = read_names(layer_group, 'weight_names')
+    datasets = [layer_group[weight] for weight in names]
+    for weight, dataset in zip(names, datasets):
         if not isinstance(dataset, h5py.Dataset) or dataset.dtype.kind not in 'fiu':
             raise KerasFileError(f"{path}: weight '{weight}' of layer '{name}' is not an array "
                                  f"of numbers")
