@@ -87,12 +87,26 @@ def keywords_checked(fn):
     return checked
 
 
-# -- values -------------------------------------------------------------------------
+# -- values ------------------------------------------------------------------------
+# A layer checks its arguments when it is made, so that a wrong one is refused
+# with its name and value rather than failing later, deep inside NumPy.
+# NumPy's integers and floats are as good as Python's (Dense(np.int64(3)), as in
+# Keras); the checked value comes back as Python's int or float, so that
+# get_config() stays JSON. A bool is not a number here: Dense(True) is a mistake.
+
+def is_int(value):
+    """Whether ``value`` is an integer, Python's or NumPy's (a bool is not)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
 
 def is_number(value):
-    """A finite real number (not a bool)."""
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and math.isfinite(value))
+    """Whether ``value`` is a real number, Python's or NumPy's (a bool is not)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_finite_number(value):
+    """A finite real number, Python's or NumPy's (not a bool, NaN or an infinity)."""
+    return is_number(value) and math.isfinite(value)
 
 
 def argument_error(where, name, requirement, value):
@@ -129,3 +143,48 @@ def check_positive(where, name, value):
                               or not value > 0):
         raise ValueError(f'{where}: {name} must be a positive number, got {name}={value!r}')
     return None if value is None else float(value)
+
+
+def positive_int(where, name, value):
+    """``value`` as an int, when it is an integer >= 1."""
+    if not is_int(value) or value < 1:
+        raise argument_error(where, name, 'a positive int', value)
+    return int(value)
+
+
+def positive_int_pair(where, name, value):
+    """An integer or a pair of them, all >= 1, as a pair (rows, columns)."""
+    pair = (value, value) if is_int(value) else value
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2
+            and all(is_int(v) and v > 0 for v in pair)):
+        raise argument_error(where, name, 'a positive int or a pair of them', value)
+    return int(pair[0]), int(pair[1])
+
+
+def number(where, name, value, requirement='a number', ok=lambda value: True):
+    """``value`` as a float, when it is a real number and ``ok(value)``; NaN never is."""
+    if not is_number(value) or value != value or not ok(value):
+        raise argument_error(where, name, requirement, value)
+    return float(value)
+
+
+def checked_shape(where, name, shape):
+    """The shape of one sample as a tuple of ints >= 1; minicnn has no free (None) sizes."""
+    if not (isinstance(shape, (tuple, list)) and len(shape) > 0
+            and all(is_int(size) and size > 0 for size in shape)):
+        raise argument_error(where, name, 'a tuple of positive ints, e.g. (32, 32, 3)', shape)
+    return tuple(int(size) for size in shape)
+
+
+def window_padding(where, padding):
+    """A window's padding: 'valid' or 'same' (any case, as lower case), or
+    minicnn's explicit padding, a non-negative int or a pair (rows, columns) of them."""
+    if isinstance(padding, str) and padding.lower() in ('valid', 'same'):
+        return padding.lower()
+    if is_int(padding) and padding >= 0:
+        return int(padding)
+    if isinstance(padding, (tuple, list)) and len(padding) == 2 and \
+            all(is_int(p) and p >= 0 for p in padding):
+        return int(padding[0]), int(padding[1])
+    raise argument_error(where, 'padding', "'valid', 'same', a non-negative int or a pair of "
+                                           "them", padding)

@@ -14,13 +14,25 @@ color_mode 'grayscale' gives 8-bit 'L' unless the image already is a 16- or
 largest centred box of the target's aspect ratio, so that resizing does not
 stretch it. ``scale=True`` stretches an array's min..max onto 0..255.
 Images are channels-last; data_format='channels_first' is refused.
+
+Every image is opened through ``open_image``, within Pillow's safety limits.
+Pillow decodes whatever a file announces, and a small file can announce a lot:
+a PNG of a few hundred bytes can claim 30000 x 30000 pixels (2.7 GB decoded),
+or hold a compressed text chunk that inflates to gigabytes. Pillow guards
+against both, but in its own words: a DecompressionBombWarning above
+``Image.MAX_IMAGE_PIXELS`` pixels and a DecompressionBombError above twice
+that, and a ValueError for a text chunk larger than
+``PngImagePlugin.MAX_TEXT_CHUNK``. ``open_image`` turns the warning into an
+error too (a warning would let the decoding go on) and raises every failure
+as an ``ImageFileError`` naming the file and the reason.
 """
+import contextlib
 import io
 import os
 import warnings
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from minicnn.arguments import keywords_checked
 from minicnn.fileio import atomic_write
@@ -34,6 +46,42 @@ PIL_INTERPOLATION = {'nearest': _FILTERS.NEAREST, 'bilinear': _FILTERS.BILINEAR,
 # Grayscale images that 'grayscale' keeps as they are: 8, 16 and 32 bits.
 GRAYSCALE_MODES = ('L', 'I;16', 'I')
 PIL_MODES = {1: 'L', 3: 'RGB', 4: 'RGBA'}  # channels -> the mode an 8-bit image is saved in
+
+
+class ImageFileError(OSError):
+    """An image file that cannot or must not be decoded; the message names it."""
+
+
+@contextlib.contextmanager
+def open_image(source, where):
+    """``Image.open(source)`` as a context; ``where`` names the file in errors.
+
+    Errors raised while the block decodes the image (``convert``, ``resize``)
+    are turned into ImageFileError as well.
+    """
+    try:
+        with warnings.catch_warnings():  # only around open, where Pillow checks the size
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            image = Image.open(source)
+        with image:
+            yield image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageFileError(
+            f'{where}: the image announces more pixels than Pillow decodes safely '
+            f'({err}); the file is damaged or hostile. If you trust it, raise '
+            f'PIL.Image.MAX_IMAGE_PIXELS (now {Image.MAX_IMAGE_PIXELS})') from err
+    except ValueError as err:
+        if 'MAX_TEXT_CHUNK' not in str(err):
+            raise ImageFileError(f'{where}: cannot decode image ({err})') from err
+        raise ImageFileError(
+            f'{where}: the image holds a text (metadata) chunk larger than the '
+            f'{PngImagePlugin.MAX_TEXT_CHUNK} bytes Pillow reads safely; the file is '
+            f'damaged or hostile') from err
+    except ImageFileError:
+        raise
+    except OSError as err:  # Pillow's UnidentifiedImageError, a truncated file
+        raise ImageFileError(f'{where}: cannot decode image ({err})') from err
+
 
 
 def check_channels_last(where, data_format):
@@ -77,13 +125,15 @@ def load_img(path, grayscale=False, color_mode='rgb', target_size=None, interpol
     _one_of('load_img', 'color_mode', color_mode, COLOR_MODES)
     _one_of('load_img', 'interpolation', interpolation, PIL_INTERPOLATION)
     with open(path, 'rb') as file:  # read whole: the image outlives the open file
-        image = converted(Image.open(io.BytesIO(file.read())), color_mode)
-    if target_size is not None:
-        size = (target_size[1], target_size[0])             # PIL sizes are (width, height)
-        if image.size != size:
-            box = centre_crop_box(image.size, size) if keep_aspect_ratio else None
-            image = image.resize(size, PIL_INTERPOLATION[interpolation], box=box)
-    return image
+        data = io.BytesIO(file.read())
+    with open_image(data, os.fspath(path)) as file_image:
+        image = converted(file_image, color_mode)
+        if target_size is not None:
+            size = (target_size[1], target_size[0])         # PIL sizes are (width, height)
+            if image.size != size:
+                box = centre_crop_box(image.size, size) if keep_aspect_ratio else None
+                image = image.resize(size, PIL_INTERPOLATION[interpolation], box=box)
+        return image.copy() if image is file_image else image
 
 
 @keywords_checked

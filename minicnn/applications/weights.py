@@ -13,6 +13,10 @@ import hashlib
 from minicnn.datasets.cache import cache_dir
 from minicnn.datasets.download import CHUNK, download
 
+# bytes; the largest of Keras's files minicnn reads, VGG16's weights with the top, is
+# about half of this
+MAX_DOWNLOAD = 2**30
+
 
 def weights_file(name, url, md5):
     """The path of the cached file ``name``, downloaded from ``url`` if needed."""
@@ -20,7 +24,7 @@ def weights_file(name, url, md5):
     if path.is_file() and md5_of(path) == md5:
         return path
     path.unlink(missing_ok=True)
-    return download(url, path, md5)
+    return download(url, path, md5, MAX_DOWNLOAD)
 
 
 def md5_of(path):

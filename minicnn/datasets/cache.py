@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minicnn.fileio import atomic_write
+from minicnn.fileio import atomic_write, read_npz
 
 # Part of every decoded file's name: raise it when decoding changes (say, the
 # order of images), so that arrays decoded the old way are not used.
@@ -55,8 +55,7 @@ def cached_decode(source, tag, decode):
     """
     target = cache_dir() / 'decoded' / f'{tag}-v{DECODE_VERSION}-{fingerprint(source)}.npz'
     if target.is_file():
-        with np.load(target) as saved:
-            return {name: saved[name] for name in saved.files}
+        return read_npz(target)
     arrays = decode(source)
     with atomic_write(target) as file:
         np.savez(file, **arrays)

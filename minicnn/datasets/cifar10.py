@@ -28,7 +28,7 @@ import pickle
 import numpy as np
 
 from minicnn.datasets import image_folder
-from minicnn.datasets.archive import is_archive, iter_files
+from minicnn.datasets.archive import Limits, is_archive, iter_files
 from minicnn.datasets.cache import cache_dir, cached_decode
 from minicnn.datasets.download import download
 from minicnn.datasets.errors import DatasetError
@@ -36,12 +36,16 @@ from minicnn.datasets.lookup import locate
 
 URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 MD5 = 'c58f30108f718f92721af3b95e74349a'
+MAX_DOWNLOAD = 200 * 2**20  # bytes; the published archive is 163 MB
 FILENAME = 'cifar-10-python.tar.gz'  # the name a download gets in the cache
 
 CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer',
            'dog', 'frog', 'horse', 'ship', 'truck')
 BATCHES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch',)}
 SHAPE = (32, 32, 3)
+# A pickled batch of 10,000 images is 31 MB; the whole data set, as batches or as
+# 60,000 image files, under 200 MB. With a margin, the most that is ever read:
+LIMITS = Limits(file=40 * 2**20, total=400 * 2**20)
 
 
 def load_data(path=None):
@@ -52,7 +56,7 @@ def load_data(path=None):
     """
     source = locate(path, _holds_cifar10, 'cifar-10')
     if source is None:
-        source = download(URL, cache_dir() / FILENAME, MD5)
+        source = download(URL, cache_dir() / FILENAME, MD5, MAX_DOWNLOAD)
     arrays = cached_decode(source, 'cifar10', _decode)
     return (arrays['x_train'], arrays['y_train']), (arrays['x_test'], arrays['y_test'])
 
@@ -67,7 +71,7 @@ def _holds_cifar10(path):
 
 def _decode(source):
     """The four arrays, by name, from a folder or archive in either layout."""
-    files = dict(iter_files(source, _is_cifar10_file))
+    files = dict(iter_files(source, _is_cifar10_file, LIMITS))
     batches = {_basename(name): data for name, data in files.items() if _is_batch(name)}
     if batches:
         train = _from_batches(batches, BATCHES['train'], source)

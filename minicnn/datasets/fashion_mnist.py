@@ -16,7 +16,9 @@ from pathlib import Path
 
 from minicnn.datasets.mnist import load_idx_dataset
 
-BASE_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'
+# The authors' repository, over https (their S3 website serves plain http only); its
+# README publishes the MD5s below for these very files.
+BASE_URL = 'https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/'
 MD5 = {'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
        'train-labels-idx1-ubyte.gz': '25c81989df183df01b3e8a0aad5dffbe',
        't10k-images-idx3-ubyte.gz': 'bef4ecab320f06d8554ea6380940ec79',

@@ -22,9 +22,9 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from PIL import Image
 
 from minicnn.datasets.errors import DatasetError
+from minicnn.image_files import ImageFileError, open_image
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
 SHUFFLE_SEED = 0
@@ -80,10 +80,12 @@ def _decode(item, shape):
     """One ``(where, bytes)`` item as an RGB uint8 array; runs in a worker process."""
     where, data = item
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            array = np.asarray(image.convert('RGB'))
-    except (OSError, ValueError) as err:  # Pillow's UnidentifiedImageError is an OSError
-        raise DatasetError(f'{where}: cannot decode image ({err})') from err
-    if array.shape != shape:
-        raise DatasetError(f'{where}: image is {array.shape}, expected {shape}')
+        with open_image(io.BytesIO(data), where) as image:
+            size = (image.height, image.width, 3)
+            # the size is checked before decoding: a small file can announce a huge image
+            array = np.asarray(image.convert('RGB')) if size == shape else None
+    except ImageFileError as err:
+        raise DatasetError(str(err)) from err
+    if array is None:
+        raise DatasetError(f'{where}: image is {size}, expected {shape}')
     return array

@@ -36,6 +36,9 @@ FILES = {'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
          'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')}
 ALL_FILES = FILES['train'] + FILES['test']
 IMAGE_SHAPE = (28, 28)
+MAX_SAMPLES = 60000  # in the larger split, of MNIST and of Fashion-MNIST
+# bytes of the largest file, Fashion-MNIST's training images (26 MB as published), with a margin
+MAX_DOWNLOAD = 32 * 2**20
 
 
 def load_data(path=None):
@@ -54,7 +57,7 @@ def load_idx_dataset(path, name, base_url, md5, extra_places=()):
         folder = cache_dir() / name
         for file in ALL_FILES:
             if not (folder / file).is_file():  # earlier downloads are complete and checked
-                download(base_url + file, folder / file, md5[file])
+                download(base_url + file, folder / file, md5[file], MAX_DOWNLOAD)
     return tuple(_read_split(folder, *FILES[split]) for split in ('train', 'test'))
 
 
@@ -63,12 +66,26 @@ def _holds_idx_files(path):
 
 
 def _read_split(folder, images_file, labels_file):
-    """Images ``(N, 28, 28)`` and labels ``(N,)``, both uint8, checked to match."""
-    images, labels = read_idx(folder / images_file), read_idx(folder / labels_file)
-    if images.dtype != np.uint8 or images.shape[1:] != IMAGE_SHAPE:
-        raise DatasetError(f'{folder / images_file}: expected 28x28 uint8 images, '
-                           f'found {images.dtype} array of shape {images.shape}')
-    if labels.dtype != np.uint8 or labels.shape != images.shape[:1]:
-        raise DatasetError(f'{folder / labels_file}: expected {len(images)} uint8 labels, '
-                           f'found {labels.dtype} array of shape {labels.shape}')
+    """Images ``(N, 28, 28)`` and labels ``(N,)``, both uint8, checked to match.
+
+    Each file's header is checked before its values are read, so that a
+    damaged or crafted header cannot make the loader allocate more than the
+    data set's known size.
+    """
+    images = read_idx(folder / images_file, _check_images)
+    labels = read_idx(folder / labels_file,
+                      lambda path, shape, dtype: _check_labels(path, shape, dtype, len(images)))
     return images, labels
+
+
+def _check_images(path, shape, dtype):
+    if dtype != np.uint8 or shape[1:] != IMAGE_SHAPE or len(shape) != 3 or \
+            shape[0] > MAX_SAMPLES:
+        raise DatasetError(f'{path}: expected 28x28 uint8 images (at most {MAX_SAMPLES}), '
+                           f'found {dtype} array of shape {shape}')
+
+
+def _check_labels(path, shape, dtype, count):
+    if dtype != np.uint8 or shape != (count,):
+        raise DatasetError(f'{path}: expected {count} uint8 labels, '
+                           f'found {dtype} array of shape {shape}')

@@ -45,9 +45,10 @@ Two options, as in Keras's Conv2D, change which pixels meet which weights:
 
 
 from minicnn import devices, kernels
+from minicnn.arguments import positive_int_pair
 from minicnn.autograd import Function, Tensor
 from minicnn.devices import get_array_module
-from minicnn.functional.geometry import check_rank, pair, window_geometry
+from minicnn.functional.geometry import check_rank, window_geometry
 from minicnn.kernels.parallel import map_parts
 
 
@@ -78,8 +79,8 @@ class SlidingWindows(Function):
     name = 'conv2d'  # what error messages call it
 
     def __init__(self, strides=1, padding='valid', dilation_rate=1):
-        self.strides = pair(strides, f'{self.name}: strides')
-        self.dilation = pair(dilation_rate, f'{self.name}: dilation_rate')
+        self.strides = positive_int_pair(self.name, 'strides', strides)
+        self.dilation = positive_int_pair(self.name, 'dilation_rate', dilation_rate)
         self.padding = padding
 
     def geometry(self, x_shape, kernel_shape):
@@ -313,8 +314,8 @@ def fastest_method(x, kernel, strides, dilation_rate, groups):
     device = x.device if isinstance(x, Tensor) else devices.device_of(x)
     winograd = (tuple(kernel.shape[:2]) == (3, 3) and groups == 1 and device == 'cpu'
                 and kernel.shape[2] >= WINOGRAD_MIN_CHANNELS
-                and pair(strides, 'conv2d: strides') == (1, 1)
-                and pair(dilation_rate, 'conv2d: dilation_rate') == (1, 1))
+                and positive_int_pair('conv2d', 'strides', strides) == (1, 1)
+                and positive_int_pair('conv2d', 'dilation_rate', dilation_rate) == (1, 1))
     return WinogradConvolution if winograd else ChunkedConvolution
 
 

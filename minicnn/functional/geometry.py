@@ -11,14 +11,6 @@ at the end (bottom or right).
 """
 
 
-def pair(value, name):
-    """An int or a pair of ints as a pair (rows, columns), checked positive."""
-    pair_ = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair_) != 2 or not all(isinstance(v, int) and v > 0 for v in pair_):
-        raise ValueError(f'{name} must be a positive int or a pair of them, got {value!r}')
-    return pair_
-
-
 def padding_amounts(size, window, stride, padding):
     """(before, after) padding of one spatial axis for 'valid', 'same' or an int."""
     if padding == 'valid':

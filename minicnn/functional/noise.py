@@ -15,6 +15,7 @@ same rate gives (Srivastava et al., 2014). Random numbers come from the
 seedable generator of x's device.
 """
 from minicnn import devices
+from minicnn.arguments import number
 from minicnn.autograd import Function, as_tensor
 from minicnn.functional.geometry import check_rank
 
@@ -37,13 +38,14 @@ def _generator(x):
 
 
 def check_rate(where, rate):
-    if not 0 <= rate < 1:
-        raise ValueError(f'{where}: rate must be in [0, 1), got {rate!r}')
+    """``rate`` as a float, when it is a number in [0, 1)."""
+    return number(where, 'rate', rate, 'in [0, 1)', lambda rate: 0 <= rate < 1)
 
 
 def check_stddev(where, stddev):
-    if not stddev >= 0:
-        raise ValueError(f'{where}: stddev must be non-negative, got {stddev!r}')
+    """``stddev`` as a float, when it is a finite number >= 0."""
+    return number(where, 'stddev', stddev, 'non-negative',
+                  lambda stddev: 0 <= stddev < float('inf'))
 
 
 def spatial_dropout2d(x, rate, training=True):

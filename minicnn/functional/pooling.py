@@ -12,16 +12,17 @@ leaves the padding out of the count, as Keras does. ``minicnn.tools.naive.pool2d
 and ``naive.max_pool2d_backward`` are the loop forms these must equal.
 """
 from minicnn import kernels
+from minicnn.arguments import positive_int_pair
 from minicnn.autograd import Function
-from minicnn.functional.geometry import check_rank, pair, window_geometry
+from minicnn.functional.geometry import check_rank, window_geometry
 
 
 class _Pooling(Function):
     name = 'pool2d'
 
     def __init__(self, pool_size=2, strides=None, padding='valid'):
-        self.window = pair(pool_size, f'{self.name}: pool_size')
-        self.strides = pair(strides, f'{self.name}: strides') if strides is not None else self.window
+        self.window = positive_int_pair(self.name, 'pool_size', pool_size)
+        self.strides = positive_int_pair(self.name, 'strides', strides) if strides is not None else self.window
         self.padding = padding
 
     def forward(self, x):

@@ -28,24 +28,25 @@ axis sits at the input coordinate  s = (o + 0.5) * in_size / out_size - 0.5
 """
 import numpy as np
 
+from minicnn.arguments import is_int, positive_int_pair
 from minicnn.autograd import Function
 from minicnn.devices import get_array_module
-from minicnn.functional.geometry import check_rank, pair
+from minicnn.functional.geometry import check_rank
 
 
 def border(value, name):
     """Keras's padding or cropping argument as ((top, bottom), (left, right)):
     an int (all four), a pair (symmetric rows, symmetric columns) or two pairs."""
-    rows_and_cols = (value, value) if isinstance(value, int) else value
+    rows_and_cols = (value, value) if is_int(value) else value
     try:
-        amounts = tuple((v, v) if isinstance(v, int) else tuple(v) for v in rows_and_cols)
+        amounts = tuple((v, v) if is_int(v) else tuple(v) for v in rows_and_cols)
     except TypeError:  # not a sequence
         amounts = ()
-    if len(amounts) != 2 or not all(len(side) == 2 and all(isinstance(v, int) and v >= 0
+    if len(amounts) != 2 or not all(len(side) == 2 and all(is_int(v) and v >= 0
                                                            for v in side) for side in amounts):
         raise ValueError(f'{name} must be a non-negative int, a pair of them or two pairs '
                          f'((top, bottom), (left, right)), got {value!r}')
-    return amounts
+    return tuple((int(before), int(after)) for before, after in amounts)
 
 
 def _pad(x, rows, cols):
@@ -124,7 +125,7 @@ def _resize(x, a_rows, a_cols):
 
 class Resize(Function):
     def __init__(self, size, interpolation):
-        self.size = pair(size, 'upsample2d: size')
+        self.size = positive_int_pair('upsample2d', 'size', size)
         check_interpolation('upsample2d', interpolation)
         self.interpolation = interpolation
 

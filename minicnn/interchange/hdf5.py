@@ -36,6 +36,7 @@ own format (``model.save('m.minicnn')``) keeps everything for an exact resume.
 
 Files are written through ``minicnn.fileio.atomic_write``: complete or not at all.
 """
+import contextlib
 import json
 import os
 import warnings
@@ -131,14 +132,23 @@ def read_names(group, name):
     return [n.decode('utf8') if hasattr(n, 'decode') else str(n) for part in parts for n in part]
 
 
+@contextlib.contextmanager
 def open_keras_file(path):
-    """The file opened for reading; KerasFileError when it is not HDF5."""
+    """The file opened for reading; KerasFileError when it is not HDF5, or when
+    it proves damaged while it is read (HDF5's own errors name no file)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'{path}: no such file')
     if not h5py.is_hdf5(path):
         raise KerasFileError(f'{path} is not an HDF5 file (a Keras .h5 file is one); is it '
                              f'minicnn\'s own format under another name?')
-    return h5py.File(path, 'r')
+    try:
+        with h5py.File(path, 'r') as f:
+            yield f
+    # a truncated file, a damaged structure (OSError, RuntimeError), a group or
+    # dataset the file names but lacks (KeyError), an attribute of the wrong kind
+    except (OSError, RuntimeError, KeyError, TypeError, AttributeError) as err:
+        raise KerasFileError(f'{path} is damaged or not in Keras\'s layout '
+                             f'({type(err).__name__}: {err})') from err
 
 
 def weights_group(f, path):
@@ -169,18 +179,25 @@ def load_weights(model, path, by_name=False, skip_mismatch=False):
             _by_order(group, keras_config.keras_layers(model), path)
         loads = []
         for layer, name in pairs:
-            values = [np.asarray(v) for v in _file_weights(group, name)]
-            if _fits(layer, values, name, skip_mismatch):
-                loads.append((layer, values))
+            datasets = _file_weights(group, name, path)
+            # shapes and types first, from the headers: a small file may announce a huge array
+            if _fits(layer, datasets, name, skip_mismatch, path):
+                loads.append((layer, [np.asarray(d) for d in datasets]))
     for layer, values in loads:
         by_id = {id(w): v for w, v in zip(legacy_weights(layer), values)}
         layer.set_weights([by_id[id(w)] for w in layer.weights])
 
 
-def _file_weights(group, name):
-    """The datasets of the file's layer ``name``, in its weight_names order."""
+def _file_weights(group, name, path):
+    """The datasets (not yet read) of the file's layer ``name``, in its weight_names order."""
     layer_group = group[name]
-    return [layer_group[w] for w in read_names(layer_group, 'weight_names')]
+    names = read_names(layer_group, 'weight_names')
+    datasets = [layer_group[weight] for weight in names]
+    for weight, dataset in zip(names, datasets):
+        if not isinstance(dataset, h5py.Dataset) or dataset.dtype.kind not in 'fiu':
+            raise KerasFileError(f"{path}: weight '{weight}' of layer '{name}' is not an array "
+                                 f"of numbers")
+    return datasets
 
 
 def _by_order(group, layers, path):
@@ -204,14 +221,15 @@ def _by_name(group, layers):
     return [(ours[name], name) for name in read_names(group, 'layer_names') if name in ours]
 
 
-def _fits(layer, values, name, skip_mismatch):
-    """Whether ``values`` fit ``layer``'s weights; otherwise raise, or warn with skip_mismatch."""
+def _fits(layer, datasets, name, skip_mismatch, path):
+    """Whether the arrays ``datasets`` announce fit ``layer``'s weights; otherwise
+    raise, or warn with skip_mismatch. Nothing is read but their headers."""
     weights = legacy_weights(layer)
-    ours, theirs = [w.shape for w in weights], [v.shape for v in values]
+    ours, theirs = [w.shape for w in weights], [d.shape for d in datasets]
     if ours == theirs:
         return True
-    message = (f"layer '{layer.name}' has weights of shapes {ours}, but the file's layer "
-               f"'{name}' has {theirs}")
+    message = (f"layer '{layer.name}' has weights of shapes {ours}, but the layer "
+               f"'{name}' of {path} has {theirs}")
     if not skip_mismatch:
         raise ValueError(f'load_weights: {message}')
     warnings.warn(f'load_weights: skipping {message}')
@@ -229,12 +247,33 @@ def load_model(path, compile=True):
             raise KerasFileError(f'{path} holds no model_config attribute, so it is not a '
                                  f'whole-model file; it is {hint}')
         training = f.attrs.get('training_config')
-    model = keras_config.layer_from_keras(keras_config.zero_initializers(_json(config)))
+    with _config_errors_naming(path):
+        model = keras_config.layer_from_keras(
+            keras_config.zero_initializers(_json(config, 'model_config')))
     load_weights(model, path)
     if compile and training is not None:
-        keras_config.compile_from_keras(model, _json(training))
+        with _config_errors_naming(path):
+            keras_config.compile_from_keras(model, _json(training, 'training_config'))
     return model
 
 
-def _json(attribute):
-    return json.loads(attribute.decode('utf8') if hasattr(attribute, 'decode') else attribute)
+@contextlib.contextmanager
+def _config_errors_naming(path):
+    """Errors in rebuilding from a file's config raised as KerasFileError naming the file:
+    minicnn's own (a layer's argument refused), or Python's for a field missing or of
+    the wrong kind."""
+    try:
+        yield
+    except ValueError as err:  # KerasConfigError, or a layer refusing an argument
+        raise KerasFileError(f'{path}: {err}') from err
+    except (KeyError, TypeError, AttributeError, IndexError) as err:
+        raise KerasFileError(f'{path}: its model_config or training_config is not one Keras '
+                             f'writes ({type(err).__name__}: {err})') from err
+
+
+def _json(attribute, name):
+    """The JSON text of attribute ``name`` as Python values."""
+    try:
+        return json.loads(attribute.decode('utf8') if hasattr(attribute, 'decode') else attribute)
+    except (UnicodeDecodeError, TypeError, ValueError) as err:
+        raise keras_config.KerasConfigError(f'{name} is not JSON text ({err})') from err

@@ -5,15 +5,16 @@ An activation without arguments is ``Activation('gelu')`` or any layer's
 also has a weight, its learned slope. The math is in
 minicnn/functional/activation_functions.py.
 """
+import math
+
 from minicnn import functional as F
 from minicnn import initializers
+from minicnn.arguments import argument_error, is_int, number
 from minicnn.layers.base import Layer
 
 
 def non_negative(where, name, value):
-    if value is None or value < 0:
-        raise ValueError(f'{where}: {name} must be a number >= 0, got {value!r}')
-    return value
+    return number(where, name, value, 'a number >= 0', lambda value: 0 <= value < math.inf)
 
 
 class ReLU(Layer):
@@ -64,7 +65,7 @@ class ELU(Layer):
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.alpha = alpha
+        self.alpha = number('ELU', 'alpha', alpha, 'a finite number', math.isfinite)
 
     def forward(self, x, training):
         return F.elu(x, self.alpha)
@@ -119,8 +120,17 @@ class Softmax(Layer):
     """
 
     def __init__(self, axis=-1, **kwargs):
+        if not is_int(axis):
+            raise argument_error('Softmax', 'axis', 'an int', axis)
         super().__init__(activation='softmax' if axis == -1 else None, **kwargs)
-        self.axis = axis
+        self.axis = int(axis)
+
+    def build(self, input_shape):
+        rank = len(input_shape) + 1  # Keras counts the batch axis in axis
+        if not -rank <= self.axis < rank:
+            raise ValueError(f"layer '{self.name}': axis {self.axis} is not an axis of inputs "
+                             f"of shape {(None, *input_shape)}")
+        super().build(input_shape)
 
     def forward(self, x, training):
         return x if self.axis == -1 else F.softmax(x, self.axis)

@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from minicnn import activations, devices, initializers, regularizers
-from minicnn.arguments import keyword_names, reject_unknown
+from minicnn.arguments import checked_shape, keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor, no_grad
 from minicnn.missing import MissingFeatureError
 from minicnn.symbolic import Symbolic
@@ -396,10 +396,10 @@ def sample_shape_from(where, input_shape, input_dim, batch_input_shape, batch_si
         batch_input_shape = tuple(batch_input_shape)
         check_any_batch_size(where, 'batch_input_shape', batch_input_shape,
                              batch_input_shape[0] if batch_input_shape else None)
-        return batch_input_shape[1:]
+        return checked_shape(where, 'batch_input_shape[1:]', batch_input_shape[1:])
     if input_shape is not None:
-        return tuple(input_shape)
-    return None if input_dim is None else (input_dim,)
+        return checked_shape(where, 'input_shape', input_shape)
+    return None if input_dim is None else checked_shape(where, 'input_dim', (input_dim,))
 
 
 def keras_style_subclass(cls):

@@ -11,10 +11,10 @@ minicnn.functional.conv and minicnn.functional.conv_variants.
 """
 from minicnn import functional as F
 from minicnn import initializers
-from minicnn.arguments import check_positive_int
+from minicnn.arguments import check_positive_int, positive_int, positive_int_pair, window_padding
 from minicnn.functional.conv import dilated_window
 from minicnn.functional.conv_variants import check_output_padding, transposed_geometry
-from minicnn.functional.geometry import pair, window_geometry
+from minicnn.functional.geometry import window_geometry
 from minicnn.layers.base import Layer, WeightedLayer
 
 
@@ -24,14 +24,14 @@ class _SlidingWindow:
 
     def set_window(self, kernel_size, strides, padding, dilation_rate):
         where = type(self).__name__
-        self.kernel_size = pair(kernel_size, f'{where}: kernel_size')
-        self.strides = pair(strides, f'{where}: strides')
-        self.dilation_rate = pair(dilation_rate, f'{where}: dilation_rate')
+        self.kernel_size = positive_int_pair(where, 'kernel_size', kernel_size)
+        self.strides = positive_int_pair(where, 'strides', strides)
+        self.dilation_rate = positive_int_pair(where, 'dilation_rate', dilation_rate)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:  # Keras's rule and words
             raise ValueError(f'{where}: `strides > 1` not supported in conjunction with '
                              f'`dilation_rate > 1`. Received: strides={self.strides} and '
                              f'dilation_rate={self.dilation_rate}')
-        self.padding = padding.lower() if isinstance(padding, str) else padding
+        self.padding = window_padding(where, padding)
 
     def image_channels(self, input_shape):
         """C of (H, W, C) inputs; any other shape is an error naming the layer."""

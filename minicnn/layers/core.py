@@ -2,6 +2,8 @@
 import math
 
 from minicnn import functional as F
+from minicnn.arguments import number, positive_int
+from minicnn.functional.noise import check_rate
 from minicnn.layers.base import Layer, WeightedLayer, inferred_output_shape, with_batch_axis
 
 
@@ -11,9 +13,7 @@ class Dense(WeightedLayer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, **kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(f'Dense: units must be a positive int, got {units!r}')
-        self.units = units
+        self.units = positive_int('Dense', 'units', units)
 
     def build(self, input_shape):
         if len(input_shape) != 1:
@@ -47,9 +47,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ValueError(f'Dropout: rate must be in [0, 1), got {rate!r}')
-        self.rate = rate
+        self.rate = check_rate('Dropout', rate)
 
     def forward(self, x, training):
         return F.dropout(x, self.rate, training)
@@ -81,7 +79,8 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale = number('Rescaling', 'scale', scale, 'a finite number', math.isfinite)
+        self.offset = number('Rescaling', 'offset', offset, 'a finite number', math.isfinite)
 
     def forward(self, x, training):
         return x * self.scale + self.offset if self.offset else x * self.scale

@@ -6,7 +6,7 @@
 ``Input`` makes an InputLayer and returns its output, a placeholder that
 layers can be called on (see minicnn/layers/base.py, SymbolicTensor).
 """
-from minicnn.arguments import keywords_checked
+from minicnn.arguments import checked_shape, keywords_checked
 from minicnn.layers.base import Layer, SymbolicTensor
 from minicnn.missing import MissingFeatureError
 
@@ -50,6 +50,6 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
     batch_input_shape = batch_shape if batch_input_shape is None else batch_input_shape
     if shape is None and batch_input_shape is None:
         raise ValueError('Input: shape is required, e.g. Input(shape=(32, 32, 3))')
-    return InputLayer(input_shape=None if shape is None else tuple(shape),
+    return InputLayer(input_shape=None if shape is None else checked_shape('Input', 'shape', shape),
                       batch_input_shape=batch_input_shape, batch_size=batch_size, dtype=dtype,
                       name=name).output

@@ -11,8 +11,7 @@ class _RateDropout(Layer):
 
     def __init__(self, rate, **kwargs):
         super().__init__(**kwargs)
-        check_rate(type(self).__name__, rate)
-        self.rate = rate
+        self.rate = check_rate(type(self).__name__, rate)
 
     def forward(self, x, training):
         return type(self).dropout_function(x, self.rate, training)
@@ -41,8 +40,7 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev, **kwargs):
         super().__init__(**kwargs)
-        check_stddev('GaussianNoise', stddev)
-        self.stddev = stddev
+        self.stddev = check_stddev('GaussianNoise', stddev)
 
     def forward(self, x, training):
         return F.gaussian_noise(x, self.stddev, training)

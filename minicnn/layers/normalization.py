@@ -1,6 +1,9 @@
 """BatchNormalization: standardise each feature, then scale and shift it (Ioffe & Szegedy, 2015)."""
+import math
+
 from minicnn import functional as F
 from minicnn import initializers
+from minicnn.arguments import argument_error, is_int, number
 from minicnn.layers.base import Layer
 
 
@@ -35,21 +38,18 @@ class BatchNormalization(Layer):
                  moving_mean_initializer='zeros', moving_variance_initializer='ones',
                  beta_lr_multiplier=1.0, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(axis, int):
-            raise ValueError(f'BatchNormalization: axis must be an int, got {axis!r}')
-        if not 0 <= momentum < 1:
-            raise ValueError(f'BatchNormalization: momentum must be in [0, 1), got {momentum!r}')
-        if not epsilon > 0:
-            raise ValueError(f'BatchNormalization: epsilon must be positive, got {epsilon!r}')
-        if not beta_lr_multiplier > 0:
-            raise ValueError(f'BatchNormalization: beta_lr_multiplier must be positive, '
-                             f'got {beta_lr_multiplier!r}')
-        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        where = 'BatchNormalization'
+        if not is_int(axis):
+            raise argument_error(where, 'axis', 'an int', axis)
+        self.axis = int(axis)
+        self.momentum = number(where, 'momentum', momentum, 'in [0, 1)', lambda m: 0 <= m < 1)
+        self.epsilon = number(where, 'epsilon', epsilon, 'positive', lambda e: 0 < e < math.inf)
+        self.beta_lr_multiplier = number(where, 'beta_lr_multiplier', beta_lr_multiplier,
+                                         'positive', lambda m: 0 < m < math.inf)
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
         self.moving_mean_initializer = moving_mean_initializer
         self.moving_variance_initializer = moving_variance_initializer
-        self.beta_lr_multiplier = float(beta_lr_multiplier)
 
     def build(self, input_shape):
         rank = len(input_shape) + 1  # Keras counts the batch axis in axis

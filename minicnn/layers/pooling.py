@@ -1,6 +1,7 @@
 """Pooling layers: MaxPooling2D and AveragePooling2D (no weights)."""
 from minicnn import functional as F
-from minicnn.functional.geometry import pair, window_geometry
+from minicnn.arguments import positive_int_pair, window_padding
+from minicnn.functional.geometry import window_geometry
 from minicnn.layers.base import Layer
 
 
@@ -9,9 +10,11 @@ class _Pooling2D(Layer):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding='valid', **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = pair(pool_size, f'{type(self).__name__}: pool_size')
-        self.strides = self.pool_size if strides is None else pair(strides, f'{type(self).__name__}: strides')
-        self.padding = padding.lower() if isinstance(padding, str) else padding
+        where = type(self).__name__
+        self.pool_size = positive_int_pair(where, 'pool_size', pool_size)
+        self.strides = (self.pool_size if strides is None
+                        else positive_int_pair(where, 'strides', strides))
+        self.padding = window_padding(where, padding)
 
     def forward(self, x, training):
         return type(self).pool_function(x, self.pool_size, self.strides, self.padding)

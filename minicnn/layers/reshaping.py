@@ -3,7 +3,7 @@ UpSampling2D, Reshape, Permute and RepeatVector."""
 import math
 
 from minicnn import functional as F
-from minicnn.functional.geometry import pair
+from minicnn.arguments import argument_error, is_int, positive_int, positive_int_pair
 from minicnn.functional.reshaping import border, check_interpolation
 from minicnn.layers.base import Layer
 
@@ -83,7 +83,7 @@ class UpSampling2D(ImageLayer):
 
     def __init__(self, size=(2, 2), interpolation='nearest', **kwargs):
         super().__init__(**kwargs)
-        self.size = pair(size, 'UpSampling2D: size')
+        self.size = positive_int_pair('UpSampling2D', 'size', size)
         check_interpolation('UpSampling2D', interpolation)
         self.interpolation = interpolation
 
@@ -107,11 +107,12 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(target_shape)
-        if not all(isinstance(d, int) and (d > 0 or d == -1) for d in self.target_shape) \
-                or self.target_shape.count(-1) > 1:
-            raise ValueError(f'Reshape: target_shape must hold positive ints and at most one '
-                             f'-1, got {target_shape!r}')
+        if not (isinstance(target_shape, (tuple, list))
+                and all(is_int(d) and (d > 0 or d == -1) for d in target_shape)
+                and list(target_shape).count(-1) <= 1):
+            raise argument_error('Reshape', 'target_shape',
+                                 'a tuple of positive ints with at most one -1', target_shape)
+        self.target_shape = tuple(int(d) for d in target_shape)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # raises if the sizes do not fit
@@ -139,10 +140,11 @@ class Permute(Layer):
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
-        self.dims = tuple(dims)
-        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
-            raise ValueError(f'Permute: dims must be a permutation of 1, ..., {len(self.dims)} '
-                             f'(the batch axis 0 stays first), got {dims!r}')
+        if not (isinstance(dims, (tuple, list)) and all(is_int(d) for d in dims)
+                and sorted(dims) == list(range(1, len(dims) + 1))):
+            raise argument_error('Permute', 'dims', 'a permutation of 1, ..., rank (the batch '
+                                 'axis 0 stays first)', dims)
+        self.dims = tuple(int(d) for d in dims)
 
     def build(self, input_shape):
         require_rank(self, input_shape, len(self.dims),
@@ -164,9 +166,7 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f'RepeatVector: n must be a positive int, got {n!r}')
-        self.n = n
+        self.n = positive_int('RepeatVector', 'n', n)
 
     def build(self, input_shape):
         require_rank(self, input_shape, 1, '(None, features)')

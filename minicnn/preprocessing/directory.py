@@ -63,8 +63,8 @@ import numpy as np
 from minicnn import devices
 from minicnn.arguments import argument_error, check_flag, check_seed, keywords_checked
 from minicnn.fileio import atomic_write
-from minicnn.image_files import (COLOR_MODES, PIL_INTERPOLATION, array_to_img, img_to_array,
-                                 load_img, pil_format)
+from minicnn.image_files import (COLOR_MODES, PIL_INTERPOLATION, ImageFileError, array_to_img,
+                                 img_to_array, load_img, pil_format)
 from minicnn.utils import Sequence, to_categorical
 
 WHERE = 'flow_from_directory'
@@ -115,8 +115,8 @@ def read_image(path, color_mode, target_size, interpolation='nearest',
     try:
         image = load_img(path, color_mode=color_mode, target_size=target_size,
                          interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio)
-    except OSError as err:             # Pillow's UnidentifiedImageError is an OSError
-        raise OSError(f'{WHERE}: cannot read the image {path} ({err})') from err
+    except ImageFileError as err:
+        raise ImageFileError(f'{WHERE}: {err}') from err
     return img_to_array(image)
 
 

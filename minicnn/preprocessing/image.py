@@ -47,7 +47,8 @@ import warnings
 import numpy as np
 
 from minicnn import devices, missing
-from minicnn.arguments import argument_error, check_flag, check_seed, is_number, keywords_checked
+from minicnn.arguments import (argument_error, check_flag, check_seed, is_finite_number,
+                               keywords_checked)
 from minicnn.preprocessing.directory import SUBSETS, DirectoryIterator, ImageSaver
 from minicnn.preprocessing.geometry import (FILL_MODES, INTERPOLATION_ORDERS, Transform,
                                             moves_pixels, sample, source_coordinates)
@@ -162,17 +163,17 @@ def _checked(name, value, requirement, ok):
 
 
 def _non_negative(name, value):
-    return float(_checked(name, value, 'a non-negative number', is_number(value) and value >= 0))
+    return float(_checked(name, value, 'a non-negative number', is_finite_number(value) and value >= 0))
 
 
 def _shift_range(name, value):
     """A shift range as Keras takes it: a float, an int (whole pixels) or a list."""
     if isinstance(value, (list, tuple, np.ndarray)):
         values = tuple(np.ravel(value).tolist())
-        if not (len(values) > 0 and np.ndim(value) == 1 and all(map(is_number, values))):
+        if not (len(values) > 0 and np.ndim(value) == 1 and all(map(is_finite_number, values))):
             raise argument_error('ImageDataGenerator', name, 'a non-empty 1-D list of numbers', value)
         return tuple(float(v) for v in values)
-    if not (is_number(value) and value >= 0):
+    if not (is_finite_number(value) and value >= 0):
         raise argument_error('ImageDataGenerator', name,
                     'a non-negative number or a list of numbers', value)
     return int(value) if isinstance(value, numbers.Integral) else float(value)
@@ -180,9 +181,9 @@ def _shift_range(name, value):
 
 def _zoom_interval(zoom_range):
     """[low, high] of the zoom factors: z -> [1 - z, 1 + z]; a pair is taken as is."""
-    pair = (1 - zoom_range, 1 + zoom_range) if is_number(zoom_range) else zoom_range
+    pair = (1 - zoom_range, 1 + zoom_range) if is_finite_number(zoom_range) else zoom_range
     if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-            and all(map(is_number, pair)) and 0 < pair[0] <= pair[1]):
+            and all(map(is_finite_number, pair)) and 0 < pair[0] <= pair[1]):
         raise argument_error('ImageDataGenerator', 'zoom_range',
                     'a number in [0, 1) or a pair (low, high) with 0 < low <= high', zoom_range)
     return float(pair[0]), float(pair[1])
@@ -192,7 +193,7 @@ def _brightness_interval(brightness_range):
     if brightness_range is None:
         return None
     if not (isinstance(brightness_range, (tuple, list)) and len(brightness_range) == 2
-            and all(map(is_number, brightness_range))
+            and all(map(is_finite_number, brightness_range))
             and 0 <= brightness_range[0] <= brightness_range[1]):
         raise argument_error('ImageDataGenerator', 'brightness_range',
                     'None or a pair (low, high) with 0 <= low <= high', brightness_range)
@@ -231,7 +232,7 @@ def _keras_to_transform(transform_parameters):
     p = {**KERAS_DEFAULTS, **transform_parameters}
     for key, value in p.items():
         optional = KERAS_DEFAULTS[key] is None
-        if not (is_number(value) or isinstance(value, (bool, np.bool_))
+        if not (is_finite_number(value) or isinstance(value, (bool, np.bool_))
                 or optional and value is None):
             raise argument_error('apply_transform', f'transform_parameters[{key!r}]',
                         'a number' + (' or None' if optional else ''), value)
@@ -310,7 +311,7 @@ class ImageDataGenerator:
                                                  samplewise_std_normalization)
         self.zca_whitening = flag('zca_whitening', zca_whitening)
         self.zca_epsilon = float(_checked('zca_epsilon', zca_epsilon, 'a positive number',
-                                          is_number(zca_epsilon) and zca_epsilon > 0))
+                                          is_finite_number(zca_epsilon) and zca_epsilon > 0))
         self.rotation_range = _non_negative('rotation_range', rotation_range)
         self.width_shift_range = _shift_range('width_shift_range', width_shift_range)
         self.height_shift_range = _shift_range('height_shift_range', height_shift_range)
@@ -320,11 +321,11 @@ class ImageDataGenerator:
         self.channel_shift_range = _non_negative('channel_shift_range', channel_shift_range)
         self.fill_mode = _checked('fill_mode', fill_mode, f'one of {FILL_MODES}',
                                   fill_mode in FILL_MODES)
-        self.cval = float(_checked('cval', cval, 'a number', is_number(cval)))
+        self.cval = float(_checked('cval', cval, 'a number', is_finite_number(cval)))
         self.horizontal_flip = flag('horizontal_flip', horizontal_flip)
         self.vertical_flip = flag('vertical_flip', vertical_flip)
         self.rescale = _checked('rescale', rescale, 'None or a number',
-                                rescale is None or is_number(rescale))
+                                rescale is None or is_finite_number(rescale))
         self.preprocessing_function = _checked(
             'preprocessing_function', preprocessing_function, 'None or a function',
             preprocessing_function is None or callable(preprocessing_function))
@@ -333,7 +334,7 @@ class ImageDataGenerator:
         self.data_format = 'channels_last'
         self.validation_split = float(_checked(
             'validation_split', validation_split, 'a number in [0, 1)',
-            is_number(validation_split) and 0 <= validation_split < 1))
+            is_finite_number(validation_split) and 0 <= validation_split < 1))
         self.interpolation_order = int(_checked(
             'interpolation_order', interpolation_order, '0 (nearest) or 1 (bilinear)',
             isinstance(interpolation_order, numbers.Integral)
