@@ -5,6 +5,7 @@
     minicnn summary MODEL     print a model's layers and parameter counts
     minicnn info              versions, devices and active kernels
     minicnn bench ...         run the benchmark suite (from a source checkout)
+    minicnn workbook ...      write the layers yourself: start, check, train
 """
 import argparse
 import pathlib
@@ -13,6 +14,7 @@ import runpy
 import sys
 
 from minicnn import devices, kernels, zoo
+from minicnn.workbook import cli as workbook
 
 DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
 FAST = 'fast'
@@ -162,6 +164,7 @@ def build_parser():
     bench = commands.add_parser('bench', help='run benchmarks/run.py with these arguments')
     bench.add_argument('bench_args', nargs=argparse.REMAINDER)
     bench.set_defaults(run=_bench)
+    workbook.add_commands(commands)
     return parser
 
 
