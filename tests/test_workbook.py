@@ -3,18 +3,23 @@ mistakes, written as a learner would make them, fail at the right stage with
 the right hint; the commands start, check and train as the README says."""
 import dataclasses
 import inspect
+import pathlib
 import textwrap
+import types
 
 import numpy as np
 import pytest
 
+from minicnn import functional as F
 from minicnn import zoo
 from minicnn.cli import main
 from minicnn.workbook import cli, solutions
 from minicnn.workbook.catalog import EXERCISES
 from minicnn.workbook.checker import CheckFailed, check, load
+from minicnn.workbook.hooks import Workbook, WorkbookConvolution
 from minicnn.workbook.side_by_side import SETUPS, setup_for, train_side_by_side
 
+ANSWERS = pathlib.Path(__file__).resolve().parent / 'workbook_answers'
 SOLVED = 'import numpy as np\nfrom minicnn.workbook.solutions import *  # noqa\n'
 
 
@@ -29,6 +34,12 @@ def fill(folder, name, source=''):
 def test_the_solutions_pass(name, tmp_path):
     fill(tmp_path, name)
     assert check(EXERCISES[name], tmp_path).startswith(f'{name}: passed')
+
+
+@pytest.mark.parametrize('name', EXERCISES)
+def test_a_learners_own_answers_pass(name):
+    """Answers written from the docstrings alone, in plain NumPy (tests/workbook_answers)."""
+    assert check(EXERCISES[name], ANSWERS).startswith(f'{name}: passed')
 
 
 PLANTED = {
@@ -242,7 +253,8 @@ def test_a_planted_mistake_fails_with_its_hint(name, stage, hint, source, tmp_pa
 def test_start_copies_fresh_templates_and_refuses_to_overwrite(tmp_path, capsys):
     folder = tmp_path / 'work'
     main(['workbook', 'start', str(folder)])
-    assert sorted(p.name for p in folder.iterdir()) == sorted(e.filename for e in EXERCISES.values())
+    assert sorted(p.name for p in folder.iterdir()) == \
+        sorted(e.filename for e in EXERCISES.values())
     (folder / '01_relu.py').write_text('# my work\n')
     with pytest.raises(SystemExit, match='--force'):
         main(['workbook', 'start', str(folder)])
@@ -270,6 +282,13 @@ def test_the_templates_declare_what_the_checker_calls():
                 inspect.signature(getattr(module, part.name)).parameters.keys()
 
 
+def test_each_tour_chapter_links_to_its_exercises():
+    tour = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'tour'
+    for exercise in EXERCISES.values():
+        link = f'](../../minicnn/workbook/exercises/{exercise.filename})'
+        assert link in (tour / exercise.chapter).read_text(), (exercise.name, exercise.chapter)
+
+
 def test_training_with_the_solutions_gives_minicnns_curve(tmp_path, tiny_data, monkeypatch,
                                                           capsys):
     monkeypatch.setenv('MINICNN_DATA', str(tiny_data))
@@ -293,19 +312,56 @@ def test_the_exercises_seed_004_lacks_train_another_setup():
 
 @pytest.mark.parametrize('name', ['batchnorm', 'sgd_momentum'])
 def test_batchnorm_and_sgd_train_as_minicnns_do(name, tmp_path):
-    fill(tmp_path, name)
+    calls = []
     small = dataclasses.replace(SETUPS['fast_cnn'], build=lambda: zoo.fast_cnn(
         widths=(8, 8, 8), batchnorm='keras'))
-    yours, theirs = train_side_by_side({name: load(tmp_path / EXERCISES[name].filename)},
-                                       tmp_path / 'curves.png', batches=tiny_batches(steps=2),
-                                       setup=small, say=lambda line: None)
+    yours, theirs = train_side_by_side(spied([name], calls), tmp_path / 'curves.png',
+                                       batches=tiny_batches(steps=2), setup=small,
+                                       say=lambda line: None)
     assert np.allclose(yours, theirs, rtol=1e-4)
+    assert set(calls) == {p.name for p in EXERCISES[name].parts}
+
+
+def test_seed_004_calls_every_function_of_the_learners_it_has_a_place_for(tmp_path):
+    calls, names = [], [name for name in EXERCISES if name not in ('batchnorm', 'sgd_momentum')]
+    said = []
+    train_side_by_side(spied(names, calls), tmp_path / 'curves.png',
+                       batches=tiny_batches(steps=1), say=said.append)
+    assert set(calls) == {p.name for name in names for p in EXERCISES[name].parts} - {'im2col'}
+    assert any('your im2col is not called' in line for line in said)
+
+
+@pytest.mark.parametrize('learners', [['im2col'], ['im2col', 'conv2d_backward'],
+                                      ['conv2d_forward']])
+def test_a_convolution_with_some_of_the_learners_functions_is_minicnns(learners):
+    """WorkbookConvolution mixes the learner's functions with minicnn's: same results."""
+    calls, rng = [], np.random.default_rng(0)
+    x, kernel, bias = (rng.standard_normal(s) for s in [(2, 5, 6, 3), (3, 2, 3, 4), (4,)])
+    dy = rng.standard_normal((2, 3, 3, 4))
+    conv = WorkbookConvolution(Workbook(spied(learners, calls)), (2, 2), 'same')
+    y, grads = solutions.forward_and_gradients(conv, [x, kernel, bias], dy)
+    y_minicnn, grads_minicnn = solutions.forward_and_gradients(
+        lambda *inputs: F.conv2d(*inputs, strides=2, padding='same'), [x, kernel, bias], dy)
+    assert np.allclose(y, y_minicnn)
+    assert all(np.allclose(a, b) for a, b in zip(grads, grads_minicnn))
+    assert set(calls) == set(learners)
+
+
+def spied(names, calls):
+    """Learner's modules for these exercises: minicnn's solutions, each call noted in calls."""
+    def spy(function):
+        def noted(*args):
+            calls.append(function.__name__)
+            return function(*args)
+        return noted
+    return {name: types.SimpleNamespace(**{p.name: spy(getattr(solutions, p.name))
+                                           for p in EXERCISES[name].parts}) for name in names}
 
 
 def test_a_wrong_gradient_makes_the_curves_part(tmp_path):
     fill(tmp_path, 'relu', 'def relu_backward(dy, x): return dy')
     yours, theirs = train_side_by_side({'relu': load(tmp_path / '01_relu.py')},
-                                       tmp_path / 'curves.png', batches=tiny_batches(steps=3),
+                                       tmp_path / 'curves.png', batches=tiny_batches(steps=2),
                                        say=lambda line: None)
     assert yours[0] == theirs[0]  # the same start
     assert abs(yours[-1] - theirs[-1]) > 1e-3

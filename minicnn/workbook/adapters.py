@@ -5,5 +5,6 @@ from minicnn import functional as F
 
 
 def softmax_cross_entropy_on_logits(logits, targets):
-    """The mean softmax cross-entropy (a scalar Tensor) of logits (N, K) against target rows (N, K)."""
+    """The mean softmax cross-entropy of logits (N, K) against target rows (N, K),
+    a scalar Tensor."""
     return F.softmax_cross_entropy(logits, targets)

@@ -222,7 +222,8 @@ CONV2D_FORWARD = Exercise('conv2d_forward', '04_conv2d_forward.py', '02_convolut
                      lambda x, k, b, s, p: S.conv2d_forward(x, k, b, (1, 1), p)),
              Mistake('pad the image first: pad = (top, bottom, left, right) rows and columns '
                      'of zeros', lambda x, k, b, s, p: S.conv2d_forward(x, k, b, s, (0, 0, 0, 0))),
-             Mistake(OFF_BY_ONE, lambda x, k, b, s, p: S.conv2d_forward(x, k, b, s, p)[:, :-1, :-1]),
+             Mistake(OFF_BY_ONE,
+                     lambda x, k, b, s, p: S.conv2d_forward(x, k, b, s, p)[:, :-1, :-1]),
              Mistake(OFF_BY_ONE, lambda x, k, b, s, p: shaped(
                  np.add(S.conv2d_forward(x, k, b, s, p).shape, (0, 1, 1, 0)))),
          )),), conv_cases)
@@ -255,7 +256,8 @@ CONV2D_BACKWARD = Exercise('conv2d_backward', '05_conv2d_backward.py', '02_convo
 
 
 def pool_cases(rng):
-    tiny = {'x': np.array([[3.0, 1, 2, 8], [0, 5, 4, 7], [6, 9, 1, 0], [2, 3, 4, 5]])[None, :, :, None],
+    image = np.array([[3.0, 1, 2, 8], [0, 5, 4, 7], [6, 9, 1, 0], [2, 3, 4, 5]])
+    tiny = {'x': image[None, :, :, None],
             'window': (2, 2), 'strides': (2, 2), 'pad': (0, 0, 0, 0),
             'dy': np.array([[1.0, 2.0], [3.0, 4.0]])[None, :, :, None]}
     cases = window_cases(rng, windowed, ((2, 4, 6, 3), (2, 2), (2, 2), (0, 0, 0, 0)), tiny)
@@ -382,7 +384,8 @@ def sgd_cases(rng):
     return {'basic': case((3, 4)),
             'tiny': {'p': np.array([1.0, 2.0]), 'g': np.array([0.5, -1.0]),
                      'v': np.array([0.1, 0.0]), 'learning_rate': 0.1, 'momentum': 0.9},
-            'first step': case((5,), first=True), 'large rate, less momentum': case((2, 2), 1.0, 0.5)}
+            'first step': case((5,), first=True),
+            'large rate, less momentum': case((2, 2), 1.0, 0.5)}
 
 
 def sgd_mistake(step):
@@ -393,7 +396,8 @@ def sgd_mistake(step):
 SGD_MOMENTUM = Exercise('sgd_momentum', '08_sgd_momentum.py', '05_optimizer_step.md', (
     Part('sgd_momentum_step', ('p', 'g', 'v', 'learning_rate', 'momentum'), ('p', 'v'),
          S.sgd_momentum_step, 'optimizers.SGD.reference_update', mistakes=(
-             Mistake('p = p + v: the velocity already points downhill (it holds -learning_rate * g)',
+             Mistake('p = p + v: the velocity already points downhill '
+                     '(it holds -learning_rate * g)',
                      sgd_mistake(lambda p, g, v, lr, mu: (p - (mu * v - lr * g),
                                                           mu * v - lr * g))),
              Mistake('v = momentum * v - learning_rate * g: the gradient is subtracted',
@@ -439,7 +443,8 @@ ADAM = Exercise('adam', '09_adam.py', '05_optimizer_step.md', (
     Part('adam_step', ('p', 'g', 'm', 'v', 't', 'learning_rate', 'beta_1', 'beta_2', 'epsilon'),
          ('p', 'm', 'v'), S.adam_step, 'optimizers.Adam.reference_update', mistakes=(
              Mistake('Adam without bias correction: m and v start at 0, so divide by '
-                     '1 - beta^t, that is lr_t = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)',
+                     '1 - beta^t, that is '
+                     'lr_t = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)',
                      adam_variant(correct=False)),
              Mistake("epsilon goes next to sqrt(v), as in Keras: lr_t * m / (sqrt(v) + epsilon); "
                      "yours adds it to the corrected sqrt(v / (1 - beta_2^t)), as PyTorch does",
@@ -542,9 +547,11 @@ BATCHNORM = Exercise('batchnorm', '11_batchnorm.py', '08_training_fast.md', (
          S.batchnorm_forward, 'kernels.batchnorm_reference', mistakes=(
              Mistake('the statistics are per feature (the last axis): average over every other '
                      'axis, N, H and W for images',
-                     bn_forward_with(mean_of=lambda a: a.mean(axis=0), var_of=lambda a: a.var(axis=0))),
+                     bn_forward_with(mean_of=lambda a: a.mean(axis=0),
+                                     var_of=lambda a: a.var(axis=0))),
              Mistake('the variance divides by M, not M - 1 (the biased variance, as Keras)',
-                     bn_forward_with(var_of=lambda a: a.var(axis=tuple(range(a.ndim - 1)), ddof=1))),
+                     bn_forward_with(
+                         var_of=lambda a: a.var(axis=tuple(range(a.ndim - 1)), ddof=1))),
              Mistake('epsilon goes inside the square root: (x - mean) / sqrt(var + epsilon)',
                      bn_forward_with(eps_outside=True)),
          )),

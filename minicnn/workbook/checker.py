@@ -178,9 +178,13 @@ def check(exercise, folder):
             for k in range(len(part.outputs)):
                 compare(exercise, part, k, f'edge case {case_name!r}', case, got[k], want[k],
                         functions, path, show_tiny=False)
-    return (f'{exercise.name}: passed (shapes, values, '
-            + ('gradients, ' if any(p.gradient_of for p in exercise.parts) else '')
-            + f'{len(edge_cases)} edge cases: {", ".join(edge_cases)})')
+    stages = ['shapes']
+    if any(name not in p.gradient_of for p in exercise.parts for name in p.outputs):
+        stages.append('values')
+    if any(p.gradient_of for p in exercise.parts):
+        stages.append('gradients')
+    return (f'{exercise.name}: passed ({", ".join(stages)}, {len(edge_cases)} edge cases: '
+            f'{"; ".join(edge_cases)})')
 
 
 def check_shapes(part, case, got, want, stage='shapes'):

@@ -38,7 +38,8 @@ def add_commands(subparsers):
                        help=f'an exercise (default {ALL}: every one that passes) and the folder')
     train.add_argument('--steps', type=int, default=50, help='training steps (default 50)')
     train.add_argument('--batch-size', type=int, default=32, help='images per step (default 32)')
-    train.add_argument('--seed', type=int, default=0, help='weights, batches and dropout (default 0)')
+    train.add_argument('--seed', type=int, default=0,
+                       help='of the weights, the batches and dropout (default 0)')
     train.add_argument('--out', help='the PNG of the curves (default DIR/curves-NAME.png)')
     workbook.set_defaults(run=run)
 

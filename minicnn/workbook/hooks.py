@@ -266,6 +266,8 @@ def workbook_layer(layer, workbook):
             rebuilt.set_weights(layer.get_weights())
             layer = rebuilt
             used += [name for name in exercises if workbook.uses(name)]
+    if 'im2col' in used and workbook.uses('conv2d_forward') and workbook.uses('conv2d_backward'):
+        used.remove('im2col')  # the learner's convolution, forward and back, unfolds nothing
     if layer.activation_name == 'relu' and workbook.uses('relu'):
         layer.activation = workbook.relu  # what Layer.__call__ applies after forward
         used.append('relu')
