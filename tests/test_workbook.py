@@ -49,6 +49,13 @@ PLANTED = {
         ('gradients', 'the gradient there is 0', 'def relu_backward(dy, x): return dy.copy()'),
     ],
     'dense': [
+        ('shapes', 'is a return missing', 'def dense_forward(x, kernel, bias): x @ kernel + bias'),
+        ('shapes', 'a tuple of 3', """
+            def dense_backward(dy, x, kernel):
+                return dy @ kernel.T, x.T @ dy"""),
+        ('running', 'line 5 of 02_dense.py', """
+            def dense_forward(x, kernel, bias):
+                return x @ kernel.T + bias"""),
         ('values', 'add the bias', 'def dense_forward(x, kernel, bias): return x @ kernel'),
         ('shapes', 'wrong axis', '''
             def dense_backward(dy, x, kernel):

@@ -129,7 +129,18 @@ def as_results(result, part):
             type(result).__name__
         raise CheckFailed('shapes', f'{part.name} must return ({", ".join(part.outputs)}), '
                                     f'a tuple of {len(part.outputs)}; it returned {got}')
-    return tuple(np.asarray(r, dtype=np.float64) if r is not None else None for r in result)
+    return tuple(as_array(r, name, part) for r, name in zip(result, part.outputs))
+
+
+def as_array(result, name, part):
+    """One result as a float64 array (None stays None: check_shapes reports it)."""
+    if result is None:
+        return None
+    try:
+        return np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailed('shapes', f'{part.name} gives {name} as a {type(result).__name__}, '
+                                    f'which is not an array of numbers') from None
 
 
 def describe(case, part):
@@ -189,10 +200,11 @@ def check(exercise, folder):
 
 def check_shapes(part, case, got, want, stage='shapes'):
     for name, g, w in zip(part.outputs, got, want):
-        if g is None or g.shape != w.shape:
-            shape = None if g is None else g.shape
-            hint = recognise_shape(part, case, name, shape)
-            raise CheckFailed(stage, f'{part.name} gives {name} of shape {shape}, minicnn '
+        if g is None:
+            raise CheckFailed(stage, f'{part.name} gives None for {name}: is a return missing?')
+        if g.shape != w.shape:
+            hint = recognise_shape(part, case, name, g.shape)
+            raise CheckFailed(stage, f'{part.name} gives {name} of shape {g.shape}, minicnn '
                                      f'{w.shape}, for {describe(case, part)}' + hint)
 
 

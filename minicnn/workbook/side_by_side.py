@@ -13,6 +13,7 @@ SGD and momentum instead, and 'batchnorm' trains the fast recipe's network
 batch norms, also with SGD and momentum. Both start from their initializers,
 not from the recipe's data-dependent whitening.
 """
+import textwrap
 import time
 from dataclasses import dataclass
 
@@ -180,18 +181,23 @@ def estimate(runs, steps):
 
 
 def draw(runs, out, title):
-    """Both loss curves, minicnn's solid and the learner's dashed over it, into a PNG."""
+    """Both loss curves, minicnn's wide and pale, the learner's dashed over it, and
+    below them their difference, into a PNG."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4))
-    steps = np.arange(1, len(runs['minicnn'].losses) + 1)
-    ax.plot(steps, runs['minicnn'].losses, lw=4, alpha=0.45, label='minicnn\'s functions')
-    ax.plot(steps, runs['yours'].losses, '--', lw=1.5, color='black', label='your functions')
-    gap = np.abs(np.subtract(runs['yours'].losses, runs['minicnn'].losses)).max()
-    ax.set(xlabel='step', ylabel='training loss', title=title)
-    ax.title.set_fontsize(9)
-    ax.legend(title=f'largest gap {gap:.2g}')
+    yours, theirs = np.array(runs['yours'].losses), np.array(runs['minicnn'].losses)
+    steps = np.arange(1, len(theirs) + 1)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True,
+                                      gridspec_kw={'height_ratios': [3, 1]})
+    top.plot(steps, theirs, lw=4, alpha=0.45, label='minicnn\'s functions')
+    top.plot(steps, yours, '--', lw=1.5, color='black', label='your functions')
+    top.set(ylabel='training loss')
+    top.set_title(textwrap.fill(title, 90), fontsize=8)
+    top.legend()
+    bottom.plot(steps, yours - theirs, color='black', lw=1)
+    bottom.axhline(0, color='grey', lw=0.5)
+    bottom.set(xlabel='step', ylabel='yours - minicnn\'s')
     fig.tight_layout()
     with atomic_write(out) as f:
         fig.savefig(f, format='png', dpi=100)
