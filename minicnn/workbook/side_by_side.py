@@ -125,31 +125,10 @@ def train_side_by_side(modules, out, steps=50, batch_size=32, seed=0, batches=No
     minicnn's, on ``batches`` (by default ``steps`` CIFAR-10 batches), and draw
     both loss curves into ``out`` (a PNG). Returns (learner's losses, minicnn's)."""
     setup = setup or setup_for(modules)
-    used = [name for name in modules if name in setup.uses]
-    unused = [name for name in modules if name not in setup.uses]
-    if {'im2col', 'conv2d_forward', 'conv2d_backward'} <= set(used):
-        used.remove('im2col')
-        say('your conv2d_forward and conv2d_backward do the whole convolution, so your im2col '
-            'is not called: train im2col by name to see it at work')
-    if not used:
-        raise ValueError(f'workbook train: {setup.name} uses none of {sorted(modules)}')
-    if unused:
-        say(f'{setup.name} has no place for your {", ".join(unused)}: '
-            f'train {"it" if len(unused) == 1 else "each"} by name')
-    workbook = Workbook({name: modules[name] for name in used})
-    devices.set_seed(seed)
-    theirs = setup.build()
-    start = theirs.get_weights()
-    yours, report = with_workbook(setup.build(), workbook)
-    yours.set_weights(start)
-    say(f'{setup.name}: your code runs in\n  ' + '\n  '.join(report + (
-        ['the loss: your softmax_cross_entropy'] if workbook.uses('softmax_cross_entropy') else [])
-        + [f'the optimizer: your {name} step' for name in ('adam', 'sgd_momentum')
-           if workbook.uses(name)]))
+    used = exercises_used(modules, setup, say)
     batches = batches if batches is not None else cifar10_batches(steps, batch_size, seed)
+    runs = same_start(setup, Workbook({name: modules[name] for name in used}), seed, say)
     warm_up(setup, *batches[0])
-    runs = {'yours': Run(yours, setup.learner_optimizer(workbook), workbook.loss, seed),
-            'minicnn': Run(theirs, setup.optimizer(), Workbook({}).loss, seed)}
     for i, (x, y) in enumerate(batches):
         for run in runs.values():
             run.step(x, y)
@@ -161,6 +140,37 @@ def train_side_by_side(modules, out, steps=50, batch_size=32, seed=0, batches=No
     draw(runs, out, f'{setup.name}, {len(batches)} steps of {len(batches[0][0])} images: '
                     f'your {", ".join(used)}')
     return runs['yours'].losses, runs['minicnn'].losses
+
+
+def exercises_used(modules, setup, say):
+    """The learner's exercises that run in ``setup``; says which do not, and why."""
+    used = [name for name in modules if name in setup.uses]
+    unused = [name for name in modules if name not in setup.uses]
+    if {'im2col', 'conv2d_forward', 'conv2d_backward'} <= set(used):
+        used.remove('im2col')
+        say('your conv2d_forward and conv2d_backward do the whole convolution, so your im2col '
+            'is not called: train im2col by name to see it at work')
+    if not used:
+        raise ValueError(f'workbook train: {setup.name} uses none of {sorted(modules)}')
+    if unused:
+        say(f'{setup.name} has no place for your {", ".join(unused)}: '
+            f'train {"it" if len(unused) == 1 else "each"} by name')
+    return used
+
+
+def same_start(setup, workbook, seed, say):
+    """The two runs, the learner's and minicnn's: the same weights, the same random stream."""
+    devices.set_seed(seed)
+    theirs = setup.build()
+    yours, report = with_workbook(setup.build(), workbook)
+    yours.set_weights(theirs.get_weights())
+    if workbook.uses('softmax_cross_entropy'):
+        report.append('the loss: your softmax_cross_entropy')
+    report += [f'the optimizer: your {name} step' for name in ('adam', 'sgd_momentum')
+               if workbook.uses(name)]
+    say(f'{setup.name}: your code runs in\n  ' + '\n  '.join(report))
+    return {'yours': Run(yours, setup.learner_optimizer(workbook), workbook.loss, seed),
+            'minicnn': Run(theirs, setup.optimizer(), Workbook({}).loss, seed)}
 
 
 def warm_up(setup, x, y):
