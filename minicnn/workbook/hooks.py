@@ -184,9 +184,11 @@ class LearnerSoftmaxCrossEntropy(Function):
 
 
 # -- layers --------------------------------------------------------------------------
+# Their names start with '_': they are no public layers, so that Layer.subclasses(),
+# which rebuilds saved models by class name, leaves them out.
 
 
-class WorkbookConv2D(Conv2D):
+class _WorkbookConv2D(Conv2D):
     """Conv2D by WorkbookConvolution (no dilation, one group: what the exercises cover)."""
     workbook = None
 
@@ -195,7 +197,7 @@ class WorkbookConv2D(Conv2D):
         return conv(x, self.kernel) if self.bias is None else conv(x, self.kernel, self.bias)
 
 
-class WorkbookDense(Dense):
+class _WorkbookDense(Dense):
     workbook = None
 
     def forward(self, x, training):
@@ -203,21 +205,21 @@ class WorkbookDense(Dense):
         return LearnerDense(self.workbook.code)(*inputs)
 
 
-class WorkbookMaxPooling2D(MaxPooling2D):
+class _WorkbookMaxPooling2D(MaxPooling2D):
     workbook = None
 
     def forward(self, x, training):
         return LearnerMaxPool(self.workbook.code, self.pool_size, self.strides, self.padding)(x)
 
 
-class WorkbookDropout(Dropout):
+class _WorkbookDropout(Dropout):
     workbook = None
 
     def forward(self, x, training):
         return LearnerDropout(self.workbook.code, self.rate, training)(x)
 
 
-class WorkbookBatchNormalization(BatchNormalization):
+class _WorkbookBatchNormalization(BatchNormalization):
     """BatchNormalization whose training normalization is the learner's (features last)."""
     workbook = None
 
@@ -231,11 +233,11 @@ class WorkbookBatchNormalization(BatchNormalization):
 
 
 # (minicnn's layer, the workbook's, the exercises that make the workbook's run the learner's code)
-REPLACEMENTS = ((Conv2D, WorkbookConv2D, ('im2col', 'conv2d_forward', 'conv2d_backward')),
-                (Dense, WorkbookDense, ('dense',)),
-                (MaxPooling2D, WorkbookMaxPooling2D, ('max_pool',)),
-                (Dropout, WorkbookDropout, ('dropout',)),
-                (BatchNormalization, WorkbookBatchNormalization, ('batchnorm',)))
+REPLACEMENTS = ((Conv2D, _WorkbookConv2D, ('im2col', 'conv2d_forward', 'conv2d_backward')),
+                (Dense, _WorkbookDense, ('dense',)),
+                (MaxPooling2D, _WorkbookMaxPooling2D, ('max_pool',)),
+                (Dropout, _WorkbookDropout, ('dropout',)),
+                (BatchNormalization, _WorkbookBatchNormalization, ('batchnorm',)))
 
 
 def with_workbook(model, workbook):
@@ -244,11 +246,11 @@ def with_workbook(model, workbook):
     layers are ``model``'s own, so ``model`` should be a fresh one, not used again.
     Returns the model and a line per layer that runs the learner's code."""
     layers, report = [], []
-    for layer in model.layers:
-        layer, exercises = workbook_layer(layer, workbook)
+    for original in model.layers:
+        layer, exercises = workbook_layer(original, workbook)
         layers.append(layer)
         if exercises:
-            report.append(f'{layer.name} ({type(layer).__name__}): your '
+            report.append(f'{layer.name} ({type(original).__name__}): your '
                           + ', '.join(exercises))
     return Sequential(layers, name=model.name), report
 
