@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from minicnn import devices, missing, saving
-from minicnn import tensorboard_events as events
+from minicnn.interchange import tensorboard as events
 from minicnn.arguments import keywords_checked, reject_unknown
 
 

@@ -1,10 +1,10 @@
 """Small helpers of the Keras API: one-hot labels, seeding and Sequence; and
-Keras's drawing of a model, plot_model (minicnn/model_graph.py)."""
+Keras's drawing of a model, plot_model (minicnn/interchange/graphviz.py)."""
 import numpy as np
 
 from minicnn import devices, missing
-from minicnn.image_files import array_to_img, img_to_array, load_img, save_img  # noqa: F401
-from minicnn.model_graph import model_to_dot, plot_model  # noqa: F401  Keras's utils names
+from minicnn.preprocessing.image_files import array_to_img, img_to_array, load_img, save_img  # noqa: F401
+from minicnn.interchange.graphviz import model_to_dot, plot_model  # noqa: F401  Keras's utils names
 
 
 def to_categorical(y, num_classes=None, dtype='float32'):

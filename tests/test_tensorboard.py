@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from minicnn import devices, tensorboard_events
+from minicnn import devices
+from minicnn.interchange import tensorboard as tensorboard_events
 from minicnn.callbacks import LambdaCallback, TensorBoard
 from minicnn.interchange import keras_config
 from minicnn.layers import Conv2D, Dense, Flatten

@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from minicnn.datasets.errors import DatasetError
-from minicnn.image_files import ImageFileError, open_image
+from minicnn.preprocessing.image_files import ImageFileError, open_image
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
 SHUFFLE_SEED = 0

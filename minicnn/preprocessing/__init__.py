@@ -8,6 +8,9 @@
     minicnn.preprocessing.directory DirectoryIterator, behind
                                     ImageDataGenerator.flow_from_directory():
                                     batches read from a folder of class folders
+    minicnn.preprocessing.image_files load_img, img_to_array, array_to_img,
+                                    save_img: one image file, opened within
+                                    Pillow's safety limits
 """
 from minicnn.preprocessing.directory import DirectoryIterator
 from minicnn.preprocessing.image import ArrayIterator, ImageDataGenerator, Transform

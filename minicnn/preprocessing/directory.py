@@ -63,7 +63,7 @@ import numpy as np
 from minicnn import devices
 from minicnn.arguments import argument_error, check_flag, check_seed, keywords_checked
 from minicnn.fileio import atomic_write
-from minicnn.image_files import (COLOR_MODES, PIL_INTERPOLATION, ImageFileError, array_to_img,
+from minicnn.preprocessing.image_files import (COLOR_MODES, PIL_INTERPOLATION, ImageFileError, array_to_img,
                                  img_to_array, load_img, pil_format)
 from minicnn.utils import Sequence, to_categorical
 

@@ -52,7 +52,7 @@ from minicnn.arguments import (argument_error, check_flag, check_seed, is_finite
 from minicnn.preprocessing.directory import SUBSETS, DirectoryIterator, ImageSaver
 from minicnn.preprocessing.geometry import (FILL_MODES, INTERPOLATION_ORDERS, Transform,
                                             moves_pixels, sample, source_coordinates)
-from minicnn.image_files import array_to_img, img_to_array, load_img, save_img  # noqa: F401,E501 (Keras's names)
+from minicnn.preprocessing.image_files import array_to_img, img_to_array, load_img, save_img  # noqa: F401,E501 (Keras's names)
 
 # Keras' small constant in the samplewise and featurewise std normalisation.
 STD_EPSILON = 1e-6

@@ -20,12 +20,10 @@ import os
 import shutil
 
 from minicnn.fileio import atomic_write
-from minicnn.interchange.keras_config import DTYPE
-from minicnn.layers import Activation
+from minicnn.interchange.keras_config import DTYPE, keras_type_name
+from minicnn.layers import Activation, model_class
 from minicnn.layers.base import WeightedLayer, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
-from minicnn.interchange.keras_config import keras_type_name
-from minicnn.models import Model, Sequential
 
 
 def _pydot(where):
@@ -54,7 +52,7 @@ def layer_boxes(model):
         # a shared layer keeps its first call's shapes: minicnn's calls all have the same
         boxes.setdefault(id(layer), Box(layer, input_shape, output_shape)).sources += sources
 
-    if isinstance(model, Sequential):
+    if isinstance(model, model_class('Sequential')):
         model._require_built('plot_model')
         first = model.layers[0].name if model.layers else model.name
         previous = InputLayer(input_shape=model.sample_shape, name=f'{first}_input')
@@ -83,7 +81,7 @@ def _shape_text(shape):
 def _has_activation(layer):
     """Keras's layers with an activation (Dense, the convolutions, Activation), and
     any other minicnn layer that was given one."""
-    if isinstance(layer, Model):
+    if isinstance(layer, model_class('Model')):
         return False
     return isinstance(layer, (WeightedLayer, Activation)) or layer.activation_name != 'linear'
 
@@ -142,7 +140,7 @@ def _add_layers(pydot, dot, model, scope, options, expand_nested):
     by the path of model names to it ('base/block1_conv1'), unique in the drawing."""
     for box in layer_boxes(model).values():
         layer = box.layer
-        if expand_nested and isinstance(layer, Model):
+        if expand_nested and isinstance(layer, model_class('Model')):
             cluster = _cluster(pydot, layer)
             _add_layers(pydot, cluster, layer, f'{scope}{layer.name}/', options, expand_nested)
             dot.add_subgraph(cluster)
@@ -159,7 +157,7 @@ def _add_layers(pydot, dot, model, scope, options, expand_nested):
 def node_name(layer, scope, expand_nested, end):
     """The node standing for ``layer``: its own, or with expand_nested for a model
     the node of its first (end=0) or last (end=-1) layer, itself perhaps a model."""
-    if expand_nested and isinstance(layer, Model):
+    if expand_nested and isinstance(layer, model_class('Model')):
         inner = list(layer_boxes(layer).values())[end].layer
         return node_name(inner, f'{scope}{layer.name}/', expand_nested, end)
     return scope + layer.name
