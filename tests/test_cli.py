@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from minicnn.recipes import cli
+from minicnn.recipes import cli, experiment, fast_recipe
 from minicnn.models import load_model
 
 
@@ -105,3 +105,36 @@ def test_ctrl_c_saves_and_resume_finishes_the_run(data_env, tmp_path):
 def test_resume_of_a_folder_without_a_run(tmp_path):
     result = minicnn('train', '--resume', str(tmp_path))
     assert result.returncode != 0 and 'run.json is missing' in result.stderr
+
+
+@pytest.mark.parametrize('args,message', [
+    (['mlp', '--batch-size', '0'], 'argument --batch-size: must be a positive integer, got 0'),
+    (['--epochs', '0'], 'argument --epochs: must be a positive integer, got 0'),
+    (['mlp', '--subset', '-5'], 'argument --subset: must be a positive integer, got -5'),
+    (['mlp', '--subset', '0'], 'argument --subset: must be a positive integer, got 0'),
+    (['--seed', '-1'], 'argument --seed: must be a non-negative integer, got -1'),
+    (['--epochs', '2.5'], "argument --epochs: must be an integer, got '2.5'"),
+])
+def test_numeric_options_are_checked_naming_option_and_value(args, message, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(['train', *args])
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('call,message', [
+    (lambda: experiment.train('mlp', 'out', batch_size=0), 'train: batch_size .* got 0'),
+    (lambda: experiment.train('mlp', 'out', epochs=0), 'train: epochs .* got 0'),
+    (lambda: experiment.load('mnist', subset=-5), 'load: subset .* got -5'),
+    (lambda: fast_recipe.train('out', epochs=0), 'fast_recipe.train: epochs .* got 0'),
+    (lambda: fast_recipe.train('out', batch_size=0), 'batch_size must be a positive .* got 0'),
+])
+def test_a_zero_is_never_read_as_not_given(call, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        call()
+    assert not (tmp_path / 'out').exists()
+
+
+def test_check_memory_with_no_memory_available_refuses():
+    with pytest.raises(MemoryError, match='0.0 GiB is available'):
+        fast_recipe.check_memory(fast_recipe.fast_cnn(), 8, available=0)

@@ -14,6 +14,7 @@ import signal
 import numpy as np
 
 from minicnn import devices, datasets, models, saving, viz
+from minicnn.arguments import check_positive_int
 from minicnn.recipes import zoo
 from minicnn.callbacks import Callback, EpochTimer
 from minicnn.fileio import atomic_write
@@ -72,6 +73,8 @@ def stop_on_ctrl_c(model):
 
 def load(dataset, subset=None):
     """(x_train, y_train), (x_test, y_test) of a data set; the first ``subset`` training images."""
+    if subset is not None:
+        check_positive_int('load', 'subset', subset)
     (x_train, y_train), test = getattr(datasets, dataset).load_data()
     if subset is not None:
         x_train, y_train = x_train[:subset], y_train[:subset]
@@ -100,8 +103,12 @@ def train(name, out, epochs=None, batch_size=None, subset=None, device=None, aug
     Returns (model, metrics); metrics are also written to out/metrics.json.
     """
     recipe = zoo.get(name)
+    for option, value in (('epochs', epochs), ('batch_size', batch_size), ('subset', subset)):
+        if value is not None:
+            check_positive_int('train', option, value)
     run = {'name': name, 'epochs': recipe.epochs if epochs is None else epochs,
-           'batch_size': batch_size or recipe.batch_size, 'subset': subset, 'augment': augment}
+           'batch_size': recipe.batch_size if batch_size is None else batch_size,
+           'subset': subset, 'augment': augment}
     os.makedirs(out, exist_ok=True)
     write_json(f'{out}/run.json', run)
     if device:
@@ -151,7 +158,7 @@ def _fit_and_report(run, out, model, earlier_history, verbose):
 def report(model, run, out, recipe, history, timer, test_data):
     """Evaluate on the test set; write metrics.json and the training curves."""
     about = {'model': run['name'], 'dataset': recipe.dataset,
-             'train_images': run['subset'] or 'all', 'batch_size': run['batch_size'],
+             'train_images': 'all' if run['subset'] is None else run['subset'], 'batch_size': run['batch_size'],
              'augment': run['augment'], 'tutorial_reported': recipe.reported}
     return write_results(out, model, history, timer, test_data, run['batch_size'],
                          f"{run['name']} on {recipe.dataset}", about)
