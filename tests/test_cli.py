@@ -138,3 +138,69 @@ def test_a_zero_is_never_read_as_not_given(call, message, tmp_path, monkeypatch)
 def test_check_memory_with_no_memory_available_refuses():
     with pytest.raises(MemoryError, match='0.0 GiB is available'):
         fast_recipe.check_memory(fast_recipe.fast_cnn(), 8, available=0)
+
+
+@pytest.fixture
+def tiny_env(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.setenv('MINICNN_DATA', str(tiny_data))
+    monkeypatch.setenv('MINICNN_HOME', str(tmp_path / 'cache'))
+    monkeypatch.setenv('MPLBACKEND', 'Agg')
+    return tmp_path
+
+
+def test_train_into_a_folder_holding_a_run_asks_for_overwrite(tiny_env):
+    out = tiny_env / 'run'
+    experiment.train('mlp', out, epochs=1, batch_size=16, subset=32, verbose=0)
+    before = (out / 'run.json').read_text()
+    with pytest.raises(experiment.RunFolderError, match=f'{out} holds an earlier run .*'
+                       r'--resume .*--overwrite'):
+        experiment.train('mlp', out, epochs=2, batch_size=16, subset=32, verbose=0)
+    assert (out / 'run.json').read_text() == before
+    _, metrics = experiment.train('mlp', out, epochs=2, batch_size=16, subset=32, verbose=0,
+                                  overwrite=True)
+    assert metrics['epochs'] == 2 and json.loads((out / 'run.json').read_text())['epochs'] == 2
+
+
+def test_a_new_run_writes_its_checkpoint_before_its_run_json(tiny_env, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError('No space left on device')
+    monkeypatch.setattr(experiment.saving, 'save_model', disk_full)
+    with pytest.raises(OSError, match='No space left'):
+        experiment.train('mlp', tiny_env / 'run', epochs=1, batch_size=16, subset=32, verbose=0)
+    assert not (tiny_env / 'run' / 'run.json').exists()
+
+
+def test_resume_refuses_a_checkpoint_of_another_recipe_naming_both(tiny_env):
+    out = tiny_env / 'run'
+    experiment.train('mlp', out, epochs=1, batch_size=16, subset=32, verbose=0)
+    run = json.loads((out / 'run.json').read_text())
+    (out / 'run.json').write_text(json.dumps({**run, 'name': 'cnn-seed002', 'epochs': 2}))
+    with pytest.raises(experiment.RunFolderError,
+                       match=r"run.json names the recipe 'cnn-seed002', but .*checkpoint.minicnn "
+                             r"holds recipe 'mlp'.s network"):
+        experiment.resume(out, verbose=0)
+
+
+@pytest.mark.parametrize('text,message', [
+    ('{"name": "mlp", "epo', 'run.json is corrupt, not the JSON'),
+    ('[1, 2]', 'run.json is corrupt: name, epochs, batch_size, augment missing'),
+    ('{"name": "mlp", "epochs": "3", "batch_size": 8, "augment": false}', 'epochs missing or'),
+    ('{"name": "vgg", "epochs": 3, "batch_size": 8, "augment": false}', "names 'vgg', which"),
+])
+def test_a_corrupt_run_json_is_named(text, message, tmp_path):
+    (tmp_path / 'run.json').write_text(text)
+    (tmp_path / 'checkpoint.minicnn').write_bytes(b'')
+    with pytest.raises(SystemExit) as exit:
+        cli.main(['train', '--resume', str(tmp_path)])
+    assert f'{tmp_path}/run.json' in exit.value.code and message in exit.value.code
+
+
+@pytest.mark.parametrize('args,message', [
+    (['fast'], 'holds an earlier run (metrics.json); start over with --overwrite'),
+    (['--resume', '{out}', '--overwrite'], '--resume continues the run in its folder'),
+])
+def test_cli_run_folder_refusals(args, message, tmp_path):
+    (tmp_path / 'metrics.json').write_text('{}')
+    with pytest.raises(SystemExit) as exit:
+        cli.main(['train', *[a.format(out=tmp_path) for a in args], '--out', str(tmp_path)])
+    assert message in exit.value.code

@@ -53,11 +53,17 @@ def _train(args):
     from minicnn.recipes import experiment
     fast_options = any(option is not None for option in (args.budget, args.without, args.seed))
     if args.resume is not None:  # the run's own run.json says which tutorial network it trains
+        if args.overwrite:
+            sys.exit('minicnn train: --resume continues the run in its folder; --overwrite '
+                     'starts a new one over it: give one of them')
         if fast_options:
             sys.exit('minicnn train: --resume continues a tutorial run as it was started; '
                      '--budget, --without and --seed belong to the fast recipe')
-        _, metrics = experiment.resume(args.resume, device=args.device,
-                                       verbose=0 if args.quiet else 1)
+        try:
+            _, metrics = experiment.resume(args.resume, device=args.device,
+                                           verbose=0 if args.quiet else 1)
+        except (FileNotFoundError, experiment.RunFolderError) as err:
+            sys.exit(f'minicnn train: {err}')
         return _print_result(args.resume, metrics)
     if args.model == FAST:
         return _train_fast(args)
@@ -70,9 +76,12 @@ def _train(args):
         epochs = args.epochs if args.epochs is not None else DEMO_EPOCHS
         subset = args.subset if args.subset is not None else DEMO_SUBSET
     out = f'runs/{args.model}' if args.out is None else args.out
-    _, metrics = experiment.train(args.model, out, epochs=epochs, batch_size=args.batch_size,
-                                  subset=subset, device=args.device, augment=args.augment,
-                                  verbose=0 if args.quiet else 1)
+    try:
+        _, metrics = experiment.train(args.model, out, epochs=epochs, batch_size=args.batch_size,
+                                      subset=subset, device=args.device, augment=args.augment,
+                                      verbose=0 if args.quiet else 1, overwrite=args.overwrite)
+    except experiment.RunFolderError as err:
+        sys.exit(f'minicnn train: {err}')
     _print_result(out, metrics)
 
 
@@ -93,6 +102,10 @@ def _train_fast(args):
     if args.device:
         devices.set_device(args.device)
     out = f'runs/fast-{budget}' if args.out is None else args.out
+    try:
+        experiment.claim_folder(out, args.overwrite)
+    except experiment.RunFolderError as err:
+        sys.exit(f'minicnn train: {err}')
     _, metrics = fast_recipe.train(out, experiment.load('cifar10', args.subset), budget=budget,
                                    epochs=args.epochs, batch_size=args.batch_size,
                                    without=without, seed=0 if args.seed is None else args.seed,
@@ -177,6 +190,8 @@ def build_parser():
     train.add_argument('--augment', action='store_true', help='shifts and flips (seed 002)')
     train.add_argument('--quiet', action='store_true', help='no progress bars')
     train.add_argument('--resume', metavar='DIR', help='continue the run saved in DIR')
+    train.add_argument('--overwrite', action='store_true',
+                       help='start into an --out folder that holds an earlier run, deleting it')
     train.set_defaults(run=_train)
     summary = commands.add_parser('summary', help="print a model's layers")
     summary.add_argument('model', choices=sorted(zoo.RECIPES))
