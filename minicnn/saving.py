@@ -173,9 +173,16 @@ def restore_training_state(model, path):
     """Put the training state of minicnn's model file ``path`` back into the
     compiled ``model`` it was saved from: weights, optimizer slots and step
     count, a learning rate changed by hand (ReduceLROnPlateau's), the random
-    generator and the epochs done, which it returns. Nothing is rebuilt."""
+    generator and the epochs done, which it returns. Nothing is rebuilt.
+
+    The file must come from the same architecture (its weights' shapes) and
+    the same optimizer (class and configuration, the learning rate aside:
+    the file's is state): SGD's velocity is no Adam moment.
+    """
     meta, arrays = read_model_file(path)
-    model.set_weights(weights_of(arrays))
+    weights = weights_of(arrays)
+    check_same_training(model, meta, weights, path)
+    model.set_weights(weights)
     optimizer = model.optimizer
     optimizer.set_state(optimizer_state_of(arrays), model.weights)
     if optimizer.schedule is None:  # a rate changed by hand is state too
@@ -183,6 +190,31 @@ def restore_training_state(model, path):
     devices.set_rng_state(meta['rng_state'])
     model.epochs_done = meta['epoch'] or 0
     return model.epochs_done
+
+
+def check_same_training(model, meta, weights, path):
+    """Refuse, naming ``path``, a training state saved by another architecture or optimizer."""
+    shapes = [tuple(w.shape) for w in weights]
+    expected = [tuple(w.shape) for w in model.weights]
+    if shapes != expected:
+        raise ModelFileError(f'{path} holds the weights of another architecture: shapes '
+                             f'{shapes}, and this model has {expected}')
+    saved, optimizer = meta.get('optimizer'), model.optimizer
+    name = type(optimizer).__name__
+    if saved is None or saved.get('class_name') != name:
+        held = 'no optimizer' if saved is None else f"a {saved.get('class_name')} optimizer's"
+        raise ModelFileError(f'{path} holds {held} state, and this model trains with {name}; '
+                             f'it cannot continue that training')
+    # JSON's round trip makes the two configs comparable (tuples become lists)
+    config = json.loads(json.dumps(optimizer.get_config()))
+    saved_config = dict(saved.get('config') or {})
+    if optimizer.schedule is None:  # a rate changed by hand is state, restored below
+        config.pop('learning_rate', None)
+        saved_config.pop('learning_rate', None)
+    differ = sorted(k for k in {*config, *saved_config} if config.get(k) != saved_config.get(k))
+    if differ:
+        raise ModelFileError(f'{path} was saved by a {name} configured otherwise: ' + ', '.join(
+            f'{k}={saved_config.get(k)!r} there, {config.get(k)!r} here' for k in differ))
 
 
 def saved_history(path):
