@@ -70,6 +70,9 @@ def test_train_fast_on_tiny_data(data_env, tmp_path):
     (['fast', '--without', 'magic'], "unknown tricks in without: ['magic']"),
     (['--full', '--budget', 'narrow'], 'cannot be combined with --budget narrow'),
     (['--resume', 'somewhere', '--seed', '1'], '--resume continues a tutorial run'),
+    (['--resume', 'somewhere', '--epochs', '3'], '--epochs cannot change them'),
+    (['--resume', 'somewhere', '--out', 'x', '--augment'], '--out, --augment cannot change them'),
+    (['mlp', '--resume', 'somewhere'], 'mlp cannot change them'),
 ])
 def test_train_options_that_do_not_apply_are_refused(args, message, data_env):
     result = minicnn('train', *args, '--quiet', env=data_env)

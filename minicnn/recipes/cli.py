@@ -59,6 +59,13 @@ def _train(args):
         if fast_options:
             sys.exit('minicnn train: --resume continues a tutorial run as it was started; '
                      '--budget, --without and --seed belong to the fast recipe')
+        settings = {'--epochs': args.epochs, '--batch-size': args.batch_size,
+                    '--subset': args.subset, '--out': args.out,
+                    '--augment': args.augment or None, '--full': args.full or None}
+        given = [option for option, value in settings.items() if value is not None]
+        if given or args.model != FAST:
+            sys.exit(f'minicnn train: --resume continues a run with the recipe and settings '
+                     f'of its run.json; {", ".join(given) or args.model} cannot change them')
         try:
             _, metrics = experiment.resume(args.resume, device=args.device,
                                            verbose=0 if args.quiet else 1)
@@ -186,7 +193,8 @@ def build_parser():
     train.add_argument('--without', metavar='TRICKS',
                        help='fast only: comma-separated tricks to leave out, of '
                             + ','.join(zoo.FAST_TRICKS))
-    train.add_argument('--seed', type=integer_at_least(0), help='fast only: the random seed (default 0)')
+    train.add_argument('--seed', type=integer_at_least(0),
+                       help='fast only: the random seed (default 0)')
     train.add_argument('--augment', action='store_true', help='shifts and flips (seed 002)')
     train.add_argument('--quiet', action='store_true', help='no progress bars')
     train.add_argument('--resume', metavar='DIR', help='continue the run saved in DIR')

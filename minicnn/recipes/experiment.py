@@ -247,7 +247,8 @@ def _fit_and_report(run, out, model, earlier_history, verbose):
 def report(model, run, out, recipe, history, timer, test_data):
     """Evaluate on the test set; write metrics.json and the training curves."""
     about = {'model': run['name'], 'dataset': recipe.dataset,
-             'train_images': 'all' if run['subset'] is None else run['subset'], 'batch_size': run['batch_size'],
+             'train_images': 'all' if run['subset'] is None else run['subset'],
+             'batch_size': run['batch_size'],
              'augment': run['augment'], 'tutorial_reported': recipe.reported}
     return write_results(out, model, history, timer, test_data, run['batch_size'],
                          f"{run['name']} on {recipe.dataset}", about)
