@@ -224,7 +224,8 @@ def seed004_epoch(args):
     trains it; its seconds_per_epoch include the evaluation on the test images."""
     from minicnn.recipes import experiment
     _, metrics = experiment.train('cnn-seed004', str(args.out / 'seed004'), epochs=1,
-                                  subset=2048 if args.quick else None, device='gpu', verbose=0)
+                                  subset=2048 if args.quick else None, device='gpu', verbose=0,
+                                  overwrite=True)
     return without_history(metrics)
 
 

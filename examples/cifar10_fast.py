@@ -9,6 +9,7 @@ and prints the test accuracy with and without test-time augmentation.
     python examples/cifar10_fast.py --without lookahead,tta
 """
 from minicnn.recipes import fast_recipe
+from minicnn.recipes.cli import integer_at_least
 from minicnn.datasets import cifar10
 
 import common
@@ -19,14 +20,14 @@ def extra_options(parser):
                         help='preset widths, epochs and batch size (default: short)')
     parser.add_argument('--without', default='',
                         help='comma-separated tricks to leave out, of ' + ','.join(fast_recipe.TRICKS))
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=integer_at_least(0), default=0)
 
 
 args = common.parse_args(__doc__, epochs=None, batch_size=None, extra=extra_options)
 data = common.load(cifar10, args)
 model, metrics = fast_recipe.train(
     args.out, data, budget=args.budget, epochs=args.epochs,
-    batch_size=((args.batch_size or 32) if args.quick else args.batch_size), seed=args.seed,
+    batch_size=(32 if args.quick and args.batch_size is None else args.batch_size), seed=args.seed,
     without=[name for name in args.without.split(',') if name])
 print(f"test accuracy: {metrics['test_accuracy']:.4f} without test-time augmentation")
 if 'tta_test_accuracy' in metrics:

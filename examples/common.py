@@ -20,8 +20,10 @@ def parse_args(description, epochs, batch_size, extra=None):
     parser.set_defaults(epochs=epochs, batch_size=batch_size)
     args = parser.parse_args()
     if args.quick:
-        args.epochs, args.subset = 1, min(args.subset or QUICK_TRAIN, QUICK_TRAIN)
-    args.out = args.out or os.path.join('runs', os.path.basename(parser.prog).removesuffix('.py'))
+        args.epochs = 1
+        args.subset = QUICK_TRAIN if args.subset is None else min(args.subset, QUICK_TRAIN)
+    if args.out is None:
+        args.out = os.path.join('runs', os.path.basename(parser.prog).removesuffix('.py'))
     os.makedirs(args.out, exist_ok=True)
     if args.device:
         devices.set_device(args.device)
@@ -31,7 +33,7 @@ def parse_args(description, epochs, batch_size, extra=None):
 def load(dataset, args):
     """The data set's (x_train, y_train), (x_test, y_test), cut to --subset (and --quick)."""
     (x_train, y_train), (x_test, y_test) = dataset.load_data()
-    if args.subset:
+    if args.subset is not None:
         x_train, y_train = x_train[:args.subset], y_train[:args.subset]
     if args.quick:
         x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]

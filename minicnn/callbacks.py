@@ -249,13 +249,26 @@ class ModelCheckpoint(MonitorCallback):
                 return
             self.best = value
         # MetricNames: {val_acc} in a file name finds val_accuracy, as monitor does
-        path = self.filepath.format_map(MetricNames(logs, epoch=epoch + 1))
+        path = self.file_name(logs, epoch)
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
             self.model.save(path)
         if self.verbose:
             print(f'Epoch {epoch + 1}: saved the model to {path}')
+
+    def file_name(self, logs, epoch):
+        """filepath with its placeholders filled from the logs; a KeyError (as Keras)
+        names a placeholder the logs lack."""
+        try:
+            return self.filepath.format_map(MetricNames(logs, epoch=epoch + 1))
+        except KeyError as err:
+            key = err.args[0]
+            hint = '; the val_ values need validation data in fit' \
+                if str(key).startswith('val_') else ''
+            raise KeyError(f'ModelCheckpoint: filepath {self.filepath!r} asks for {key!r}, '
+                           f'which the logs of epoch {epoch + 1} lack (they hold '
+                           f'{sorted(logs)}){hint}') from None
 
 
 def log_learning_rate(model, logs):

@@ -20,7 +20,8 @@ can run any code the file names).
 import contextlib
 import math
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 import zlib
 
@@ -29,13 +30,21 @@ import numpy as np
 
 @contextlib.contextmanager
 def atomic_write(path, mode='wb'):
-    """Open a temporary file next to ``path``; on success it replaces ``path``."""
+    """Open a temporary file next to ``path``; on success it replaces ``path``.
+
+    The temporary file is created as open() creates any file (0666 less the
+    umask, applied by the system: the umask is never read or changed, which
+    would affect every thread), or with the permissions of the file it
+    replaces. The file, then its folder, are flushed to disk (fsync), so that
+    the rename itself survives a power cut.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
+    fd, tmp = _create_temporary(folder, os.path.basename(path))
     try:
-        os.fchmod(fd, _new_file_mode())  # mkstemp's 0600 would hide the file from others
+        with contextlib.suppress(FileNotFoundError):
+            os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))  # keep the replaced file's
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
@@ -45,13 +54,34 @@ def atomic_write(path, mode='wb'):
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+    _sync_folder(folder)
 
 
-def _new_file_mode():
-    """The permissions open() would give a new file: 0666 less the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _create_temporary(folder, name):
+    """(fd, path) of a new, empty, hidden file in ``folder``, made with O_EXCL
+    (never an existing file or link) and mode 0666, which the umask narrows."""
+    for _ in range(100):
+        tmp = os.path.join(folder, f'.{name}.{secrets.token_hex(6)}.tmp')
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f'could not create a temporary file for {name} in {folder}')
+
+
+def _sync_folder(folder):
+    """fsync a folder, which makes a rename in it durable (where the system can:
+    Windows cannot open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder; the rename still happened
+        pass
+    finally:
+        os.close(fd)
 
 
 # -- reading NumPy archives ------------------------------------------------------------

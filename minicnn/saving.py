@@ -29,11 +29,10 @@ written to a temporary file and renamed, so an interrupted save leaves the
 previous file intact.
 """
 import json
-import zipfile
 
 import numpy as np
 
-from minicnn import devices, losses, metrics, optimizers
+from minicnn import devices, fileio, losses, metrics, optimizers
 from minicnn import layers as layer_classes
 from minicnn.fileio import atomic_write
 from minicnn.interchange.keras_config import zero_initializers
@@ -127,11 +126,12 @@ def load_weights(model, path, by_name=False, skip_mismatch=False):
     if by_name or skip_mismatch:
         raise ValueError(f'load_weights: by_name and skip_mismatch need the layer names of '
                          f'an HDF5 file (.h5), and {path} is a NumPy archive')
-    with np.load(path) as data:
-        if 'meta' in data.files:
-            arrays = weights_of(read_model_file(path)[1])
-        else:
-            arrays = [data[f'arr_{i}'] for i in range(len(data.files))]
+    with fileio.NpzFile(path) as archive:
+        whole_model = 'meta' in archive.headers
+    if whole_model:
+        arrays = weights_of(read_model_file(path)[1])
+    else:
+        arrays = fileio.read_array_list(path, [w.shape for w in model.weights])
     model.set_weights(arrays)
 
 
@@ -162,7 +162,7 @@ def load_model(path, compile=True):
     if compile and meta['optimizer'] is not None:
         # files of minicnn 0.1 hold a loss name and one metric name ('metric')
         metrics_ = meta.get('metrics', [meta['metric']] if meta.get('metric') else [])
-        model.compile(optimizer_of(meta), meta['loss'], metrics_)
+        model.compile(optimizer_of(meta, path), meta['loss'], metrics_)
         model.optimizer.set_state(optimizer_state_of(arrays), model.weights)
     model.epochs_done = meta['epoch'] or 0
     devices.set_rng_state(meta['rng_state'])
@@ -173,16 +173,48 @@ def restore_training_state(model, path):
     """Put the training state of minicnn's model file ``path`` back into the
     compiled ``model`` it was saved from: weights, optimizer slots and step
     count, a learning rate changed by hand (ReduceLROnPlateau's), the random
-    generator and the epochs done, which it returns. Nothing is rebuilt."""
+    generator and the epochs done, which it returns. Nothing is rebuilt.
+
+    The file must come from the same architecture (its weights' shapes) and
+    the same optimizer (class and configuration, the learning rate aside:
+    the file's is state): SGD's velocity is no Adam moment.
+    """
     meta, arrays = read_model_file(path)
-    model.set_weights(weights_of(arrays))
+    weights = weights_of(arrays)
+    check_same_training(model, meta, weights, path)
+    model.set_weights(weights)
     optimizer = model.optimizer
     optimizer.set_state(optimizer_state_of(arrays), model.weights)
     if optimizer.schedule is None:  # a rate changed by hand is state too
-        optimizer.learning_rate = optimizer_of(meta).learning_rate
+        optimizer.learning_rate = optimizer_of(meta, path).learning_rate
     devices.set_rng_state(meta['rng_state'])
     model.epochs_done = meta['epoch'] or 0
     return model.epochs_done
+
+
+def check_same_training(model, meta, weights, path):
+    """Refuse, naming ``path``, a training state saved by another architecture or optimizer."""
+    shapes = [tuple(w.shape) for w in weights]
+    expected = [tuple(w.shape) for w in model.weights]
+    if shapes != expected:
+        raise ModelFileError(f'{path} holds the weights of another architecture: shapes '
+                             f'{shapes}, and this model has {expected}')
+    saved, optimizer = meta.get('optimizer'), model.optimizer
+    name = type(optimizer).__name__
+    if saved is None or saved.get('class_name') != name:
+        held = 'no optimizer' if saved is None else f"a {saved.get('class_name')} optimizer's"
+        raise ModelFileError(f'{path} holds {held} state, and this model trains with {name}; '
+                             f'it cannot continue that training')
+    # JSON's round trip makes the two configs comparable (tuples become lists)
+    config = json.loads(json.dumps(optimizer.get_config()))
+    saved_config = dict(saved.get('config') or {})
+    if optimizer.schedule is None:  # a rate changed by hand is state, restored below
+        config.pop('learning_rate', None)
+        saved_config.pop('learning_rate', None)
+    differ = sorted(k for k in {*config, *saved_config} if config.get(k) != saved_config.get(k))
+    if differ:
+        raise ModelFileError(f'{path} was saved by a {name} configured otherwise: ' + ', '.join(
+            f'{k}={saved_config.get(k)!r} there, {config.get(k)!r} here' for k in differ))
 
 
 def saved_history(path):
@@ -218,26 +250,27 @@ def save_model(model, path, epoch=None, history=None):
 def read_model_file(path):
     """(meta, arrays) of a model file; ModelFileError says what is wrong with a bad one."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if 'meta' not in data.files:
-                raise ModelFileError(f'{path} is not a minicnn model file (no meta entry)')
-            meta = json.loads(data['meta'].tobytes().decode())
-            arrays = {name: data[name] for name in data.files if name != 'meta'}
-    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        arrays = fileio.read_npz(path)
+    except fileio.ArchiveError as err:
+        raise ModelFileError(f'{err}; it is not a minicnn model file') from err
+    if 'meta' not in arrays:
+        raise ModelFileError(f'{path} is not a minicnn model file (no meta entry)')
+    try:
+        meta = json.loads(arrays.pop('meta').tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelFileError(f'{path} is truncated or not a minicnn model file ({err})') from err
-    except ValueError as err:  # np.load on a file that is not .npy/.npz at all
-        if isinstance(err, ModelFileError):
-            raise
-        raise ModelFileError(f'{path} is not a minicnn model file ({err})') from err
-    if meta.get('format') != FORMAT:
+    if not isinstance(meta, dict) or meta.get('format') != FORMAT:
         raise ModelFileError(f'{path} is not a minicnn model file (format {meta.get("format")!r})')
     return meta, arrays
 
 
-def optimizer_of(meta):
-    """A fresh optimizer built from the file's optimizer config."""
-    optimizer = optimizers.OPTIMIZERS[meta['optimizer']['class_name'].lower()]
-    return optimizer.from_config(meta['optimizer']['config'])
+def optimizer_of(meta, path):
+    """A fresh optimizer built from the optimizer config of the file ``path``."""
+    name = meta['optimizer']['class_name']
+    if name.lower() not in optimizers.OPTIMIZERS:
+        raise ModelFileError(f'{path} names the optimizer {name!r}, which minicnn does not '
+                             f'have; it has {sorted(optimizers.OPTIMIZERS)}')
+    return optimizers.OPTIMIZERS[name.lower()].from_config(meta['optimizer']['config'])
 
 
 def optimizer_state_of(arrays):

@@ -7,7 +7,8 @@ per-sample weights w:
     loss = model.loss(y, outputs, w)      a scalar Tensor, 1/N sum_n w_n l_n
          + sum(model.losses)              the regularizers' penalties (Keras adds them)
     loss.backward()                       every weight's .grad
-    optimizer.step(weights)               update the trainable weights in place
+    optimizer.step(weights)               update the trainable weights in place,
+                                          only when the loss is finite
 
 When the model ends in softmax (or sigmoid) and the loss is a categorical
 (or binary) cross-entropy, the loss is computed from the logits, the
@@ -17,10 +18,12 @@ it); the outputs are then the activation of the logits, for the metrics.
 The loss (penalties included, in fit and evaluate alike, as in Keras) and
 the compiled metrics are summed on the device and read back (which waits
 for the GPU) only when the progress bar is redrawn or the epoch ends
-(``RunningMetrics``).
+(``RunningMetrics``). The loss itself is read at every step, before the
+optimizer's: a NaN or infinite loss must not reach the weights.
 """
 import dataclasses
 import math
+import os
 import time
 import warnings
 import weakref
@@ -42,6 +45,8 @@ SYNC_SECONDS = 0.5  # how often a GPU run reads its metrics back
 
 def check_arrays(model, x, y, where):
     """Check x and y before a long run, naming the argument that is wrong."""
+    check_not_file_name(where, 'x', x)
+    check_not_file_name(where, 'y', y)
     if y is None:
         raise ValueError(f'{where}: y is required when x is an array')
     if not is_array(x):
@@ -54,12 +59,31 @@ def check_arrays(model, x, y, where):
     if model.built and tuple(x.shape[1:]) != model.input_shape[1:]:
         raise ValueError(f"{where}: layer '{model.layers[0].name}' expects inputs of shape "
                          f"{model.input_shape}, got x of shape {x.shape}")
-    xp = devices.get_array_module(x)
-    if x.dtype.kind == 'f' and not bool(xp.isfinite(x).all()):
-        raise ValueError(f'{where}: x contains NaN or infinite values')
     y = y if is_array(y) else np.asarray(y)
+    for name, array in (('x', x), ('y', y)):
+        check_numeric(where, name, array)
+        xp = devices.get_array_module(array)
+        if array.dtype.kind in 'fc' and not bool(xp.isfinite(array).all()):
+            raise ValueError(f'{where}: {name} contains NaN or infinite values')
     if model.built and fuses_softmax(model) and (y.ndim == 1 or y.shape[1] == 1):
         check_class_ids(devices.to_numpy(y).reshape(-1), model.output_shape[-1], where)
+
+
+def check_not_file_name(where, name, value):
+    """Refuse a file name given for the data: fit, evaluate and predict take arrays."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError(f'{where}: {name} must be an array, got the {type(value).__name__} '
+                        f'{value!r}; to use a file, load it first (np.load, or '
+                        f'minicnn.datasets / image_dataset_from_directory for images)')
+
+
+def check_numeric(where, name, array):
+    """Refuse string (or object) labels and inputs: the losses need numbers."""
+    if array.dtype.kind not in 'biufc':
+        first = array.reshape(-1)[0].item() if array.size else None
+        raise TypeError(f'{where}: {name} must hold numbers, got an array of dtype {array.dtype}'
+                        f' (first value {first!r}); turn class names into class ids first, '
+                        f'e.g. with np.unique(labels, return_inverse=True)')
 
 
 # Per model, what check_input_scale has seen: the largest |x| fit was given and
@@ -147,7 +171,6 @@ class RunningMetrics:
             m.reset_state()
         self.loss_sum = 0.0
         self.seen = 0
-        self.batch_losses = []  # device scalars since the last read, for NaN detection
 
     def add(self, loss, y_true, y_pred):
         n = len(y_pred)
@@ -155,14 +178,6 @@ class RunningMetrics:
         for m in self.metrics:  # unweighted, as Keras's compile(metrics=...) are
             m.update_state(y_true, y_pred)
         self.seen += n
-        self.batch_losses.append(loss)
-
-    def first_bad_batch(self):
-        """How many batches ago (1 = the last) a loss first was NaN or infinite, or None."""
-        losses = [float(v) for v in self.batch_losses]
-        self.batch_losses = []
-        bad = [i for i, v in enumerate(losses) if not math.isfinite(v)]
-        return len(losses) - bad[0] if bad else None
 
     def logs(self, prefix=''):
         """{'loss': ..., then each metric by its name}, prefix 'val_' for validation."""
@@ -224,8 +239,15 @@ def loss_and_outputs(model, x, y, sample_weight, training):
 
 
 def train_step(model, x, y, sample_weight=None):
-    """Forward, backward and one optimizer update; returns (loss, outputs) arrays."""
+    """Forward, backward and one optimizer update; returns (loss, outputs) arrays.
+
+    A NaN or infinite loss skips the backward pass and the update (the check
+    comes first, then the step): the weights stay as they were before the
+    bad batch, and the caller, which sees the loss, stops training.
+    """
     loss, outputs = loss_and_outputs(model, x, y, sample_weight, training=True)
+    if not math.isfinite(float(loss.data)):  # reading it waits for the GPU: the price of safety
+        return loss.data, outputs.data
     weights = model.trainable_weights  # after the forward pass, which builds an unbuilt model
     for w in weights:
         w.zero_grad()  # backward adds into .grad: last step's must not count
@@ -258,6 +280,8 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
         sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None):
     _require_compiled(model, 'fit')
+    check_not_file_name('fit', 'x', x)
+    check_not_file_name('fit', 'y', y)
     check_positive_int('fit', 'batch_size', batch_size)
     check_positive_int('fit', 'epochs', epochs, allow_zero=True)
     check_positive_int('fit', 'initial_epoch', initial_epoch, allow_zero=True)
@@ -356,21 +380,21 @@ def run_epoch(model, run, epoch):
         cbs.on_batch_begin(batch)
         xb, yb, wb = prepare_batch(data, run.class_weights, 'fit')
         loss, outputs = train_step(model, xb, yb, wb)
+        if not math.isfinite(float(loss)):  # train_step did not step (TerminateOnNaN's stop)
+            bar.close()
+            warnings.warn(f'fit: the loss became NaN or infinite at epoch {epoch + 1}, '
+                          f'batch {batch + 1}; training stopped, the weights as they were '
+                          f'before that batch', RuntimeWarning)
+            model.stop_training = True
+            return None
         running.add(loss, yb, outputs)
         batches_done += 1
         bar.update(1)
         now = time.perf_counter()
-        # On the CPU reading a number is free; on the GPU it waits, so do it rarely.
+        # On the CPU reading the metrics is free; on the GPU it waits, so do it rarely.
         if not on_gpu or now - last_sync > SYNC_SECONDS or batch == (steps or 0) - 1 \
                 or batch_logs_wanted:
             last_sync = now
-            bad = running.first_bad_batch()
-            if bad is not None:
-                bar.close()
-                warnings.warn(f'fit: the loss became NaN or infinite at epoch {epoch + 1}, '
-                              f'batch {batch + 2 - bad}; training stopped', RuntimeWarning)
-                model.stop_training = True
-                return None
             logs = running.logs()
             bar.set_postfix({**{k: format_value(v) for k, v in logs.items()},
                              'img/s': f'{running.seen / (now - start):.0f}'}, refresh=False)
@@ -479,9 +503,11 @@ def format_value(value):
 def predict(model, x, batch_size=32, verbose=0):
     check_positive_int('predict', 'batch_size', batch_size)
     check_verbose('predict', verbose)
+    check_not_file_name('predict', 'x', x)
     if not is_array(x):
         raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), got '
                         f'{type(x).__name__}')
+    check_numeric('predict', 'x', x)
     check_input_scale(model, x, 'predict')
     outputs = []
     with no_grad():

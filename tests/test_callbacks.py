@@ -3,6 +3,7 @@
 import csv
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -294,6 +295,62 @@ def test_backup_and_restore_keeps_the_backup_after_ctrl_c_or_when_asked(tmp_path
         BackupAndRestore('')
     with pytest.raises(TypeError, match="'save_freq', a Keras argument that minicnn does not"):
         BackupAndRestore(tmp_path, save_freq=10)
+
+
+def backed_up(tmp_path, model):
+    """The backup folder of a fit of ``model`` that stopped after 2 epochs."""
+    x, y, _, _ = keras_test_data()
+    with pytest.raises(RuntimeError, match='Interrupting'):
+        model.fit(x, y, epochs=5, verbose=0, callbacks=[BackupAndRestore(tmp_path), FailAt(2)])
+    return tmp_path
+
+
+def other_architecture():
+    model = Sequential([Dense(5, activation='tanh', input_shape=(3,)), Dense(2)])
+    model.compile(Adam(0.05), 'mse')
+    return model
+
+
+def with_optimizer(optimizer):
+    model = resumable_model()
+    model.compile(optimizer, 'mse')
+    return model
+
+
+@pytest.mark.parametrize('restarted,message', [
+    (lambda: with_optimizer(Adam(0.05)), r"holds a SGD optimizer's state, and this model "
+                                         r'trains with Adam'),
+    (lambda: with_optimizer(SGD(0.05, momentum=0.5)),
+     r'was saved by a SGD configured otherwise: momentum=0.9 there, 0.5 here'),
+    (other_architecture, r'holds the weights of another architecture: shapes \[\(3, 4\)'),
+])
+def test_backup_and_restore_refuses_another_optimizer_or_architecture(tmp_path, restarted,
+                                                                     message):
+    backup = backed_up(tmp_path, with_optimizer(SGD(0.05, momentum=0.9)))
+    x, y, _, _ = keras_test_data()
+    model = restarted()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=re.escape(str(backup / 'latest.minicnn')) + ' ' + message):
+        model.fit(x, y, epochs=5, verbose=0, callbacks=[BackupAndRestore(backup)])
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_backup_and_restore_takes_a_learning_rate_changed_by_hand(tmp_path):
+    backup = backed_up(tmp_path, with_optimizer(SGD(0.05, momentum=0.9)))
+    x, y, _, _ = keras_test_data()
+    model = with_optimizer(SGD(0.01, momentum=0.9))
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(backup)])
+    assert model.optimizer.learning_rate == pytest.approx(0.05)
+
+
+def test_model_checkpoint_names_a_placeholder_the_logs_lack():
+    x, y, _, _ = keras_test_data()
+    model = resumable_model()
+    with pytest.raises(KeyError, match=r"filepath '\{val_loss:.2f\}.minicnn' asks for 'val_loss', "
+                                       r"which the logs of epoch 1 lack \(they hold \['loss'\]\);"
+                                       r' the val_ values need validation data'):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[ModelCheckpoint('{val_loss:.2f}.minicnn')])
 
 
 def test_backup_and_restore_brings_back_a_reduced_learning_rate(tmp_path):

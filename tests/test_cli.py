@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from minicnn.recipes import cli
+from minicnn.recipes import cli, experiment, fast_recipe
 from minicnn.models import load_model
 
 
@@ -70,6 +70,9 @@ def test_train_fast_on_tiny_data(data_env, tmp_path):
     (['fast', '--without', 'magic'], "unknown tricks in without: ['magic']"),
     (['--full', '--budget', 'narrow'], 'cannot be combined with --budget narrow'),
     (['--resume', 'somewhere', '--seed', '1'], '--resume continues a tutorial run'),
+    (['--resume', 'somewhere', '--epochs', '3'], '--epochs cannot change them'),
+    (['--resume', 'somewhere', '--out', 'x', '--augment'], '--out, --augment cannot change them'),
+    (['mlp', '--resume', 'somewhere'], 'mlp cannot change them'),
 ])
 def test_train_options_that_do_not_apply_are_refused(args, message, data_env):
     result = minicnn('train', *args, '--quiet', env=data_env)
@@ -105,3 +108,102 @@ def test_ctrl_c_saves_and_resume_finishes_the_run(data_env, tmp_path):
 def test_resume_of_a_folder_without_a_run(tmp_path):
     result = minicnn('train', '--resume', str(tmp_path))
     assert result.returncode != 0 and 'run.json is missing' in result.stderr
+
+
+@pytest.mark.parametrize('args,message', [
+    (['mlp', '--batch-size', '0'], 'argument --batch-size: must be a positive integer, got 0'),
+    (['--epochs', '0'], 'argument --epochs: must be a positive integer, got 0'),
+    (['mlp', '--subset', '-5'], 'argument --subset: must be a positive integer, got -5'),
+    (['mlp', '--subset', '0'], 'argument --subset: must be a positive integer, got 0'),
+    (['--seed', '-1'], 'argument --seed: must be a non-negative integer, got -1'),
+    (['--epochs', '2.5'], "argument --epochs: must be an integer, got '2.5'"),
+])
+def test_numeric_options_are_checked_naming_option_and_value(args, message, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(['train', *args])
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('call,message', [
+    (lambda: experiment.train('mlp', 'out', batch_size=0), 'train: batch_size .* got 0'),
+    (lambda: experiment.train('mlp', 'out', epochs=0), 'train: epochs .* got 0'),
+    (lambda: experiment.load('mnist', subset=-5), 'load: subset .* got -5'),
+    (lambda: fast_recipe.train('out', epochs=0), 'fast_recipe.train: epochs .* got 0'),
+    (lambda: fast_recipe.train('out', batch_size=0), 'batch_size must be a positive .* got 0'),
+])
+def test_a_zero_is_never_read_as_not_given(call, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        call()
+    assert not (tmp_path / 'out').exists()
+
+
+def test_check_memory_with_no_memory_available_refuses():
+    with pytest.raises(MemoryError, match='0.0 GiB is available'):
+        fast_recipe.check_memory(fast_recipe.fast_cnn(), 8, available=0)
+
+
+@pytest.fixture
+def tiny_env(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.setenv('MINICNN_DATA', str(tiny_data))
+    monkeypatch.setenv('MINICNN_HOME', str(tmp_path / 'cache'))
+    monkeypatch.setenv('MPLBACKEND', 'Agg')
+    return tmp_path
+
+
+def test_train_into_a_folder_holding_a_run_asks_for_overwrite(tiny_env):
+    out = tiny_env / 'run'
+    experiment.train('mlp', out, epochs=1, batch_size=16, subset=32, verbose=0)
+    before = (out / 'run.json').read_text()
+    with pytest.raises(experiment.RunFolderError, match=f'{out} holds an earlier run .*'
+                       r'--resume .*--overwrite'):
+        experiment.train('mlp', out, epochs=2, batch_size=16, subset=32, verbose=0)
+    assert (out / 'run.json').read_text() == before
+    _, metrics = experiment.train('mlp', out, epochs=2, batch_size=16, subset=32, verbose=0,
+                                  overwrite=True)
+    assert metrics['epochs'] == 2 and json.loads((out / 'run.json').read_text())['epochs'] == 2
+
+
+def test_a_new_run_writes_its_checkpoint_before_its_run_json(tiny_env, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError('No space left on device')
+    monkeypatch.setattr(experiment.saving, 'save_model', disk_full)
+    with pytest.raises(OSError, match='No space left'):
+        experiment.train('mlp', tiny_env / 'run', epochs=1, batch_size=16, subset=32, verbose=0)
+    assert not (tiny_env / 'run' / 'run.json').exists()
+
+
+def test_resume_refuses_a_checkpoint_of_another_recipe_naming_both(tiny_env):
+    out = tiny_env / 'run'
+    experiment.train('mlp', out, epochs=1, batch_size=16, subset=32, verbose=0)
+    run = json.loads((out / 'run.json').read_text())
+    (out / 'run.json').write_text(json.dumps({**run, 'name': 'cnn-seed002', 'epochs': 2}))
+    with pytest.raises(experiment.RunFolderError,
+                       match=r"run.json names the recipe 'cnn-seed002', but .*checkpoint.minicnn "
+                             r"holds recipe 'mlp'.s network"):
+        experiment.resume(out, verbose=0)
+
+
+@pytest.mark.parametrize('text,message', [
+    ('{"name": "mlp", "epo', 'run.json is corrupt, not the JSON'),
+    ('[1, 2]', 'run.json is corrupt: name, epochs, batch_size, augment missing'),
+    ('{"name": "mlp", "epochs": "3", "batch_size": 8, "augment": false}', 'epochs missing or'),
+    ('{"name": "vgg", "epochs": 3, "batch_size": 8, "augment": false}', "names 'vgg', which"),
+])
+def test_a_corrupt_run_json_is_named(text, message, tmp_path):
+    (tmp_path / 'run.json').write_text(text)
+    (tmp_path / 'checkpoint.minicnn').write_bytes(b'')
+    with pytest.raises(SystemExit) as exit:
+        cli.main(['train', '--resume', str(tmp_path)])
+    assert f'{tmp_path}/run.json' in exit.value.code and message in exit.value.code
+
+
+@pytest.mark.parametrize('args,message', [
+    (['fast'], 'holds an earlier run (metrics.json); start over with --overwrite'),
+    (['--resume', '{out}', '--overwrite'], '--resume continues the run in its folder'),
+])
+def test_cli_run_folder_refusals(args, message, tmp_path):
+    (tmp_path / 'metrics.json').write_text('{}')
+    with pytest.raises(SystemExit) as exit:
+        cli.main(['train', *[a.format(out=tmp_path) for a in args], '--out', str(tmp_path)])
+    assert message in exit.value.code

@@ -197,6 +197,8 @@ def test_fit_or_evaluate_before_compile(call, error, message):
     ({'epochs': 2.5}, 'epochs must be a non-negative int, got 2.5'),
     ({'x': np.zeros((0, 10, 10, 1)), 'y': np.zeros(0)}, 'x is empty'),
     ({'x': np.full((8, 10, 10, 1), np.nan)}, 'x contains NaN'),
+    ({'y': np.array([0, 1, np.nan, 1, 0, 0, 1, 1])}, 'y contains NaN'),
+    ({'y': np.array([0, 1, np.inf, 1, 0, 0, 1, 1])}, 'y contains NaN or infinite'),
 ])
 def test_bad_fit_arguments_get_clear_errors(kwargs, message):
     x, y = plus_or_cross(8)
@@ -233,6 +235,43 @@ def test_a_nan_loss_stops_training_naming_epoch_and_batch():
     with pytest.warns(RuntimeWarning, match=r'epoch 1, batch \d+'):
         history = model.fit(x, y, batch_size=8, epochs=3, verbose=0)
     assert history.history.get('loss', []) == []
+
+
+@pytest.mark.filterwarnings('ignore:overflow encountered', 'ignore:invalid value encountered')
+def test_a_nan_loss_leaves_the_weights_as_before_the_bad_batch():
+    x = np.ones((4, 3), np.float32)
+    y = np.array([[1.0], [2.0], [1e30], [3.0]], np.float32)  # finite, but its square is not
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(SGD(learning_rate=0.01), 'mse')
+    model.fit(x[:2], y[:2], batch_size=1, shuffle=False, verbose=0)
+    before = model.get_weights()
+    model.fit(x[:2], y[:2], batch_size=1, shuffle=False, verbose=0)
+    after_two = model.get_weights()
+    model.set_weights(before)
+    with pytest.warns(RuntimeWarning, match=r'epoch 1, batch 3'):
+        model.fit(x, y, batch_size=1, shuffle=False, epochs=2, verbose=0)
+    for w, expected in zip(model.get_weights(), after_two):
+        np.testing.assert_array_equal(w, expected)
+
+
+@pytest.mark.parametrize('call,message', [
+    (lambda m: m.fit('train.npy', verbose=0), r"fit: x must be an array, got the str 'train.npy'"),
+    (lambda m: m.fit(np.zeros((2, 3)), 'labels.npy', verbose=0),
+     r"fit: y must be an array, got the str 'labels.npy'"),
+    (lambda m: m.predict('test.npy'), r"predict: x must be an array, got the str 'test.npy'"),
+    (lambda m: m.evaluate('test.npy', np.zeros(2), verbose=0),
+     r"evaluate: x must be an array, got the str 'test.npy'"),
+    (lambda m: m.fit(np.zeros((2, 3)), np.array(['cat', 'dog']), verbose=0),
+     r"fit: y must hold numbers, got an array of dtype <U3 \(first value 'cat'\)"),
+    (lambda m: m.evaluate(np.zeros((2, 3)), np.array(['cat', 'dog']), verbose=0),
+     r"evaluate: y must hold numbers"),
+    (lambda m: m.predict(np.array([['a', 'b', 'c']])), r'predict: x must hold numbers'),
+])
+def test_file_names_and_string_labels_are_refused_naming_the_argument(call, message):
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile('sgd', 'mse')
+    with pytest.raises(TypeError, match=message):
+        call(model)
 
 
 def test_mse_loss_trains_a_regression():

@@ -22,26 +22,57 @@ DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
 FAST = 'fast'
 
 
+def integer_at_least(minimum):
+    """An argparse type: an integer >= minimum (1 or 0). argparse's error names the
+    option, ours the value: ``argument --batch-size: must be a positive integer, got 0``."""
+    kind = 'a positive' if minimum == 1 else 'a non-negative'
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'must be an integer, got {text!r}') from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f'must be {kind} integer, got {value}')
+        return value
+    return parse
+
+
 def add_training_options(parser):
     """The options shared by ``minicnn train`` and the example scripts."""
     parser.add_argument('--device', choices=devices.DEVICES, default=None,
                         help='cpu (NumPy + Numba) or gpu (CuPy); default: $MINICNN_DEVICE or cpu')
-    parser.add_argument('--epochs', type=int, help='number of epochs')
-    parser.add_argument('--batch-size', type=int, help="batch size (default: the tutorial's)")
-    parser.add_argument('--subset', type=int, help='train on the first N training images only')
+    parser.add_argument('--epochs', type=integer_at_least(1), help='number of epochs')
+    parser.add_argument('--batch-size', type=integer_at_least(1),
+                        help="batch size (default: the tutorial's)")
+    parser.add_argument('--subset', type=integer_at_least(1),
+                        help='train on the first N training images only')
     parser.add_argument('--out', default=None, help='folder for metrics.json and pictures')
     return parser
 
 
 def _train(args):
     from minicnn.recipes import experiment
-    fast_options = args.budget or args.without or args.seed is not None
-    if args.resume:  # the run's own run.json says which tutorial network it trains
+    fast_options = any(option is not None for option in (args.budget, args.without, args.seed))
+    if args.resume is not None:  # the run's own run.json says which tutorial network it trains
+        if args.overwrite:
+            sys.exit('minicnn train: --resume continues the run in its folder; --overwrite '
+                     'starts a new one over it: give one of them')
         if fast_options:
             sys.exit('minicnn train: --resume continues a tutorial run as it was started; '
                      '--budget, --without and --seed belong to the fast recipe')
-        _, metrics = experiment.resume(args.resume, device=args.device,
-                                       verbose=0 if args.quiet else 1)
+        settings = {'--epochs': args.epochs, '--batch-size': args.batch_size,
+                    '--subset': args.subset, '--out': args.out,
+                    '--augment': args.augment or None, '--full': args.full or None}
+        given = [option for option, value in settings.items() if value is not None]
+        if given or args.model != FAST:
+            sys.exit(f'minicnn train: --resume continues a run with the recipe and settings '
+                     f'of its run.json; {", ".join(given) or args.model} cannot change them')
+        try:
+            _, metrics = experiment.resume(args.resume, device=args.device,
+                                           verbose=0 if args.quiet else 1)
+        except (FileNotFoundError, experiment.RunFolderError) as err:
+            sys.exit(f'minicnn train: {err}')
         return _print_result(args.resume, metrics)
     if args.model == FAST:
         return _train_fast(args)
@@ -53,10 +84,13 @@ def _train(args):
     else:
         epochs = args.epochs if args.epochs is not None else DEMO_EPOCHS
         subset = args.subset if args.subset is not None else DEMO_SUBSET
-    out = args.out or f'runs/{args.model}'
-    _, metrics = experiment.train(args.model, out, epochs=epochs, batch_size=args.batch_size,
-                                  subset=subset, device=args.device, augment=args.augment,
-                                  verbose=0 if args.quiet else 1)
+    out = f'runs/{args.model}' if args.out is None else args.out
+    try:
+        _, metrics = experiment.train(args.model, out, epochs=epochs, batch_size=args.batch_size,
+                                      subset=subset, device=args.device, augment=args.augment,
+                                      verbose=0 if args.quiet else 1, overwrite=args.overwrite)
+    except experiment.RunFolderError as err:
+        sys.exit(f'minicnn train: {err}')
     _print_result(out, metrics)
 
 
@@ -68,18 +102,23 @@ def _train_fast(args):
     if args.full and args.budget not in (None, 'full'):
         sys.exit(f'minicnn train fast: --full is --budget full; it cannot be combined with '
                  f'--budget {args.budget}')
-    budget = 'full' if args.full else (args.budget or 'short')
-    without = [name for name in (args.without or '').split(',') if name]
+    budget = 'full' if args.full else ('short' if args.budget is None else args.budget)
+    without = [] if args.without is None else [name for name in args.without.split(',') if name]
     try:
         fast_recipe.check_tricks(without)
     except ValueError as err:
         sys.exit(f'minicnn train: {err}')
     if args.device:
         devices.set_device(args.device)
-    out = args.out or f'runs/fast-{budget}'
+    out = f'runs/fast-{budget}' if args.out is None else args.out
+    try:
+        experiment.claim_folder(out, args.overwrite)
+    except experiment.RunFolderError as err:
+        sys.exit(f'minicnn train: {err}')
     _, metrics = fast_recipe.train(out, experiment.load('cifar10', args.subset), budget=budget,
                                    epochs=args.epochs, batch_size=args.batch_size,
-                                   without=without, seed=args.seed or 0, verbose=0 if args.quiet else 1)
+                                   without=without, seed=0 if args.seed is None else args.seed,
+                                   verbose=0 if args.quiet else 1)
     tta = metrics.get('tta_test_accuracy')
     print(f"fast recipe ({budget}, widths {tuple(metrics['widths'])}): test accuracy "
           f"{metrics['test_accuracy']:.4f}" + (f', {tta:.4f} with test-time augmentation'
@@ -156,10 +195,13 @@ def build_parser():
     train.add_argument('--without', metavar='TRICKS',
                        help='fast only: comma-separated tricks to leave out, of '
                             + ','.join(zoo.FAST_TRICKS))
-    train.add_argument('--seed', type=int, help='fast only: the random seed (default 0)')
+    train.add_argument('--seed', type=integer_at_least(0),
+                       help='fast only: the random seed (default 0)')
     train.add_argument('--augment', action='store_true', help='shifts and flips (seed 002)')
     train.add_argument('--quiet', action='store_true', help='no progress bars')
     train.add_argument('--resume', metavar='DIR', help='continue the run saved in DIR')
+    train.add_argument('--overwrite', action='store_true',
+                       help='start into an --out folder that holds an earlier run, deleting it')
     train.set_defaults(run=_train)
     summary = commands.add_parser('summary', help="print a model's layers")
     summary.add_argument('model', choices=sorted(zoo.RECIPES))

@@ -3,6 +3,15 @@ the model, fit it with the tutorial's settings, evaluate it, and write
 ``metrics.json`` and the training curves into an output folder.
 
 The ``minicnn train`` command and the examples call ``train``.
+
+A run folder holds ``run.json`` (the recipe's name and the run's settings),
+``checkpoint.minicnn`` (the model after its last complete epoch) and, once
+finished, ``metrics.json`` and ``curves.png``. A folder is either continued
+(``resume``: the checkpoint must hold the network and optimizer of the
+recipe that run.json names) or started afresh into (``train``: only an empty
+folder, or with ``overwrite``); never a mix of two runs. A new run writes its
+checkpoint first and its run.json next, so run.json never names a recipe
+whose checkpoint the folder lacks.
 """
 import contextlib
 import json
@@ -14,6 +23,7 @@ import signal
 import numpy as np
 
 from minicnn import devices, datasets, models, saving, viz
+from minicnn.arguments import check_positive_int
 from minicnn.recipes import zoo
 from minicnn.callbacks import Callback, EpochTimer
 from minicnn.fileio import atomic_write
@@ -21,6 +31,13 @@ from minicnn.preprocessing.image import ImageDataGenerator
 from minicnn.utils import to_categorical
 
 CLASSES = 10
+# the files minicnn train writes (whitening_filters.png: the fast recipe's)
+RUN_FILES = ('run.json', 'checkpoint.minicnn', 'metrics.json', 'curves.png',
+             'whitening_filters.png')
+
+
+class RunFolderError(ValueError):
+    """A run folder that cannot be continued or started into as asked."""
 
 
 class RunCheckpoint(Callback):
@@ -32,9 +49,9 @@ class RunCheckpoint(Callback):
     state it started in: the same shuffle, the same weights, the same draws.
     """
 
-    def __init__(self, path, earlier_history):
+    def __init__(self, path, earlier_history, new_run=None):
         super().__init__()
-        self.path, self.earlier = path, earlier_history
+        self.path, self.earlier, self.new_run = path, earlier_history, new_run
 
     def history(self):
         new = self.model.history.history if self.model.history else {}
@@ -45,8 +62,9 @@ class RunCheckpoint(Callback):
                           history=self.history())
 
     def on_train_begin(self, logs=None):
-        if not os.path.exists(self.path):  # a Ctrl-C in the first epoch can then resume
+        if self.new_run is not None:  # a Ctrl-C in the first epoch can then resume
             self.save()
+            write_json(f'{os.path.dirname(self.path)}/run.json', self.new_run)
 
     def on_epoch_end(self, epoch, logs=None):
         self.save()
@@ -72,6 +90,8 @@ def stop_on_ctrl_c(model):
 
 def load(dataset, subset=None):
     """(x_train, y_train), (x_test, y_test) of a data set; the first ``subset`` training images."""
+    if subset is not None:
+        check_positive_int('load', 'subset', subset)
     (x_train, y_train), test = getattr(datasets, dataset).load_data()
     if subset is not None:
         x_train, y_train = x_train[:subset], y_train[:subset]
@@ -94,19 +114,91 @@ def write_json(path, data):
 
 
 def train(name, out, epochs=None, batch_size=None, subset=None, device=None, augment=False,
-          verbose=1):
+          verbose=1, overwrite=False):
     """Train recipe ``name`` (see minicnn.recipes.zoo) from scratch; writes into ``out``.
 
+    A folder that holds an earlier run is refused, unless ``overwrite``:
+    then that run's files are deleted first.
     Returns (model, metrics); metrics are also written to out/metrics.json.
     """
     recipe = zoo.get(name)
+    for option, value in (('epochs', epochs), ('batch_size', batch_size), ('subset', subset)):
+        if value is not None:
+            check_positive_int('train', option, value)
     run = {'name': name, 'epochs': recipe.epochs if epochs is None else epochs,
-           'batch_size': batch_size or recipe.batch_size, 'subset': subset, 'augment': augment}
-    os.makedirs(out, exist_ok=True)
-    write_json(f'{out}/run.json', run)
+           'batch_size': recipe.batch_size if batch_size is None else batch_size,
+           'subset': subset, 'augment': augment}
+    claim_folder(out, overwrite)
     if device:
         devices.set_device(device)
     return _fit_and_report(run, out, None, {}, verbose)
+
+
+def claim_folder(out, overwrite):
+    """Make ``out`` a folder for a new run: refuse one that holds an earlier
+    run, unless ``overwrite``, which deletes that run's files."""
+    found = [name for name in RUN_FILES if os.path.exists(f'{out}/{name}')]
+    if found and not overwrite:
+        resumable = f'continue it with --resume {out}, or ' if 'run.json' in found else ''
+        raise RunFolderError(f'train: {out} holds an earlier run ({", ".join(found)}); '
+                             f'{resumable}start over with --overwrite (which deletes its '
+                             f'files), or choose another --out')
+    for name in found:
+        os.remove(f'{out}/{name}')
+    os.makedirs(out, exist_ok=True)
+
+
+def read_run(out):
+    """The settings in ``out/run.json``, checked: a RunFolderError names a corrupt file."""
+    path = f'{out}/run.json'
+    try:
+        with open(path) as f:
+            run = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFolderError(f'resume: {path} is corrupt, not the JSON minicnn train '
+                             f'writes ({err})') from err
+    fields = {'name': str, 'epochs': int, 'batch_size': int, 'augment': bool}
+    wrong = [k for k, kind in fields.items()
+             if not isinstance(run, dict) or not isinstance(run.get(k), kind)]
+    if not wrong and run.get('subset') is not None and not isinstance(run['subset'], int):
+        wrong = ['subset']
+    if wrong:
+        raise RunFolderError(f'resume: {path} is corrupt: {", ".join(wrong)} missing or of the '
+                             f'wrong type')
+    if run['name'] not in zoo.RECIPES:
+        raise RunFolderError(f'resume: {path} names {run["name"]!r}, which is none of the '
+                             f'recipes {sorted(zoo.RECIPES)}')
+    return run
+
+
+def network_signature(model):
+    """What a recipe fixes of a model: each layer's class and weight shapes,
+    and the optimizer's class."""
+    layers = [(type(layer).__name__, [tuple(w.shape) for w in layer.weights])
+              for layer in model.layers]
+    return layers, type(model.optimizer).__name__
+
+
+def recipe_signature(recipe):
+    model = recipe.build()
+    model.compile(optimizer=recipe.optimizer(), loss=recipe.loss)
+    return network_signature(model)
+
+
+def check_checkpoint_recipe(run, expected, model, checkpoint):
+    """Refuse a checkpoint that does not hold the network and optimizer of run.json's
+    recipe, whose ``recipe_signature`` is ``expected``."""
+    held = network_signature(model)
+    if held == expected:
+        return
+    others = [name for name, recipe in zoo.RECIPES.items()
+              if name != run['name'] and recipe_signature(recipe) == held]
+    what = f"recipe {others[0]!r}'s network" if others else 'a network of none of the recipes'
+    raise RunFolderError(
+        f"resume: {os.path.dirname(checkpoint)}/run.json names the recipe {run['name']!r}, but "
+        f"{checkpoint} holds {what} ({held[1]} optimizer); the folder mixes two runs. "
+        f"Start over with: minicnn train {run['name']} --out {os.path.dirname(checkpoint)} "
+        f"--overwrite")
 
 
 def resume(out, device=None, verbose=1):
@@ -115,13 +207,15 @@ def resume(out, device=None, verbose=1):
         if not os.path.isfile(f'{out}/{name}'):
             raise FileNotFoundError(f'resume: {out}/{name} is missing; is {out} the --out '
                                     f'folder of an earlier minicnn train?')
-    with open(f'{out}/run.json') as f:
-        run = json.load(f)
+    run = read_run(out)
     if device:
         devices.set_device(device)
     checkpoint = f'{out}/checkpoint.minicnn'
-    return _fit_and_report(run, out, models.load_model(checkpoint),
-                           saving.saved_history(checkpoint), verbose)
+    # built before load_model restores the random generator, whose draws it would take
+    expected = recipe_signature(zoo.get(run['name']))
+    model = models.load_model(checkpoint)
+    check_checkpoint_recipe(run, expected, model, checkpoint)
+    return _fit_and_report(run, out, model, saving.saved_history(checkpoint), verbose)
 
 
 def _fit_and_report(run, out, model, earlier_history, verbose):
@@ -131,10 +225,12 @@ def _fit_and_report(run, out, model, earlier_history, verbose):
     (x_train, y_train), (x_test, y_test) = load(recipe.dataset, run['subset'])
     x_train, x_test = recipe.preprocess(x_train), recipe.preprocess(x_test)
     y_train, y_test = to_categorical(y_train, CLASSES), to_categorical(y_test, CLASSES)
-    if model is None:
+    fresh = model is None
+    if fresh:
         model = recipe.build(input_shape=x_train.shape[1:])
         model.compile(optimizer=recipe.optimizer(), loss=recipe.loss, metrics=['accuracy'])
-    checkpoint = RunCheckpoint(f'{out}/checkpoint.minicnn', earlier_history)
+    checkpoint = RunCheckpoint(f'{out}/checkpoint.minicnn', earlier_history,
+                               new_run=run if fresh else None)
     timer = EpochTimer()
     with stop_on_ctrl_c(model) as ctrl_c:
         model.fit(**training_batches(x_train, y_train, run['batch_size'], run['augment']),
@@ -151,7 +247,8 @@ def _fit_and_report(run, out, model, earlier_history, verbose):
 def report(model, run, out, recipe, history, timer, test_data):
     """Evaluate on the test set; write metrics.json and the training curves."""
     about = {'model': run['name'], 'dataset': recipe.dataset,
-             'train_images': run['subset'] or 'all', 'batch_size': run['batch_size'],
+             'train_images': 'all' if run['subset'] is None else run['subset'],
+             'batch_size': run['batch_size'],
              'augment': run['augment'], 'tutorial_reported': recipe.reported}
     return write_results(out, model, history, timer, test_data, run['batch_size'],
                          f"{run['name']} on {recipe.dataset}", about)

@@ -43,6 +43,7 @@ import os
 import numpy as np
 
 from minicnn import devices, datasets, viz
+from minicnn.arguments import check_positive_int
 from minicnn.callbacks import Callback, EpochTimer, Lookahead
 from minicnn.recipes.experiment import write_json, write_results
 from minicnn.initializers import patch_whitening
@@ -148,7 +149,8 @@ def check_memory(model, batch_size, available=None):
     the GPU, CuPy's own out-of-memory error speaks instead)."""
     if devices.get_device() != 'cpu' and available is None:
         return
-    needed, available = step_memory_estimate(model, batch_size), available or available_memory()
+    needed = step_memory_estimate(model, batch_size)
+    available = available_memory() if available is None else available
     if available is not None and needed > available:
         fits = max(1, int(batch_size * available / needed))
         raise MemoryError(
@@ -184,13 +186,16 @@ def train(out, data=None, budget='short', widths=None, epochs=None, batch_size=N
         raise ValueError(f'fast_recipe.train: budget must be one of {sorted(BUDGETS)}, '
                          f'got {budget!r}')
     preset = BUDGETS[budget]
-    widths = tuple(widths or preset['widths'])
-    epochs = epochs or preset['epochs']
-    batch_size = batch_size or preset['batch_size']
+    widths = tuple(preset['widths'] if widths is None else widths)
+    epochs = check_positive_int('fast_recipe.train', 'epochs',
+                                preset['epochs'] if epochs is None else epochs)
+    batch_size = check_positive_int('fast_recipe.train', 'batch_size',
+                                    preset['batch_size'] if batch_size is None else batch_size)
+    check_positive_int('fast_recipe.train', 'seed', seed, allow_zero=True)
     os.makedirs(out, exist_ok=True)
     devices.set_seed(seed)
 
-    (x_train, y_train), (x_test, y_test) = data or datasets.cifar10.load_data()
+    (x_train, y_train), (x_test, y_test) = datasets.cifar10.load_data() if data is None else data
     normalize = normalizer(*channel_statistics(x_train))
     y_train, y_test = to_categorical(y_train, 10), to_categorical(y_test, 10)
     x_test = normalize(x_test)
