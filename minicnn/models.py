@@ -23,13 +23,13 @@ another (``model.add(conv_base)``), and ``conv_base.trainable = False``
 freezes everything inside it.
 """
 import json
+import sys
 
 
-from minicnn import devices, losses, missing, optimizers, saving, training
+from minicnn import devices, missing, model_io, optimizers, saving, training
 from minicnn import layers as layer_classes
-from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
-from minicnn.autograd import as_tensor, depth_first, no_grad
+from minicnn.autograd import as_tensor, depth_first
 from minicnn.interchange.keras_config import keras_type_name
 from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
 from minicnn.layers.input_layer import InputLayer
@@ -54,6 +54,7 @@ class Model(Layer):
         self.layers = []
         self.optimizer = self.loss = None
         self.compiled_metrics = []   # the Metrics of compile(metrics=...), in their order
+        self.metric_slots = []       # each as (metric, output index or None, weighted)
         self.stop_training = False   # set by a callback (or Ctrl-C) to end fit early
         self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
         self.history = None
@@ -91,7 +92,8 @@ class Model(Layer):
         return self._run(x, training, logits=True)
 
     def _run(self, x, training, logits):
-        xs = [x] if self.single_input else list(x)
+        xs = model_io.in_order(x, self.input_names, 'x', f"model '{self.name}'") \
+            if isinstance(x, dict) else [x] if self.single_input else list(x)
         if len(xs) != len(self.inputs):
             raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(xs)}")
         values = {id(t): as_tensor(v) for t, v in zip(self.inputs, xs)}
@@ -137,6 +139,23 @@ class Model(Layer):
 
     def compute_output_shape(self, input_shape):
         return _unwrap(self.single_output, [t.shape[1:] for t in self.outputs])
+
+    @property
+    def input_names(self):
+        """The names of the Input layers, the keys of a dict x (Keras 2's ``input_names``)."""
+        return [t.layer.name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        """The names of the output layers, the keys of dict y, losses and metrics."""
+        return [t.layer.name for t in self.outputs]
+
+    @property
+    def has_many_parts(self):
+        """Whether the model has several inputs or several outputs."""
+        return len(self.inputs) > 1 or len(self.outputs) > 1
+
+    subclassed = False  # a subclass with call() (see SubclassedModel) says True
 
     @property
     def built(self):
@@ -203,18 +222,41 @@ class Model(Layer):
     # -- compile, fit, evaluate, predict ---------------------------------------
 
     @keywords_checked
-    def compile(self, optimizer='rmsprop', loss=None, metrics=None):
+    def compile(self, optimizer='rmsprop', loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None):
         """Choose the optimizer (name or instance), the loss (a name such as
         'categorical_crossentropy', a Loss or a function) and the metrics (a list
-        of names such as 'accuracy' or 'auc', Metrics or functions)."""
+        of names such as 'accuracy' or 'auc', Metrics or functions); the metrics in
+        ``weighted_metrics`` see fit's sample weights, the others do not.
+
+        With several outputs (see minicnn/model_io.py): one loss for all, a list
+        or a dict by output name; loss_weights lambda_k (a list or dict) give the
+        total loss sum_k lambda_k L_k; metrics one list for all outputs, a list of
+        lists or a dict by output name.
+        """
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
-        self.compiled_metrics = metrics_module.compiled(metrics)
+        names = self.output_names if not self.subclassed else ['output_1']
+        outputs = model_io.compile_outputs(names, loss, loss_weights, metrics, weighted_metrics)
+        if len(outputs) > 1:
+            self.loss = model_io.TotalLoss(outputs)
+            self.metric_slots = model_io.metric_slots(outputs)
+        else:
+            if outputs[0].weight != 1.0:
+                raise ValueError(f'compile: loss_weights={loss_weights!r} for a model of one '
+                                 f'output would only scale its loss; minicnn takes loss_weights '
+                                 f'for models of several outputs')
+            self.loss = outputs[0].loss
+            self.metric_slots = [(m, None, weighted)
+                                 for m, _, weighted in model_io.metric_slots(outputs)]
+        self.compiled_metrics = [m for m, _, _ in self.metric_slots]
 
     @property
     def metrics_names(self):
-        """'loss', then each compiled metric's name: the order of evaluate's list."""
-        return ['loss', *(m.name for m in self.compiled_metrics)]
+        """'loss', then each output's loss (several outputs), then each compiled
+        metric's name: the order of evaluate's list, as in Keras 2."""
+        parts = [f'{o.name}_loss' for o in self.loss.outputs] \
+            if isinstance(self.loss, model_io.TotalLoss) else []
+        return ['loss', *parts, *(m.name for m in self.compiled_metrics)]
 
     @property
     def losses(self):
@@ -237,7 +279,6 @@ class Model(Layer):
         validation_data: (x_val, y_val[, val_sample_weight]) arrays, or batches
         as x takes them, validation_steps of them per epoch.
         """
-        self._require_one_input_and_output('fit')
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation_split=validation_split,
                             validation_data=validation_data, shuffle=shuffle,
@@ -251,21 +292,19 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
         """One training step on the batch (x, y): its loss (and metrics), as in Keras."""
-        self._require_one_input_and_output('train_on_batch')
         return training.on_batch(self, x, y, sample_weight, class_weight, reset_metrics,
                                  return_dict, train=True, where='train_on_batch')
 
     @keywords_checked
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """The loss (and metrics) on the batch (x, y), without training."""
-        self._require_one_input_and_output('test_on_batch')
         return training.on_batch(self, x, y, sample_weight, None, reset_metrics, return_dict,
                                  train=False, where='test_on_batch')
 
     def predict_on_batch(self, x):
-        """The model's outputs for one batch x, as a NumPy array."""
-        with no_grad():
-            return self(training.as_model_input(x)).numpy()
+        """The model's outputs for one batch x, as a NumPy array (a list of them
+        for several outputs)."""
+        return training.predict(self, x, batch_size=sys.maxsize)  # one batch of all of x
 
     @keywords_checked
     def evaluate(self, x, y=None, batch_size=32, verbose=1, sample_weight=None,
@@ -273,7 +312,6 @@ class Model(Layer):
         """[loss, *metrics] on (x, y), in ``metrics_names`` order (the loss alone
         without metrics), or {name: value} with return_dict; sample_weight (N,)
         weights each sample's loss, as in fit."""
-        self._require_one_input_and_output('evaluate')
         return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
                                  sample_weight=sample_weight, return_dict=return_dict)
 
@@ -281,15 +319,7 @@ class Model(Layer):
     def predict(self, x, batch_size=32, verbose=0, max_queue_size=10, workers=1,
                 use_multiprocessing=False):
         """The model's outputs for x as a NumPy array (no graph, dropout off)."""
-        self._require_one_input_and_output('predict')
         return training.predict(self, x, batch_size=batch_size, verbose=verbose)
-
-    def _require_one_input_and_output(self, where):
-        if len(self.inputs) != 1 or len(self.outputs) != 1:
-            raise NotImplementedError(
-                f"{where}: model '{self.name}' has {len(self.inputs)} inputs and "
-                f"{len(self.outputs)} outputs; minicnn's {where} takes models with one of each "
-                f"(call the model on lists of tensors to run it)")
 
     # -- saving ------------------------------------------------------------------
 
@@ -506,8 +536,12 @@ class Sequential(Model):
             shape = layer.compute_output_shape(shape)
         return shape
 
-    def _require_one_input_and_output(self, where):
-        pass  # a stack of layers has one input and one output
+    has_many_parts = False  # a stack of layers has one input and one output
+
+    @property
+    def output_names(self):
+        """The name of the last layer, which makes the output."""
+        return [self.layers[-1].name] if self.layers else ['output']
 
     # -- running ---------------------------------------------------------
 
