@@ -128,12 +128,11 @@ def check_seed(where, seed):
 
 
 def check_positive_int(where, name, value, allow_zero=False):
-    """value as an int; raises unless it is an int (NumPy's too, not a bool) >= 1,
-    or >= 0 with allow_zero."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
-            value < (0 if allow_zero else 1):
-        kind = 'a non-negative' if allow_zero else 'a positive'
-        raise ValueError(f'{where}: {name} must be {kind} integer, got {value!r}')
+    """``value`` as an int, when it is an integer (Python's or NumPy's, not a
+    bool) >= 1, or >= 0 with allow_zero."""
+    if not is_int(value) or value < (0 if allow_zero else 1):
+        raise argument_error(where, name, f"a {'non-negative' if allow_zero else 'positive'} int",
+                             value)
     return int(value)
 
 
@@ -143,13 +142,6 @@ def check_positive(where, name, value):
                               or not value > 0):
         raise ValueError(f'{where}: {name} must be a positive number, got {name}={value!r}')
     return None if value is None else float(value)
-
-
-def positive_int(where, name, value):
-    """``value`` as an int, when it is an integer >= 1."""
-    if not is_int(value) or value < 1:
-        raise argument_error(where, name, 'a positive int', value)
-    return int(value)
 
 
 def positive_int_pair(where, name, value):

@@ -221,7 +221,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     @keywords_checked
     def __init__(self, k=5, name='top_k_categorical_accuracy'):
-        super().__init__(top_k_categorical_accuracy, name, k=check_positive_int('TopKCategoricalAccuracy', 'k', k))
+        super().__init__(top_k_categorical_accuracy, name,
+                         k=check_positive_int('TopKCategoricalAccuracy', 'k', k))
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):

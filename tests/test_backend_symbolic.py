@@ -281,6 +281,16 @@ def test_backend_functions_on_arrays_compute_at_once():
     assert K.constant(2.0, shape=(2,)).tolist() == [2, 2]
 
 
+def test_the_comparisons_give_keras_booleans():
+    x = Input(shape=(3,))
+    comparisons = [K.greater(x, 1), K.greater_equal(x, 1), K.less(x, 1), K.less_equal(x, 1),
+                   K.equal(x, 1), K.not_equal(x, 1)]
+    values = K.function([x], comparisons)([np.array([[0.0, 1.0, 2.0]], 'float32')])
+    assert [v[0].tolist() for v in values] == [
+        [False, False, True], [False, True, True], [True, False, False], [True, True, False],
+        [False, True, False], [True, False, True]]
+
+
 # -- the learning phase, layer outputs, errors -----------------------------------------
 
 def test_the_learning_phase_input_runs_layers_in_training_mode_and_updates_nothing(rng):

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from minicnn import callbacks as callbacks_module
 from minicnn import metrics, utils
 from minicnn.callbacks import (BackupAndRestore, Callback, CSVLogger, EarlyStopping, History,
                                LambdaCallback, LearningRateScheduler, ModelCheckpoint,

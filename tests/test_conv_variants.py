@@ -503,7 +503,7 @@ def assert_config_rebuilds_an_equal_layer(layer, x):
 @pytest.mark.parametrize('make,message', [
     (lambda: Conv2D(6, 3, groups=4),
      r'Conv2D: filters must be divisible by groups.*filters=6.*groups=4'),
-    (lambda: Conv2D(4, 3, groups=0), r'Conv2D: groups must be a positive integer, got 0'),
+    (lambda: Conv2D(4, 3, groups=0), r'Conv2D: groups must be a positive int, got 0'),
     (lambda: Conv2D(4, 3, strides=2, dilation_rate=2),
      r'Conv2D: `strides > 1` not supported in conjunction with `dilation_rate > 1`.*'
      r'strides=\(2, 2\).*dilation_rate=\(2, 2\)'),
@@ -517,7 +517,7 @@ def assert_config_rebuilds_an_equal_layer(layer, x):
     (lambda: Conv2DTranspose(4, 3, padding=1),
      r"Conv2DTranspose: padding must be 'valid' or 'same', got 1"),
     (lambda: DepthwiseConv2D(3, depth_multiplier=0), r'DepthwiseConv2D: depth_multiplier.*got 0'),
-    (lambda: SeparableConv2D(0, 3), r'SeparableConv2D: filters must be a positive integer, got 0'),
+    (lambda: SeparableConv2D(0, 3), r'SeparableConv2D: filters must be a positive int, got 0'),
 ])
 def test_bad_arguments_name_the_argument_and_the_value(make, message):
     with pytest.raises(ValueError, match=message):

@@ -536,7 +536,7 @@ def test_compile_metrics_must_be_a_list_of_known_metrics():
         metrics.Precision(threshold=0.3)
     with pytest.raises(TypeError, match="'from_sorted_ids', a Keras argument that minicnn"):
         metrics.SparseTopKCategoricalAccuracy(from_sorted_ids=True)
-    with pytest.raises(ValueError, match='k must be a positive integer, got 0'):
+    with pytest.raises(ValueError, match='k must be a positive int, got 0'):
         metrics.TopKCategoricalAccuracy(k=0)
     with pytest.raises(ValueError, match=r'thresholds must lie in \[0, 1\], got 1.5'):
         metrics.Recall(thresholds=1.5)

@@ -192,9 +192,9 @@ def test_fit_or_evaluate_before_compile(call, error, message):
     ({'y': np.zeros(7)}, r'x and y have different lengths \(8 and 7\)'),
     ({'x': np.zeros((8, 12, 12, 1))}, r"layer 'conv2d.*\(None, 10, 10, 1\).*\(8, 12, 12, 1\)"),
     ({'y': np.full(8, 5)}, r'class ids must lie in \[0, 2\).*5'),
-    ({'batch_size': 0}, 'batch_size must be a positive integer, got 0'),
-    ({'epochs': -1}, 'epochs must be a non-negative integer, got -1'),
-    ({'epochs': 2.5}, 'epochs must be a non-negative integer, got 2.5'),
+    ({'batch_size': 0}, 'batch_size must be a positive int, got 0'),
+    ({'epochs': -1}, 'epochs must be a non-negative int, got -1'),
+    ({'epochs': 2.5}, 'epochs must be a non-negative int, got 2.5'),
     ({'x': np.zeros((0, 10, 10, 1)), 'y': np.zeros(0)}, 'x is empty'),
     ({'x': np.full((8, 10, 10, 1), np.nan)}, 'x contains NaN'),
 ])

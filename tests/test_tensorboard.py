@@ -48,7 +48,7 @@ def small_cnn(optimizer='adam'):
 def test_epoch_values_train_and_validation_equal_the_history(tmp_path):
     x, y = data()
     history = small_cnn().fit(x, y, batch_size=5, epochs=3, validation_split=0.2, verbose=0,
-                              callbacks=[TensorBoard(tmp_path)])
+                              callbacks=[TensorBoard(log_dir=tmp_path)])
     train, validation = read(tmp_path / 'train'), read(tmp_path / 'validation')
     assert sorted(train.Tags()['scalars']) == ['epoch_accuracy', 'epoch_loss']
     assert sorted(validation.Tags()['scalars']) == [

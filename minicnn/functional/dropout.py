@@ -12,14 +12,20 @@ from minicnn import devices
 from minicnn.autograd import Function, as_tensor
 
 
+def kept_scale(draws, rate, dtype):
+    """mask / (1 - rate) from uniform draws in [0, 1), one per element: an element
+    is kept where its draw is at least ``rate``, which happens with probability 1 - rate."""
+    return (draws >= rate).astype(dtype) / (1 - rate)
+
+
 class InvertedDropout(Function):
     def __init__(self, rate):
         self.rate = rate
 
     def forward(self, x):
         # float32 draws: half the random bits of the default float64, same decisions to 2^-24
-        keep = devices.rng(devices.device_of(x)).random(x.shape, dtype='float32') >= self.rate
-        self.scale = keep.astype(x.dtype) / (1 - self.rate)
+        draws = devices.rng(devices.device_of(x)).random(x.shape, dtype='float32')
+        self.scale = kept_scale(draws, self.rate, x.dtype)
         return x * self.scale
 
     def backward(self, gy):

@@ -130,7 +130,7 @@ def keras_layers(model):
     inputs in order, first meets them. (minicnn's ``model.layers`` follow its
     own graph walk, which can differ where the graph branches.)
     """
-    if isinstance(model, Sequential):
+    if isinstance(model, model_class('Sequential')):
         return list(model.layers)
 
     def inputs_of(t):

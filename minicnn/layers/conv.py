@@ -11,7 +11,7 @@ minicnn.functional.conv and minicnn.functional.conv_variants.
 """
 from minicnn import functional as F
 from minicnn import initializers
-from minicnn.arguments import check_positive_int, positive_int, positive_int_pair, window_padding
+from minicnn.arguments import check_positive_int, positive_int_pair, window_padding
 from minicnn.functional.conv import dilated_window
 from minicnn.functional.conv_variants import check_output_padding, transposed_geometry
 from minicnn.functional.geometry import window_geometry

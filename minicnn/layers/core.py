@@ -2,7 +2,7 @@
 import math
 
 from minicnn import functional as F
-from minicnn.arguments import number, positive_int
+from minicnn.arguments import check_positive_int, number
 from minicnn.functional.noise import check_rate
 from minicnn.layers.base import Layer, WeightedLayer, inferred_output_shape, with_batch_axis
 
@@ -13,7 +13,7 @@ class Dense(WeightedLayer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, **kwargs)
-        self.units = positive_int('Dense', 'units', units)
+        self.units = check_positive_int('Dense', 'units', units)
 
     def build(self, input_shape):
         if len(input_shape) != 1:

@@ -73,10 +73,17 @@ class BatchNormalization(Layer):
         if not (training and self.trainable):
             return F.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                                 self.epsilon, self.axis)
-        y, mean, variance = F.batch_norm_train(x, self.gamma, self.beta, self.epsilon, self.axis)
+        y, mean, variance = self.normalize_by_batch(x)
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
             moving.data[...] = self.momentum * moving.data + (1 - self.momentum) * batch
         return y
+
+    def normalize_by_batch(self, x):
+        """Training's normalization: (y, batch mean, batch variance), y a Tensor of x's
+        shape normalized by x's own statistics, those (C,) arrays (which forward
+        folds into the moving averages). A subclass may compute it another way
+        (the workbook's layer calls the learner's function)."""
+        return F.batch_norm_train(x, self.gamma, self.beta, self.epsilon, self.axis)
 
     def get_config(self):
         return {**super().get_config(), 'axis': self.axis, 'momentum': self.momentum,

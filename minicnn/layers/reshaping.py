@@ -3,7 +3,7 @@ UpSampling2D, Reshape, Permute and RepeatVector."""
 import math
 
 from minicnn import functional as F
-from minicnn.arguments import argument_error, is_int, positive_int, positive_int_pair
+from minicnn.arguments import argument_error, check_positive_int, is_int, positive_int_pair
 from minicnn.functional.reshaping import border, check_interpolation
 from minicnn.layers.base import Layer
 
@@ -166,7 +166,7 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        self.n = positive_int('RepeatVector', 'n', n)
+        self.n = check_positive_int('RepeatVector', 'n', n)
 
     def build(self, input_shape):
         require_rank(self, input_shape, 1, '(None, features)')

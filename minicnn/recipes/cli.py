@@ -6,6 +6,7 @@
     minicnn info              versions, devices and active kernels
     minicnn bench ...         run benchmarks/run.py of the source checkout in the
                               current folder
+    minicnn workbook ...      write the layers yourself: start, check, train
 """
 import argparse
 import pathlib
@@ -15,6 +16,7 @@ import sys
 
 from minicnn import devices, kernels
 from minicnn.recipes import zoo
+from minicnn.recipes.workbook import cli as workbook
 
 DEMO_SUBSET, DEMO_EPOCHS = 10_000, 3
 FAST = 'fast'
@@ -166,6 +168,7 @@ def build_parser():
     bench = commands.add_parser('bench', help='run benchmarks/run.py with these arguments')
     bench.add_argument('bench_args', nargs=argparse.REMAINDER)
     bench.set_defaults(run=_bench)
+    workbook.add_commands(commands)
     return parser
 
 
