@@ -26,12 +26,13 @@ import json
 import sys
 
 
-from minicnn import devices, missing, model_io, optimizers, saving, training
+from minicnn import devices, missing, model_io, optimizers, saving, subclassing, training
 from minicnn import layers as layer_classes
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor, depth_first
 from minicnn.interchange.keras_config import keras_type_name
-from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
+from minicnn.layers.base import (Layer, SymbolicTensor, inferred_output_shape, is_symbolic,
+                                 resolve_training, with_batch_axis)
 from minicnn.layers.input_layer import InputLayer
 
 
@@ -46,12 +47,23 @@ class Model(Layer):
     @keywords_checked
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
         self._start(name, trainable)
-        self._connect(inputs, outputs)  # a subclass with call() lands here too, and is told
+        if inputs is None and outputs is None and hasattr(type(self), 'call'):
+            self.subclassed = True  # Keras's subclassed model: see minicnn/subclassing.py
+            self.inputs = self.outputs = None  # none until it is called, as in Keras 2
+            self.sample_shape = None
+            return
+        self._connect(inputs, outputs)
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass's call() makes a subclassed model (above), not a layer
+        # written with call, which Layer would adapt (keras_style_subclass).
+        if 'call' not in vars(cls):
+            super().__init_subclass__(**kwargs)
 
     def _start(self, name, trainable):
         """What every model starts with, Sequential included: no layers, not compiled."""
         Layer.__init__(self, name=name, trainable=trainable)
-        self.layers = []
+        self._layers = []
         self.optimizer = self.loss = None
         self.compiled_metrics = []   # the Metrics of compile(metrics=...), in their order
         self.metric_slots = []       # each as (metric, output index or None, weighted)
@@ -64,8 +76,7 @@ class Model(Layer):
     def _connect(self, inputs, outputs):
         if inputs is None or outputs is None:
             raise ValueError('Model: give inputs and outputs, e.g. Model(inputs, outputs) with '
-                             'inputs = Input(shape=...); subclassing Model with a call() method '
-                             'is not implemented in minicnn')
+                             'inputs = Input(shape=...), or subclass Model with a call() method')
         self.inputs = _as_list('inputs', inputs)
         self.outputs = _as_list('outputs', outputs)
         self.single_input, self.single_output = not isinstance(inputs, (list, tuple)), \
@@ -80,18 +91,38 @@ class Model(Layer):
         self.sample_shape = _unwrap(self.single_input, [t.shape[1:] for t in self.inputs])
         self.built = True
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None):
         """Run the graph on data: (N, *input shape) -> (N, *output shape);
         lists for several inputs or outputs. On SymbolicTensors, record the call."""
         if is_symbolic(x):
+            if self.subclassed:
+                raise NotImplementedError(
+                    f"model '{self.name}' is a subclassed model: calling it on Input() "
+                    f"placeholders to make a functional model is not implemented in minicnn; "
+                    f"call it on arrays")
             return self.call_symbolic(x)
         return self._run(x, training, logits=False)
+
+    @property
+    def layers(self):
+        """The model's layers; a subclassed model's are those set as its attributes."""
+        return self.sublayers() if self.subclassed else self._layers
+
+    @layers.setter
+    def layers(self, value):
+        if self.subclassed:
+            raise AttributeError(f"model '{self.name}': layers is read-only on a subclassed "
+                                 f"model (Keras's too); give the attribute another name")
+        self._layers = value
 
     def logits(self, x, training=False):
         """The output before the last layer's activation (see Sequential.logits)."""
         return self._run(x, training, logits=True)
 
     def _run(self, x, training, logits):
+        if self.subclassed:  # no separate logits: fit computes its loss from the outputs
+            return subclassing.run(self, x, training)
+        training = resolve_training(training)
         xs = model_io.in_order(x, self.input_names, 'x', f"model '{self.name}'") \
             if isinstance(x, dict) else [x] if self.single_input else list(x)
         if len(xs) != len(self.inputs):
@@ -106,7 +137,7 @@ class Model(Layer):
             values[id(t)] = t.layer.pre_activation(args, training) if last else t.layer(args, training)
         return _unwrap(self.single_output, [values[id(t)] for t in self.outputs])
 
-    def pre_activation(self, x, training=False):
+    def pre_activation(self, x, training=None):
         """As a layer of another model: its logits (so a final softmax can be fused)."""
         return self.logits(x, training)
 
@@ -116,6 +147,8 @@ class Model(Layer):
     @property
     def activation_name(self):
         """The activation the model's output ends in (its last layer's)."""
+        if self.subclassed:  # its call may end anywhere
+            return 'linear'
         return self.layers[-1].activation_name if self.layers else 'linear'
 
     @activation_name.setter
@@ -123,37 +156,52 @@ class Model(Layer):
         pass
 
     def build(self, input_shape):
-        """A functional model is built when it is made."""
+        """A functional model is built when it is made; a subclassed one by
+        calling it once on zeros of Keras's ``input_shape`` (batch axis first)."""
+        if self.subclassed:
+            subclassing.build(self, input_shape)
+
+    build.keras_default = True  # a subclassed model's first call need not run it
 
     # Its own graph's ends, as in Keras (not those of its calls as a layer of
     # another model): what Keras's backend functions start from.
     @property
     def input(self):
         """The model's Input placeholder (a list of them for several inputs)."""
+        self._require_graph('input')
         return _unwrap(self.single_input, self.inputs)
 
     @property
     def output(self):
         """The SymbolicTensor of the model's output (a list for several outputs)."""
+        self._require_graph('output')
         return _unwrap(self.single_output, self.outputs)
 
+    def _require_graph(self, what):
+        if self.subclassed:
+            raise AttributeError(f"model '{self.name}' is a subclassed model: it has no graph "
+                                 f"of layer calls, so no symbolic {what} (as in Keras 2)")
+
     def compute_output_shape(self, input_shape):
+        if self.subclassed:  # found by running the model, as Keras does
+            return inferred_output_shape(self, input_shape)
         return _unwrap(self.single_output, [t.shape[1:] for t in self.outputs])
 
     @property
     def input_names(self):
         """The names of the Input layers, the keys of a dict x (Keras 2's ``input_names``)."""
-        return [t.layer.name for t in self.inputs]
+        return None if self.subclassed else [t.layer.name for t in self.inputs]
 
     @property
     def output_names(self):
-        """The names of the output layers, the keys of dict y, losses and metrics."""
-        return [t.layer.name for t in self.outputs]
+        """The names of the output layers, the keys of dict y, losses and metrics
+        (a subclassed model's one output is 'output_1', as in Keras 2)."""
+        return ['output_1'] if self.subclassed else [t.layer.name for t in self.outputs]
 
     @property
     def has_many_parts(self):
         """Whether the model has several inputs or several outputs."""
-        return len(self.inputs) > 1 or len(self.outputs) > 1
+        return not self.subclassed and (len(self.inputs) > 1 or len(self.outputs) > 1)
 
     subclassed = False  # a subclass with call() (see SubclassedModel) says True
 
@@ -166,6 +214,10 @@ class Model(Layer):
         pass
 
     def _require_built(self, what):
+        if not self.built and self.subclassed:
+            raise ValueError(f"{what}: the subclassed model '{self.name}' is not built yet; "
+                             f"build it first by calling it on a batch of data, by fit, or "
+                             f"with build(input_shape)")
         if not self.built:
             raise ValueError(f'{what}: the model is not built yet; give the first layer an '
                              f'input_shape, call build(input_shape), or call it on data first')
@@ -235,7 +287,7 @@ class Model(Layer):
         lists or a dict by output name.
         """
         self.optimizer = optimizers.get(optimizer)
-        names = self.output_names if not self.subclassed else ['output_1']
+        names = self.output_names
         outputs = model_io.compile_outputs(names, loss, loss_weights, metrics, weighted_metrics)
         if len(outputs) > 1:
             self.loss = model_io.TotalLoss(outputs)
@@ -325,6 +377,11 @@ class Model(Layer):
 
     def get_config(self):
         """The layers and how they are connected; ``Model.from_config`` rebuilds it."""
+        if self.subclassed:
+            raise NotImplementedError(
+                f"get_config: model '{self.name}' is a subclassed model, whose architecture is "
+                f"the Python code of {type(self).__name__}; as in Keras, write get_config (and "
+                f"from_config) yourself, or save the weights alone")
         index = {id(t): k for k, t in enumerate(self.nodes)}
 
         def ids(inputs):
@@ -369,7 +426,8 @@ class Model(Layer):
     def load_weights(self, path, by_name=False, skip_mismatch=False):
         """Load weights saved by save_weights, or those of a whole-model file
         (see ``minicnn.saving.load_weights``: by_name and skip_mismatch are
-        for HDF5 files)."""
+        for HDF5 files). A subclassed model must be built first (Keras 2's rule)."""
+        self._require_built('load_weights')
         saving.load_weights(self, path, by_name, skip_mismatch)
 
     def save(self, path):
@@ -377,6 +435,8 @@ class Model(Layer):
         state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, and for a
         .keras name Keras 3's zip file: both hold architecture, weights and
         compile arguments (no optimizer state)."""
+        if self.subclassed:
+            subclassing.refuse_whole_model_file(self, 'save')
         history = self.history.history if self.history is not None else {}
         saving.save(self, path, epoch=self.epochs_done, history=dict(history))
 
@@ -428,9 +488,14 @@ class Model(Layer):
         print_fn('\n'.join(lines))
 
     def _summary_columns(self):
+        if self.subclassed:
+            return [('Layer (type)', 29), ('Output Shape', 26), ('Param #', 10)]
         return [('Layer (type)', 29), ('Output Shape', 26), ('Param #', 10), ('Connected to', 33)]
 
     def _summary_rows(self, expand_nested, prefix=''):
+        if self.subclassed:
+            yield from subclassing.summary_rows(self, prefix)
+            return
         callers = {}
         for t in self.nodes:
             if t.inputs != ():
@@ -545,7 +610,7 @@ class Sequential(Model):
 
     # -- running ---------------------------------------------------------
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None):
         """Run every layer: (N, *sample_shape) -> (N, *output shape)."""
         if is_symbolic(x):
             return self.call_symbolic(x)
