@@ -83,8 +83,10 @@ def is_structure(x):
 
 def arranged(model, x, y, sample_weight, where):
     """``data_in_order`` where the model has several inputs or outputs or the data
-    comes as lists or dicts; else x, y and sample_weight as they are."""
-    if model.subclassed:  # its call takes x as given; one output
+    comes as lists or dicts; else x, y and sample_weight as they are (and so for
+    a generator, Sequence or data set x, whose batches are arranged one by one)."""
+    batches = not (hasattr(x, 'shape') or isinstance(x, (list, tuple, dict)))
+    if model.subclassed or batches:  # its call takes x as given / each batch is arranged
         return x, y, sample_weight
     if model.has_many_parts or any(is_structure(v) for v in (x, y, sample_weight)):
         return data_in_order(model, x, y, sample_weight, where)
