@@ -184,3 +184,21 @@ def test_mistakes_of_subclassing_are_named():
         model.input
     with pytest.raises(NotImplementedError, match='Input.. placeholders'):
         model(layers.Input(shape=(8, 8, 3)))
+
+
+def test_a_layer_with_sublayers_lists_trainable_weights_first_as_keras_does():
+    class Normalized(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.parts = [layers.BatchNormalization(), layers.Dense(2)]
+
+        def build(self, input_shape):
+            self.scale = self.add_weight('scale', (1,), initializer='ones')
+
+        def call(self, inputs, training=None):
+            return self.scale * self.parts[1](self.parts[0](inputs, training=training))
+
+    layer = Normalized()
+    layer(np.ones((2, 3), 'f4'))
+    assert [w.name.split('/')[-1] for w in layer.weights] == [
+        'scale', 'gamma', 'beta', 'kernel', 'bias', 'moving_mean', 'moving_variance']
