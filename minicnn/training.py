@@ -286,6 +286,12 @@ def loss_and_outputs(model, x, y, sample_weight, training):
             outputs = activations.get(activation)(logits)
     else:
         outputs = model(x, training)
+        if isinstance(outputs, list) and not isinstance(model.loss, model_io.TotalLoss):
+            raise NotImplementedError(
+                f"model '{model.name}' returns a list of {len(outputs)} outputs, but minicnn "
+                f"compiled it for one: a subclassed model trains with one output, and a model "
+                f"of one output takes it alone, Model(inputs, output), not in a list; for "
+                f"several outputs build a functional Model(inputs, [output, ...])")
         loss = model.loss(y, outputs, sample_weight)
     return with_penalties(model, loss), outputs
 

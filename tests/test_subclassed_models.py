@@ -202,3 +202,19 @@ def test_a_layer_with_sublayers_lists_trainable_weights_first_as_keras_does():
     layer(np.ones((2, 3), 'f4'))
     assert [w.name.split('/')[-1] for w in layer.weights] == [
         'scale', 'gamma', 'beta', 'kernel', 'bias', 'moving_mean', 'moving_variance']
+
+
+def test_a_subclassed_model_of_two_outputs_is_refused_by_fit_with_a_reason():
+    class TwoHeads(minicnn.Model):
+        def __init__(self):
+            super().__init__()
+            self.heads = (layers.Dense(2), layers.Dense(1))
+
+        def call(self, inputs):
+            return [head(inputs) for head in self.heads]
+
+    model = TwoHeads()
+    model.compile('sgd', 'mse')
+    with pytest.raises(NotImplementedError, match='returns a list of 2 outputs'):
+        model.fit(np.ones((4, 3), 'f4'), np.ones((4, 2), 'f4'), verbose=0)
+    assert [p.shape for p in model.predict(np.ones((4, 3), 'f4'))] == [(4, 2), (4, 1)]
