@@ -16,7 +16,12 @@ remembers its creator Function), and the model runs those calls in
 topological order. Running it on data then records, call by call, the
 autograd graph of the layers' Functions, through which ``backward`` flows.
 
-Both kinds share everything else, in the class Model: compile, fit,
+A model of several inputs or outputs takes its data as lists or dicts by
+name, a loss and metrics per output (minicnn/model_io.py). A subclass of
+Model with a ``call`` method is Keras's subclassed model, whose graph is
+its Python code (minicnn/subclassing.py).
+
+Every kind shares everything else, in the class Model: compile, fit,
 evaluate, predict, summary, weights and saving (the loop itself is in
 minicnn/training.py). A model is a Layer too, so one can be a layer of
 another (``model.add(conv_base)``), and ``conv_base.trainable = False``

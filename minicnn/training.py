@@ -71,15 +71,18 @@ def check_array_lists(model, x, y, where):
     if y is None:
         raise ValueError(f'{where}: y is required when x is arrays')
     xs, ys = (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
-    for name, placeholder, array in zip(model.input_names, model.inputs, xs):
+    # a subclassed model's call may take a list; it has no Input placeholders to check
+    names = model.input_names or [f'x[{k}]' for k in range(len(xs))]
+    shapes = [t.shape for t in model.inputs] if model.inputs else [None] * len(xs)
+    for name, shape, array in zip(names, shapes, xs):
         if not is_array(array):
             raise TypeError(f'{where}: x for the input {name!r} must be an array (NumPy, or '
                             f'CuPy on the GPU), got {type(array).__name__}')
         if len(array) == 0:
             raise ValueError(f'{where}: x for the input {name!r} is empty (shape {array.shape})')
-        if tuple(array.shape[1:]) != placeholder.shape[1:]:
+        if shape is not None and tuple(array.shape[1:]) != shape[1:]:
             raise ValueError(f'{where}: the input {name!r} expects arrays of shape '
-                             f'{placeholder.shape}, got x of shape {array.shape}')
+                             f'{shape}, got x of shape {array.shape}')
         if array.dtype.kind == 'f' and not bool(devices.get_array_module(array).isfinite(
                 array).all()):
             raise ValueError(f'{where}: x for the input {name!r} contains NaN or infinite values')
@@ -570,10 +573,10 @@ def predict(model, x, batch_size=32, verbose=0):
         for start in range(0, num_samples(x), batch_size):
             out = model(as_model_input(rows(x, start, start + batch_size)))
             batches.append([t.numpy() for t in out] if isinstance(out, list) else [out.numpy()])
-    if not batches:
-        shapes = model.output_shape if isinstance(model.output_shape, list) \
-            else [model.output_shape]
-        return model_io.unwrap([np.zeros((0, *s[1:]), np.float32) for s in shapes],
-                               not isinstance(model.output_shape, list))
+    if not batches:  # no samples: empty arrays of the outputs' shapes
+        shapes = model.output_shape
+        several = isinstance(shapes, list)
+        return model_io.unwrap([np.zeros((0, *s[1:]), np.float32)
+                                for s in (shapes if several else [shapes])], not several)
     return model_io.unwrap([np.concatenate(parts) for parts in zip(*batches)],
                            not isinstance(out, list))

@@ -218,3 +218,24 @@ def test_a_subclassed_model_of_two_outputs_is_refused_by_fit_with_a_reason():
     with pytest.raises(NotImplementedError, match='returns a list of 2 outputs'):
         model.fit(np.ones((4, 3), 'f4'), np.ones((4, 2), 'f4'), verbose=0)
     assert [p.shape for p in model.predict(np.ones((4, 3), 'f4'))] == [(4, 2), (4, 1)]
+
+
+def test_a_call_that_takes_a_list_of_inputs_gets_x_as_given():
+    class Pair(minicnn.Model):
+        def __init__(self):
+            super().__init__()
+            self.join = layers.Concatenate()
+            self.out = layers.Dense(1)
+
+        def call(self, inputs):
+            first, second = inputs
+            return self.out(self.join([first, second]))
+
+    model = Pair()
+    model.compile(optimizers.SGD(0.1), 'mse')
+    x, y = [np.ones((6, 2), 'f4'), np.zeros((6, 3), 'f4')], np.ones((6, 1), 'f4')
+    history = model.fit(x, y, batch_size=3, epochs=3, verbose=0)
+    assert history.history['loss'][-1] < history.history['loss'][0]
+    assert model.predict(x).shape == (6, 1) and model.input_shape == [(None, 2), (None, 3)]
+    with pytest.raises(ValueError, match=r'x\[1\] has 5 samples but x\[0\] has 6'):
+        model.fit([x[0], x[1][:5]], y, verbose=0)
