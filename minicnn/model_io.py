@@ -93,19 +93,20 @@ def arranged(model, x, y, sample_weight, where):
     return x, y, sample_weight
 
 
-def check_lengths(named, where):
-    """Every array of {argument: [arrays]} has as many samples as the first."""
-    first = None
-    for what, arrays in named.items():
-        for k, a in enumerate(arrays or []):
-            if a is None:
-                continue
-            if first is None:
-                first = (what, k, len(a))
-            elif len(a) != first[2]:
-                raise ValueError(f'{where}: {what}[{k}] has {len(a)} samples but '
-                                 f'{first[0]}[{first[1]}] has {first[2]}; every input, '
-                                 f'target and weight array needs one row per sample')
+def labelled(what, arrays, names):
+    """(label, array) pairs naming each array by its input or output: "x['image']"."""
+    arrays = arrays if isinstance(arrays, list) else [arrays]
+    names = names if names and len(names) == len(arrays) else range(len(arrays))
+    return [(f'{what}[{n!r}]', a) for n, a in zip(names, arrays) if a is not None]
+
+
+def check_lengths(pairs, where):
+    """Every array of the (label, array) pairs has as many samples as the first."""
+    (first, a), *rest = pairs
+    for label, b in rest:
+        if len(b) != len(a):
+            raise ValueError(f'{where}: {label} has {len(b)} samples but {first} has {len(a)}; '
+                             f'every input, target and weight array needs one row per sample')
 
 
 # -- compile's losses and metrics per output -------------------------------------

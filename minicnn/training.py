@@ -72,7 +72,7 @@ def check_array_lists(model, x, y, where):
         raise ValueError(f'{where}: y is required when x is arrays')
     xs, ys = (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
     # a subclassed model's call may take a list; it has no Input placeholders to check
-    names = model.input_names or [f'x[{k}]' for k in range(len(xs))]
+    names = model.input_names or list(range(len(xs)))
     shapes = [t.shape for t in model.inputs] if model.inputs else [None] * len(xs)
     for name, shape, array in zip(names, shapes, xs):
         if not is_array(array):
@@ -86,7 +86,8 @@ def check_array_lists(model, x, y, where):
         if array.dtype.kind == 'f' and not bool(devices.get_array_module(array).isfinite(
                 array).all()):
             raise ValueError(f'{where}: x for the input {name!r} contains NaN or infinite values')
-    model_io.check_lengths({'x': xs, 'y': ys}, where)
+    model_io.check_lengths([*model_io.labelled('x', xs, names),
+                            *model_io.labelled('y', ys, model.output_names)], where)
 
 
 # Per model, what check_input_scale has seen: the largest |x| fit was given and
@@ -566,7 +567,7 @@ def predict(model, x, batch_size=32, verbose=0):
     if not is_arrays(x):
         raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), or a list '
                         f'or dict of them for several inputs, got {type(x).__name__}')
-    model_io.check_lengths({'x': x if isinstance(x, list) else [x]}, 'predict')
+    model_io.check_lengths(model_io.labelled('x', x, model.input_names), 'predict')
     check_input_scale(model, x, 'predict')
     batches = []
     with no_grad():

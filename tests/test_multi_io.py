@@ -158,7 +158,9 @@ def test_a_generator_of_dict_batches_trains(data):
     (lambda x, y: (x, {'label': y['label']}), r"y gives no value for the output\(s\) \['score'\]"),
     (lambda x, y: ([x['image']], y), r'x is a list of 1, but the model has 2 inputs'),
     (lambda x, y: (x['image'], y), r"x is one ndarray, but the model has 2 inputs"),
-    (lambda x, y: ({**x, 'meta': x['meta'][:5]}, y), r'x\[1\] has 5 samples but x\[0\] has 12'),
+    (lambda x, y: ({**x, 'meta': x['meta'][:5]}, y), r"x\['meta'\] has 5 samples but x\['image'\] has 12"),
+    (lambda x, y: (x, {**y, 'score': y['score'][:7]}),
+     r"y\['score'\] has 7 samples but x\['image'\] has 12"),
     (lambda x, y: ({**x, 'meta': x['meta'][:, :2]}, y),
      r"the input 'meta' expects arrays of shape \(None, 3\), got x of shape \(12, 2\)"),
 ])
