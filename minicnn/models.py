@@ -173,19 +173,20 @@ class Model(Layer):
     @property
     def input(self):
         """The model's Input placeholder (a list of them for several inputs)."""
-        self._require_graph('input')
+        self._require_graph('model.input')
         return _unwrap(self.single_input, self.inputs)
 
     @property
     def output(self):
         """The SymbolicTensor of the model's output (a list for several outputs)."""
-        self._require_graph('output')
+        self._require_graph('model.output')
         return _unwrap(self.single_output, self.outputs)
 
-    def _require_graph(self, what):
+    def _require_graph(self, where, error=AttributeError):
+        """Refuse, for a subclassed model, what needs the graph of layer calls."""
         if self.subclassed:
-            raise AttributeError(f"model '{self.name}' is a subclassed model: it has no graph "
-                                 f"of layer calls, so no symbolic {what} (as in Keras 2)")
+            raise error(f"{where}: model '{self.name}' is a subclassed model, whose call() is "
+                        f"Python code rather than a graph of layer calls, which {where} needs")
 
     def compute_output_shape(self, input_shape):
         if self.subclassed:  # found by running the model, as Keras does
@@ -449,6 +450,7 @@ class Model(Layer):
         """Write the model for inference elsewhere; format 'onnx' (Keras 3's name)
         is an ONNX graph, NHWC float32 batches of any size in, what predict
         returns out (see minicnn/interchange/onnx_export.py)."""
+        self._require_graph('export', NotImplementedError)
         from minicnn.interchange import onnx_export  # imported here: it loads onnx
         if format != 'onnx':
             raise ValueError(f"export: format {format!r} is not implemented; minicnn exports "
