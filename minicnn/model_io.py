@@ -66,8 +66,8 @@ def data_in_order(model, x, y, sample_weight, where):
     if ws is not None and not isinstance(ws, (list, tuple, dict)) and len(model.output_names) > 1:
         ws = [ws] * len(model.output_names)
     ws = in_order(ws, model.output_names, 'sample_weight', where)
-    return (unwrap(xs, len(model.inputs) == 1), unwrap(ys, len(model.outputs) == 1),
-            unwrap(ws, len(model.outputs) == 1))
+    return (unwrap(xs, model.single_input), unwrap(ys, model.single_output),
+            unwrap(ws, model.single_output))
 
 
 def unwrap(values, single):
@@ -225,6 +225,13 @@ def metric_slots(outputs):
     output's weighted metrics), each as (metric, output index, weighted)."""
     return [*((m, k, False) for k, o in enumerate(outputs) for m in o.metrics),
             *((m, k, True) for k, o in enumerate(outputs) for m in o.weighted)]
+
+
+def part_names(loss):
+    """The names of the per-output losses that Keras 2 logs: '<output>_loss' for
+    each of several outputs, none for one."""
+    several = isinstance(loss, TotalLoss) and len(loss.outputs) > 1
+    return [f'{o.name}_loss' for o in loss.outputs] if several else []
 
 
 class TotalLoss:

@@ -55,6 +55,7 @@ class Model(Layer):
         if inputs is None and outputs is None and hasattr(type(self), 'call'):
             self.subclassed = True  # Keras's subclassed model: see minicnn/subclassing.py
             self.inputs = self.outputs = None  # none until it is called, as in Keras 2
+            self.single_input = self.single_output = True
             self.sample_shape = None
             return
         self._connect(inputs, outputs)
@@ -206,8 +207,9 @@ class Model(Layer):
 
     @property
     def has_many_parts(self):
-        """Whether the model has several inputs or several outputs."""
-        return not self.subclassed and (len(self.inputs) > 1 or len(self.outputs) > 1)
+        """Whether the model takes lists: several inputs or outputs, or Model([input],
+        [output]) given lists of one."""
+        return not (self.single_input and self.single_output)
 
     subclassed = False  # a subclass with call() (see SubclassedModel) says True
 
@@ -295,7 +297,7 @@ class Model(Layer):
         self.optimizer = optimizers.get(optimizer)
         names = self.output_names
         outputs = model_io.compile_outputs(names, loss, loss_weights, metrics, weighted_metrics)
-        if len(outputs) > 1:
+        if len(outputs) > 1 or not self.single_output:  # outputs as a list: y too
             self.loss = model_io.TotalLoss(outputs)
             self.metric_slots = model_io.metric_slots(outputs)
         else:
@@ -312,8 +314,7 @@ class Model(Layer):
     def metrics_names(self):
         """'loss', then each output's loss (several outputs), then each compiled
         metric's name: the order of evaluate's list, as in Keras 2."""
-        parts = [f'{o.name}_loss' for o in self.loss.outputs] \
-            if isinstance(self.loss, model_io.TotalLoss) else []
+        parts = model_io.part_names(self.loss)
         return ['loss', *parts, *(m.name for m in self.compiled_metrics)]
 
     @property

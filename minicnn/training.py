@@ -196,8 +196,7 @@ class RunningMetrics:
         for m, _, _ in self.slots:
             m.reset_state()
         self.total_loss = loss
-        several = isinstance(loss, model_io.TotalLoss)
-        self.part_names = [f'{o.name}_loss' for o in loss.outputs] if several else []
+        self.part_names = model_io.part_names(loss)
         self.part_sums = [0.0] * len(self.part_names)
         self.loss_sum = 0.0
         self.seen = 0

@@ -218,3 +218,16 @@ def test_metric_objects_given_once_are_copied_for_each_output(data):
     model.compile('sgd', 'mse', metrics=[metrics.MeanAbsoluteError(name='m')])
     assert model.metrics_names[-2:] == ['label_m', 'score_m']
     assert model.compiled_metrics[0] is not model.compiled_metrics[1]
+
+
+def test_a_model_of_one_input_and_output_given_as_lists_of_one_trains():
+    inputs = layers.Input(shape=(3,))
+    model = models.Model([inputs], [layers.Dense(2, activation='softmax')(inputs)])
+    model.compile(optimizers.SGD(0.1), 'sparse_categorical_crossentropy', ['accuracy'])
+    x, y = np.random.default_rng(0).normal(size=(8, 3)).astype('f4'), np.arange(8) % 2
+    history = model.fit(x, y, verbose=0, validation_data=([x], [y]))
+    assert list(history.history) == ['loss', 'accuracy', 'val_loss', 'val_accuracy']
+    (probs,) = model.predict(x)  # a list, as the model's call returns
+    loss, accuracy = model.evaluate([x], y, verbose=0)
+    expected = -np.log(np.clip(probs[np.arange(8), y], 1e-7, 1)).mean()
+    assert loss == pytest.approx(expected, rel=1e-5)
