@@ -13,7 +13,7 @@ order, checking the names and the count.
 lambda_k the loss weights (1 unless given), w_k the output's sample
 weights. Keras 2 logs each L_k, unweighted by lambda_k, as '<output>_loss'
 and each metric as '<output>_<metric>'; with one output the names carry
-no prefix (``metric_names``).
+no prefix (``name_metrics``).
 """
 import copy
 import dataclasses
