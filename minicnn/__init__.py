@@ -4,6 +4,8 @@ Read it in this order, following one training step from the top down:
 
     minicnn.models              Model (a graph of layer calls) and Sequential:
                                 compile / fit / evaluate / predict / summary
+    minicnn.model_io            several inputs and outputs: data by name, a loss per output
+    minicnn.subclassing         class Net(Model) with call(): a model that is Python code
     minicnn.training            the loop: forward, loss, backward, step, metrics
     minicnn.batches             where the batches come from (arrays, Sequences, data sets)
     minicnn.layers              Conv2D, BatchNormalization, Dense, ...: own their weights

@@ -24,9 +24,28 @@ def is_array(x):
     return hasattr(x, 'shape') and hasattr(x, 'dtype')
 
 
+def is_arrays(x):
+    """An array, or the list of arrays of a model's several inputs (minicnn/model_io.py)."""
+    return is_array(x) or (isinstance(x, list) and bool(x) and all(is_array(a) for a in x))
+
+
+def num_samples(x):
+    return len(x[0] if isinstance(x, list) else x)
+
+
 def take(array, idx):
-    """array[idx] with the index on the array's device (CuPy wants a CuPy index)."""
+    """array[idx] with the index on the array's device (CuPy wants a CuPy index);
+    of each array of a list (several inputs or outputs), None kept."""
+    if isinstance(array, list):
+        return [None if a is None else take(a, idx) for a in array]
     return array[devices.get_array_module(array).asarray(idx)]
+
+
+def rows(array, start, stop):
+    """array[start:stop], of each array of a list, None kept."""
+    if isinstance(array, list):
+        return [None if a is None else a[start:stop] for a in array]
+    return None if array is None else array[start:stop]
 
 
 class ArrayBatches:
@@ -40,12 +59,12 @@ class ArrayBatches:
     def __init__(self, x, y, w, batch_size, shuffle, steps_per_epoch=None):
         self.x, self.y, self.w = x, y, w
         self.batch_size, self.shuffle = batch_size, shuffle
-        self.steps = steps_per_epoch or math.ceil(len(x) / batch_size)
+        self.steps = steps_per_epoch or math.ceil(num_samples(x) / batch_size)
         self.continuing = False  # the stream below never runs dry
         self.stream = self.endless_passes() if steps_per_epoch else None
 
     def one_pass(self):
-        n = len(self.x)
+        n = num_samples(self.x)
         order = devices.rng('cpu').permutation(n) if self.shuffle else np.arange(n)
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
@@ -109,7 +128,7 @@ class IterableBatches:
 
 def batch_source(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, where):
     """The batch source for fit's x (see the table above)."""
-    if is_array(x):
+    if is_arrays(x):
         return ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
     if y is not None or sample_weight is not None:
         raise ValueError(f'{where}: y and sample_weight must be None when x is a generator, '
@@ -142,7 +161,8 @@ def split_validation(x, y, w, validation_split, validation_data):
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)):
             return x, y, w, validation_data
-        if len(validation_data) not in (2, 3) or not is_array(validation_data[0]):
+        if len(validation_data) not in (2, 3) or not (is_arrays(validation_data[0]) or
+                                                      isinstance(validation_data[0], dict)):
             raise ValueError('fit: validation_data must be a tuple (x_val, y_val) or '
                              '(x_val, y_val, val_sample_weight) of arrays, or a generator, '
                              'Sequence or data set of batches')
@@ -150,9 +170,9 @@ def split_validation(x, y, w, validation_split, validation_data):
         return x, y, w, (x_val, y_val, w_val[0] if w_val else None)
     if not validation_split:
         return x, y, w, None
-    if not 0 < validation_split < 1 or not is_array(x):
+    if not 0 < validation_split < 1 or not is_arrays(x):
         raise ValueError(f'fit: validation_split must be in (0, 1) and needs array inputs, '
                          f'got {validation_split!r}')
-    cut = int(len(x) * (1 - validation_split))
-    w_train, w_val = (None, None) if w is None else (w[:cut], w[cut:])
-    return x[:cut], y[:cut], w_train, (x[cut:], y[cut:], w_val)
+    cut, n = int(num_samples(x) * (1 - validation_split)), num_samples(x)
+    return (rows(x, 0, cut), rows(y, 0, cut), rows(w, 0, cut),
+            (rows(x, cut, n), rows(y, cut, n), rows(w, cut, n)))

@@ -16,22 +16,28 @@ remembers its creator Function), and the model runs those calls in
 topological order. Running it on data then records, call by call, the
 autograd graph of the layers' Functions, through which ``backward`` flows.
 
-Both kinds share everything else, in the class Model: compile, fit,
+A model of several inputs or outputs takes its data as lists or dicts by
+name, a loss and metrics per output (minicnn/model_io.py). A subclass of
+Model with a ``call`` method is Keras's subclassed model, whose graph is
+its Python code (minicnn/subclassing.py).
+
+Every kind shares everything else, in the class Model: compile, fit,
 evaluate, predict, summary, weights and saving (the loop itself is in
 minicnn/training.py). A model is a Layer too, so one can be a layer of
 another (``model.add(conv_base)``), and ``conv_base.trainable = False``
 freezes everything inside it.
 """
 import json
+import sys
 
 
-from minicnn import devices, losses, missing, optimizers, saving, training
+from minicnn import devices, missing, model_io, optimizers, saving, subclassing, training
 from minicnn import layers as layer_classes
-from minicnn import metrics as metrics_module
 from minicnn.arguments import keywords_checked
-from minicnn.autograd import as_tensor, depth_first, no_grad
+from minicnn.autograd import as_tensor, depth_first
 from minicnn.interchange.keras_config import keras_type_name
-from minicnn.layers.base import Layer, SymbolicTensor, is_symbolic, with_batch_axis
+from minicnn.layers.base import (Layer, SymbolicTensor, inferred_output_shape, is_symbolic,
+                                 resolve_training, with_batch_axis)
 from minicnn.layers.input_layer import InputLayer
 
 
@@ -46,14 +52,27 @@ class Model(Layer):
     @keywords_checked
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
         self._start(name, trainable)
-        self._connect(inputs, outputs)  # a subclass with call() lands here too, and is told
+        if inputs is None and outputs is None and hasattr(type(self), 'call'):
+            self.subclassed = True  # Keras's subclassed model: see minicnn/subclassing.py
+            self.inputs = self.outputs = None  # none until it is called, as in Keras 2
+            self.single_input = self.single_output = True
+            self.sample_shape = None
+            return
+        self._connect(inputs, outputs)
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass's call() makes a subclassed model (above), not a layer
+        # written with call, which Layer would adapt (keras_style_subclass).
+        if 'call' not in vars(cls):
+            super().__init_subclass__(**kwargs)
 
     def _start(self, name, trainable):
         """What every model starts with, Sequential included: no layers, not compiled."""
         Layer.__init__(self, name=name, trainable=trainable)
-        self.layers = []
+        self._layers = []
         self.optimizer = self.loss = None
         self.compiled_metrics = []   # the Metrics of compile(metrics=...), in their order
+        self.metric_slots = []       # each as (metric, output index or None, weighted)
         self.stop_training = False   # set by a callback (or Ctrl-C) to end fit early
         self.epochs_done = 0  # complete epochs trained, what a checkpoint resumes from
         self.history = None
@@ -63,8 +82,7 @@ class Model(Layer):
     def _connect(self, inputs, outputs):
         if inputs is None or outputs is None:
             raise ValueError('Model: give inputs and outputs, e.g. Model(inputs, outputs) with '
-                             'inputs = Input(shape=...); subclassing Model with a call() method '
-                             'is not implemented in minicnn')
+                             'inputs = Input(shape=...), or subclass Model with a call() method')
         self.inputs = _as_list('inputs', inputs)
         self.outputs = _as_list('outputs', outputs)
         self.single_input, self.single_output = not isinstance(inputs, (list, tuple)), \
@@ -79,19 +97,40 @@ class Model(Layer):
         self.sample_shape = _unwrap(self.single_input, [t.shape[1:] for t in self.inputs])
         self.built = True
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None):
         """Run the graph on data: (N, *input shape) -> (N, *output shape);
         lists for several inputs or outputs. On SymbolicTensors, record the call."""
         if is_symbolic(x):
+            if self.subclassed:
+                raise NotImplementedError(
+                    f"model '{self.name}' is a subclassed model: calling it on Input() "
+                    f"placeholders to make a functional model is not implemented in minicnn; "
+                    f"call it on arrays")
             return self.call_symbolic(x)
         return self._run(x, training, logits=False)
+
+    @property
+    def layers(self):
+        """The model's layers; a subclassed model's are those set as its attributes."""
+        return self.sublayers() if self.subclassed else self._layers
+
+    @layers.setter
+    def layers(self, value):
+        if self.subclassed:
+            raise AttributeError(f"model '{self.name}': layers is read-only on a subclassed "
+                                 f"model (Keras's too); give the attribute another name")
+        self._layers = value
 
     def logits(self, x, training=False):
         """The output before the last layer's activation (see Sequential.logits)."""
         return self._run(x, training, logits=True)
 
     def _run(self, x, training, logits):
-        xs = [x] if self.single_input else list(x)
+        if self.subclassed:  # no separate logits: fit computes its loss from the outputs
+            return subclassing.run(self, x, training)
+        training = resolve_training(training)
+        xs = model_io.in_order(x, self.input_names, 'x', f"model '{self.name}'") \
+            if isinstance(x, dict) else [x] if self.single_input else list(x)
         if len(xs) != len(self.inputs):
             raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(xs)}")
         values = {id(t): as_tensor(v) for t, v in zip(self.inputs, xs)}
@@ -104,7 +143,7 @@ class Model(Layer):
             values[id(t)] = t.layer.pre_activation(args, training) if last else t.layer(args, training)
         return _unwrap(self.single_output, [values[id(t)] for t in self.outputs])
 
-    def pre_activation(self, x, training=False):
+    def pre_activation(self, x, training=None):
         """As a layer of another model: its logits (so a final softmax can be fused)."""
         return self.logits(x, training)
 
@@ -114,6 +153,8 @@ class Model(Layer):
     @property
     def activation_name(self):
         """The activation the model's output ends in (its last layer's)."""
+        if self.subclassed:  # its call may end anywhere
+            return 'linear'
         return self.layers[-1].activation_name if self.layers else 'linear'
 
     @activation_name.setter
@@ -121,22 +162,56 @@ class Model(Layer):
         pass
 
     def build(self, input_shape):
-        """A functional model is built when it is made."""
+        """A functional model is built when it is made; a subclassed one by
+        calling it once on zeros of Keras's ``input_shape`` (batch axis first)."""
+        if self.subclassed:
+            subclassing.build(self, input_shape)
+
+    build.keras_default = True  # a subclassed model's first call need not run it
 
     # Its own graph's ends, as in Keras (not those of its calls as a layer of
     # another model): what Keras's backend functions start from.
     @property
     def input(self):
         """The model's Input placeholder (a list of them for several inputs)."""
+        self._require_graph('model.input')
         return _unwrap(self.single_input, self.inputs)
 
     @property
     def output(self):
         """The SymbolicTensor of the model's output (a list for several outputs)."""
+        self._require_graph('model.output')
         return _unwrap(self.single_output, self.outputs)
 
+    def _require_graph(self, where, error=AttributeError):
+        """Refuse, for a subclassed model, what needs the graph of layer calls."""
+        if self.subclassed:
+            raise error(f"{where}: model '{self.name}' is a subclassed model, whose call() is "
+                        f"Python code rather than a graph of layer calls, which {where} needs")
+
     def compute_output_shape(self, input_shape):
+        if self.subclassed:  # found by running the model, as Keras does
+            return inferred_output_shape(self, input_shape)
         return _unwrap(self.single_output, [t.shape[1:] for t in self.outputs])
+
+    @property
+    def input_names(self):
+        """The names of the Input layers, the keys of a dict x (Keras 2's ``input_names``)."""
+        return None if self.subclassed else [t.layer.name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        """The names of the output layers, the keys of dict y, losses and metrics
+        (a subclassed model's one output is 'output_1', as in Keras 2)."""
+        return ['output_1'] if self.subclassed else [t.layer.name for t in self.outputs]
+
+    @property
+    def has_many_parts(self):
+        """Whether the model takes lists: several inputs or outputs, or Model([input],
+        [output]) given lists of one."""
+        return not (self.single_input and self.single_output)
+
+    subclassed = False  # a subclass with call() (see SubclassedModel) says True
 
     @property
     def built(self):
@@ -147,6 +222,10 @@ class Model(Layer):
         pass
 
     def _require_built(self, what):
+        if not self.built and self.subclassed:
+            raise ValueError(f"{what}: the subclassed model '{self.name}' is not built yet; "
+                             f"build it first by calling it on a batch of data, by fit, or "
+                             f"with build(input_shape)")
         if not self.built:
             raise ValueError(f'{what}: the model is not built yet; give the first layer an '
                              f'input_shape, call build(input_shape), or call it on data first')
@@ -203,18 +282,40 @@ class Model(Layer):
     # -- compile, fit, evaluate, predict ---------------------------------------
 
     @keywords_checked
-    def compile(self, optimizer='rmsprop', loss=None, metrics=None):
+    def compile(self, optimizer='rmsprop', loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None):
         """Choose the optimizer (name or instance), the loss (a name such as
         'categorical_crossentropy', a Loss or a function) and the metrics (a list
-        of names such as 'accuracy' or 'auc', Metrics or functions)."""
+        of names such as 'accuracy' or 'auc', Metrics or functions); the metrics in
+        ``weighted_metrics`` see fit's sample weights, the others do not.
+
+        With several outputs (see minicnn/model_io.py): one loss for all, a list
+        or a dict by output name; loss_weights lambda_k (a list or dict) give the
+        total loss sum_k lambda_k L_k; metrics one list for all outputs, a list of
+        lists or a dict by output name.
+        """
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
-        self.compiled_metrics = metrics_module.compiled(metrics)
+        names = self.output_names
+        outputs = model_io.compile_outputs(names, loss, loss_weights, metrics, weighted_metrics)
+        if len(outputs) > 1 or not self.single_output:  # outputs as a list: y too
+            self.loss = model_io.TotalLoss(outputs)
+            self.metric_slots = model_io.metric_slots(outputs)
+        else:
+            if outputs[0].weight != 1.0:
+                raise ValueError(f'compile: loss_weights={loss_weights!r} for a model of one '
+                                 f'output would only scale its loss; minicnn takes loss_weights '
+                                 f'for models of several outputs')
+            self.loss = outputs[0].loss
+            self.metric_slots = [(m, None, weighted)
+                                 for m, _, weighted in model_io.metric_slots(outputs)]
+        self.compiled_metrics = [m for m, _, _ in self.metric_slots]
 
     @property
     def metrics_names(self):
-        """'loss', then each compiled metric's name: the order of evaluate's list."""
-        return ['loss', *(m.name for m in self.compiled_metrics)]
+        """'loss', then each output's loss (several outputs), then each compiled
+        metric's name: the order of evaluate's list, as in Keras 2."""
+        parts = model_io.part_names(self.loss)
+        return ['loss', *parts, *(m.name for m in self.compiled_metrics)]
 
     @property
     def losses(self):
@@ -237,7 +338,6 @@ class Model(Layer):
         validation_data: (x_val, y_val[, val_sample_weight]) arrays, or batches
         as x takes them, validation_steps of them per epoch.
         """
-        self._require_one_input_and_output('fit')
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation_split=validation_split,
                             validation_data=validation_data, shuffle=shuffle,
@@ -251,21 +351,19 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
         """One training step on the batch (x, y): its loss (and metrics), as in Keras."""
-        self._require_one_input_and_output('train_on_batch')
         return training.on_batch(self, x, y, sample_weight, class_weight, reset_metrics,
                                  return_dict, train=True, where='train_on_batch')
 
     @keywords_checked
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         """The loss (and metrics) on the batch (x, y), without training."""
-        self._require_one_input_and_output('test_on_batch')
         return training.on_batch(self, x, y, sample_weight, None, reset_metrics, return_dict,
                                  train=False, where='test_on_batch')
 
     def predict_on_batch(self, x):
-        """The model's outputs for one batch x, as a NumPy array."""
-        with no_grad():
-            return self(training.as_model_input(x)).numpy()
+        """The model's outputs for one batch x, as a NumPy array (a list of them
+        for several outputs)."""
+        return training.predict(self, x, batch_size=sys.maxsize)  # one batch of all of x
 
     @keywords_checked
     def evaluate(self, x, y=None, batch_size=32, verbose=1, sample_weight=None,
@@ -273,7 +371,6 @@ class Model(Layer):
         """[loss, *metrics] on (x, y), in ``metrics_names`` order (the loss alone
         without metrics), or {name: value} with return_dict; sample_weight (N,)
         weights each sample's loss, as in fit."""
-        self._require_one_input_and_output('evaluate')
         return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
                                  sample_weight=sample_weight, return_dict=return_dict)
 
@@ -281,20 +378,17 @@ class Model(Layer):
     def predict(self, x, batch_size=32, verbose=0, max_queue_size=10, workers=1,
                 use_multiprocessing=False):
         """The model's outputs for x as a NumPy array (no graph, dropout off)."""
-        self._require_one_input_and_output('predict')
         return training.predict(self, x, batch_size=batch_size, verbose=verbose)
-
-    def _require_one_input_and_output(self, where):
-        if len(self.inputs) != 1 or len(self.outputs) != 1:
-            raise NotImplementedError(
-                f"{where}: model '{self.name}' has {len(self.inputs)} inputs and "
-                f"{len(self.outputs)} outputs; minicnn's {where} takes models with one of each "
-                f"(call the model on lists of tensors to run it)")
 
     # -- saving ------------------------------------------------------------------
 
     def get_config(self):
         """The layers and how they are connected; ``Model.from_config`` rebuilds it."""
+        if self.subclassed:
+            raise NotImplementedError(
+                f"get_config: model '{self.name}' is a subclassed model, whose architecture is "
+                f"the Python code of {type(self).__name__}; as in Keras, write get_config (and "
+                f"from_config) yourself, or save the weights alone")
         index = {id(t): k for k, t in enumerate(self.nodes)}
 
         def ids(inputs):
@@ -339,7 +433,8 @@ class Model(Layer):
     def load_weights(self, path, by_name=False, skip_mismatch=False):
         """Load weights saved by save_weights, or those of a whole-model file
         (see ``minicnn.saving.load_weights``: by_name and skip_mismatch are
-        for HDF5 files)."""
+        for HDF5 files). A subclassed model must be built first (Keras 2's rule)."""
+        self._require_built('load_weights')
         saving.load_weights(self, path, by_name, skip_mismatch)
 
     def save(self, path):
@@ -347,6 +442,8 @@ class Model(Layer):
         state; for a .h5 or .hdf5 name, Keras's HDF5 model file instead, and for a
         .keras name Keras 3's zip file: both hold architecture, weights and
         compile arguments (no optimizer state)."""
+        if self.subclassed:
+            subclassing.refuse_whole_model_file(self, 'save')
         history = self.history.history if self.history is not None else {}
         saving.save(self, path, epoch=self.epochs_done, history=dict(history))
 
@@ -354,6 +451,7 @@ class Model(Layer):
         """Write the model for inference elsewhere; format 'onnx' (Keras 3's name)
         is an ONNX graph, NHWC float32 batches of any size in, what predict
         returns out (see minicnn/interchange/onnx_export.py)."""
+        self._require_graph('export', NotImplementedError)
         from minicnn.interchange import onnx_export  # imported here: it loads onnx
         if format != 'onnx':
             raise ValueError(f"export: format {format!r} is not implemented; minicnn exports "
@@ -398,9 +496,14 @@ class Model(Layer):
         print_fn('\n'.join(lines))
 
     def _summary_columns(self):
+        if self.subclassed:
+            return [('Layer (type)', 29), ('Output Shape', 26), ('Param #', 10)]
         return [('Layer (type)', 29), ('Output Shape', 26), ('Param #', 10), ('Connected to', 33)]
 
     def _summary_rows(self, expand_nested, prefix=''):
+        if self.subclassed:
+            yield from subclassing.summary_rows(self, prefix)
+            return
         callers = {}
         for t in self.nodes:
             if t.inputs != ():
@@ -506,12 +609,16 @@ class Sequential(Model):
             shape = layer.compute_output_shape(shape)
         return shape
 
-    def _require_one_input_and_output(self, where):
-        pass  # a stack of layers has one input and one output
+    has_many_parts = False  # a stack of layers has one input and one output
+
+    @property
+    def output_names(self):
+        """The name of the last layer, which makes the output."""
+        return [self.layers[-1].name] if self.layers else ['output']
 
     # -- running ---------------------------------------------------------
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None):
         """Run every layer: (N, *sample_shape) -> (N, *output shape)."""
         if is_symbolic(x):
             return self.call_symbolic(x)

@@ -31,10 +31,11 @@ import weakref
 import numpy as np
 from tqdm.auto import tqdm
 
-from minicnn import activations, devices, losses
+from minicnn import activations, devices, losses, model_io
 from minicnn.arguments import check_positive_int
 from minicnn.autograd import no_grad
-from minicnn.batches import ArrayBatches, batch_source, is_array, split_validation, unpack_batch
+from minicnn.batches import (ArrayBatches, batch_source, is_array, is_arrays, num_samples,
+                             rows, split_validation, unpack_batch)
 from minicnn.callbacks import BackupAndRestore, Callback, CallbackList, History
 from minicnn.functional.loss_functions import check_class_ids
 
@@ -47,6 +48,8 @@ def check_arrays(model, x, y, where):
     """Check x and y before a long run, naming the argument that is wrong."""
     check_not_file_name(where, 'x', x)
     check_not_file_name(where, 'y', y)
+    if isinstance(x, list) or isinstance(y, list):
+        return check_array_lists(model, x, y, where)
     if y is None:
         raise ValueError(f'{where}: y is required when x is an array')
     if not is_array(x):
@@ -61,10 +64,7 @@ def check_arrays(model, x, y, where):
                          f"{model.input_shape}, got x of shape {x.shape}")
     y = y if is_array(y) else np.asarray(y)
     for name, array in (('x', x), ('y', y)):
-        check_numeric(where, name, array)
-        xp = devices.get_array_module(array)
-        if array.dtype.kind in 'fc' and not bool(xp.isfinite(array).all()):
-            raise ValueError(f'{where}: {name} contains NaN or infinite values')
+        check_values(where, name, array)
     if model.built and fuses_softmax(model) and (y.ndim == 1 or y.shape[1] == 1):
         check_class_ids(devices.to_numpy(y).reshape(-1), model.output_shape[-1], where)
 
@@ -77,6 +77,14 @@ def check_not_file_name(where, name, value):
                         f'minicnn.datasets / image_dataset_from_directory for images)')
 
 
+def check_values(where, name, array):
+    """Refuse non-numbers, NaN and infinities in an input or target array."""
+    check_numeric(where, name, array)
+    if array.dtype.kind in 'fc' and not bool(devices.get_array_module(array).isfinite(
+            array).all()):
+        raise ValueError(f'{where}: {name} contains NaN or infinite values')
+
+
 def check_numeric(where, name, array):
     """Refuse string (or object) labels and inputs: the losses need numbers."""
     if array.dtype.kind not in 'biufc':
@@ -84,6 +92,32 @@ def check_numeric(where, name, array):
         raise TypeError(f'{where}: {name} must hold numbers, got an array of dtype {array.dtype}'
                         f' (first value {first!r}); turn class names into class ids first, '
                         f'e.g. with np.unique(labels, return_inverse=True)')
+
+
+def check_array_lists(model, x, y, where):
+    """check_arrays for a model of several inputs or outputs (lists in the model's
+    order, see minicnn/model_io.py), naming the input or output that is wrong."""
+    if y is None:
+        raise ValueError(f'{where}: y is required when x is arrays')
+    xs, ys = (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
+    # a subclassed model's call may take a list; it has no Input placeholders to check
+    names = model.input_names or list(range(len(xs)))
+    shapes = [t.shape for t in model.inputs] if model.inputs else [None] * len(xs)
+    for name, shape, array in zip(names, shapes, xs):
+        if not is_array(array):
+            raise TypeError(f'{where}: x for the input {name!r} must be an array (NumPy, or '
+                            f'CuPy on the GPU), got {type(array).__name__}')
+        if len(array) == 0:
+            raise ValueError(f'{where}: x for the input {name!r} is empty (shape {array.shape})')
+        if shape is not None and tuple(array.shape[1:]) != shape[1:]:
+            raise ValueError(f'{where}: the input {name!r} expects arrays of shape '
+                             f'{shape}, got x of shape {array.shape}')
+        check_values(where, f'x for the input {name!r}', array)
+    for name, array in zip(model.output_names, ys):
+        check_values(where, f'y for the output {name!r}',
+                     array if is_array(array) else np.asarray(array))
+    model_io.check_lengths([*model_io.labelled('x', xs, names),
+                            *model_io.labelled('y', ys, model.output_names)], where)
 
 
 # Per model, what check_input_scale has seen: the largest |x| fit was given and
@@ -95,7 +129,7 @@ _input_scales = weakref.WeakKeyDictionary()
 def check_input_scale(model, x, where):
     """Warn, once per model, when float inputs reach far beyond what it was trained on:
     the classic slip is pixels in 0..255 fed to a model trained on x / 255."""
-    if x.dtype.kind != 'f':
+    if isinstance(x, list) or x.dtype.kind != 'f':  # several inputs: their scales differ
         return
     largest = float(devices.get_array_module(x).abs(x).max())
     seen = _input_scales.setdefault(model, {'trained_max': None, 'warned': False})
@@ -110,21 +144,29 @@ def check_input_scale(model, x, where):
 
 
 def as_model_input(batch):
-    """A batch of any numeric dtype as float32 on the active device."""
+    """A batch of any numeric dtype as float32 on the active device (a list of
+    them for several inputs)."""
+    if isinstance(batch, list):
+        return [as_model_input(b) for b in batch]
     xp = devices.current_module()
     return xp.asarray(devices.to_device(batch), dtype=np.float32)
 
 
 def as_labels(batch):
+    if isinstance(batch, list):
+        return [None if b is None else as_labels(b) for b in batch]
     return devices.to_device(np.asarray(batch) if not hasattr(batch, 'shape') else batch)
 
 
 # -- sample and class weights --------------------------------------------------
 
 def checked_sample_weights(w, n, where):
-    """fit's (or evaluate's) sample_weight as a float32 (N,) array, checked; None stays None."""
+    """fit's (or evaluate's) sample_weight as a float32 (N,) array, checked; None stays
+    None; a list (one per output) is checked array by array."""
     if w is None:
         return None
+    if isinstance(w, list):
+        return [checked_sample_weights(wk, n, where) for wk in w]
     xp = devices.get_array_module(w)
     w = xp.asarray(w, dtype=np.float32)
     if w.ndim == 2 and w.shape[1] == 1:
@@ -149,6 +191,14 @@ def class_weight_table(class_weight, classes):
     return table
 
 
+def one_output_width(model, where):
+    """The width of the model's one output, which class_weight's classes index."""
+    if isinstance(model.loss, model_io.TotalLoss):
+        raise ValueError(f'{where}: class_weight takes a model of one output, as in Keras 2; '
+                         f'weight the samples of each output with sample_weight instead')
+    return model.output_shape[-1]
+
+
 def class_weights_of(labels, table):
     """w_n = table[class of sample n], the class the arg-max of a row or the id."""
     xp = devices.get_array_module(labels)
@@ -163,27 +213,53 @@ class RunningMetrics:
     """The loss summed over the batches (each weighted by its size, as Keras's
     loss tracker does) and the compiled metrics' states, kept on the device
     until read. The metrics are reset here: an epoch (or an evaluation)
-    starts from nothing, and training and validation take turns with them."""
+    starts from nothing, and training and validation take turns with them.
 
-    def __init__(self, metrics):
-        self.metrics = metrics
-        for m in metrics:
+    With several outputs, each output's loss L_k is summed too (logged as
+    '<output>_loss'), and each metric sees its own output's y and outputs.
+    """
+
+    def __init__(self, slots, loss=None):
+        """slots: the model's ``metric_slots``, (metric, output index or None, weighted);
+        loss: the model's loss, whose parts are logged if it has several."""
+        self.slots = slots
+        for m, _, _ in self.slots:
             m.reset_state()
+        self.total_loss = loss
+        self.part_names = model_io.part_names(loss)
+        self.part_sums = [0.0] * len(self.part_names)
         self.loss_sum = 0.0
         self.seen = 0
 
-    def add(self, loss, y_true, y_pred):
-        n = len(y_pred)
+    def add(self, loss, y_true, y_pred, sample_weight=None):
+        n = len(y_pred[0] if isinstance(y_pred, list) else y_pred)
         self.loss_sum = self.loss_sum + loss * n
-        for m in self.metrics:  # unweighted, as Keras's compile(metrics=...) are
-            m.update_state(y_true, y_pred)
+        self.part_sums = [s + part * n for s, part in zip(self.part_sums, self.total_loss.parts)
+                          ] if self.part_names else []
+        for m, k, weighted in self.slots:  # compile(metrics=...) unweighted, as in Keras
+            m.update_state(output_part(y_true, k), output_part(y_pred, k),
+                           output_part(sample_weight, k) if weighted else None)
         self.seen += n
 
     def logs(self, prefix=''):
-        """{'loss': ..., then each metric by its name}, prefix 'val_' for validation."""
-        logs = {prefix + 'loss': float(self.loss_sum) / max(self.seen, 1)}
-        logs.update({prefix + m.name: m.result() for m in self.metrics})
+        """{'loss': ..., each output's loss, then each metric by its name}, prefix
+        'val_' for validation."""
+        seen = max(self.seen, 1)
+        logs = {prefix + 'loss': float(self.loss_sum) / seen}
+        logs.update({prefix + name: float(s) / seen
+                     for name, s in zip(self.part_names, self.part_sums)})
+        logs.update({prefix + m.name: m.result() for m, _, _ in self.slots})
         return logs
+
+
+def output_part(values, k):
+    """The values of output k (all of them for a model of one output, k None)."""
+    return values if k is None or values is None else values[k]
+
+
+def data_of(outputs):
+    """The arrays of an output Tensor, or of a list of them (several outputs)."""
+    return [t.data for t in outputs] if isinstance(outputs, list) else outputs.data
 
 
 # -- steps ------------------------------------------------------------------
@@ -234,6 +310,12 @@ def loss_and_outputs(model, x, y, sample_weight, training):
             outputs = activations.get(activation)(logits)
     else:
         outputs = model(x, training)
+        if isinstance(outputs, list) and not isinstance(model.loss, model_io.TotalLoss):
+            raise NotImplementedError(
+                f"model '{model.name}' returns a list of {len(outputs)} outputs, but minicnn "
+                f"compiled it for one: a subclassed model trains with one output, and a model "
+                f"of one output takes it alone, Model(inputs, output), not in a list; for "
+                f"several outputs build a functional Model(inputs, [output, ...])")
         loss = model.loss(y, outputs, sample_weight)
     return with_penalties(model, loss), outputs
 
@@ -253,7 +335,7 @@ def train_step(model, x, y, sample_weight=None):
         w.zero_grad()  # backward adds into .grad: last step's must not count
     loss.backward()
     model.optimizer.step(weights)
-    return loss.data, outputs.data
+    return loss.data, data_of(outputs)
 
 
 def _overrides(callback, hook):
@@ -290,16 +372,17 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     verbose = check_verbose('fit', verbose)
     if class_weight is not None and sample_weight is not None:
         raise ValueError('fit: give class_weight or sample_weight, not both (as in Keras)')
+    x, y, sample_weight = model_io.arranged(model, x, y, sample_weight, 'fit')
     x, y, sample_weight, validation = split_validation(x, y, sample_weight, validation_split,
                                                        validation_data)
-    if is_array(x):
+    if is_arrays(x):
         check_arrays(model, x, y, 'fit')
         check_input_scale(model, x, 'fit')
-        sample_weight = checked_sample_weights(sample_weight, len(x), 'fit')
+        sample_weight = checked_sample_weights(sample_weight, num_samples(x), 'fit')
     validation = validation_source(model, validation, batch_size, validation_steps)
     source = batch_source(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, 'fit')
     class_weights = None if class_weight is None else \
-        class_weight_table(class_weight, model.output_shape[-1])
+        class_weight_table(class_weight, one_output_width(model, 'fit'))
     history = model.history = History()
     cbs = CallbackList([history, *(callbacks or [])], model=model,
                        epochs=epochs, steps=source.steps, verbose=verbose)
@@ -339,10 +422,11 @@ def resumed_epoch(callbacks, initial_epoch):
     return restored[0] if restored else initial_epoch
 
 
-def prepare_batch(batch, class_weights, where):
+def prepare_batch(model, batch, class_weights, where):
     """A batch (x, y, w) from a source: inputs on the device, labels and weights checked;
-    with class weights, w_n = class_weights[class of sample n]."""
-    xb, yb, wb = unpack_batch(batch, where)
+    with class weights, w_n = class_weights[class of sample n]. The data of several
+    inputs or outputs (lists or dicts by name) comes in the model's order."""
+    xb, yb, wb = model_io.arranged(model, *unpack_batch(batch, where), where)
     yb = as_labels(yb)
     if class_weights is not None:
         if wb is not None:
@@ -368,7 +452,7 @@ def run_epoch(model, run, epoch):
     """Train one epoch; returns its logs, or None when it stopped early (a NaN or
     infinite loss, ``model.stop_training`` set by a callback or Ctrl-C, or a
     stream of batches that ran dry)."""
-    running = RunningMetrics(model.compiled_metrics)
+    running = RunningMetrics(model.metric_slots, model.loss)
     on_gpu = devices.get_device() == 'gpu'
     source, cbs, batch_logs_wanted = run.source, run.callbacks, run.batch_logs_wanted
     steps = source.steps
@@ -378,7 +462,7 @@ def run_epoch(model, run, epoch):
     batches_done = 0
     for batch, data in enumerate(source.epoch()):
         cbs.on_batch_begin(batch)
-        xb, yb, wb = prepare_batch(data, run.class_weights, 'fit')
+        xb, yb, wb = prepare_batch(model, data, run.class_weights, 'fit')
         loss, outputs = train_step(model, xb, yb, wb)
         if not math.isfinite(float(loss)):  # train_step did not step (TerminateOnNaN's stop)
             bar.close()
@@ -387,7 +471,7 @@ def run_epoch(model, run, epoch):
                           f'before that batch', RuntimeWarning)
             model.stop_training = True
             return None
-        running.add(loss, yb, outputs)
+        running.add(loss, yb, outputs, wb)
         batches_done += 1
         bar.update(1)
         now = time.perf_counter()
@@ -423,10 +507,10 @@ def validation_source(model, validation, batch_size, validation_steps):
     if validation is None:
         return None
     where = 'fit: validation_data'
-    if isinstance(validation, tuple) and len(validation) == 3 and is_array(validation[0]):
-        x, y, w = validation
+    if isinstance(validation, tuple) and len(validation) == 3:  # arrays, see split_validation
+        x, y, w = model_io.arranged(model, *validation, where)
         check_arrays(model, x, y, where)
-        return ArrayBatches(x, y, checked_sample_weights(w, len(x), where), batch_size,
+        return ArrayBatches(x, y, checked_sample_weights(w, num_samples(x), where), batch_size,
                             shuffle=False)
     if validation_steps is not None:
         check_positive_int('fit', 'validation_steps', validation_steps)
@@ -435,11 +519,11 @@ def validation_source(model, validation, batch_size, validation_steps):
 
 def evaluation_metrics(model, source):
     """The loss and metrics over one epoch of a batch source."""
-    running = RunningMetrics(model.compiled_metrics)
+    running = RunningMetrics(model.metric_slots, model.loss)
     for batch in source.epoch():
-        xb, yb, wb = prepare_batch(batch, None, 'evaluate')
+        xb, yb, wb = prepare_batch(model, batch, None, 'evaluate')
         loss, outputs = loss_and_outputs(model, xb, yb, wb, training=False)
-        running.add(loss.data, yb, outputs.data)
+        running.add(loss.data, yb, data_of(outputs), wb)
     if running.seen == 0:
         raise ValueError('evaluate: the validation data gave no batches')
     return running
@@ -451,9 +535,10 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None, ret
     _require_compiled(model, 'evaluate')
     check_positive_int('evaluate', 'batch_size', batch_size)
     verbose = check_verbose('evaluate', verbose)
+    x, y, sample_weight = model_io.arranged(model, x, y, sample_weight, 'evaluate')
     check_arrays(model, x, y, 'evaluate')
     check_input_scale(model, x, 'evaluate')
-    sample_weight = checked_sample_weights(sample_weight, len(x), 'evaluate')
+    sample_weight = checked_sample_weights(sample_weight, num_samples(x), 'evaluate')
     source = ArrayBatches(x, y, sample_weight, batch_size, shuffle=False)
     with no_grad():
         logs = evaluation_metrics(model, source).logs()
@@ -479,17 +564,21 @@ def on_batch(model, x, y, sample_weight, class_weight, reset_metrics, return_dic
                                   f'calls) is not implemented; each call reports its own batch')
     if class_weight is not None and sample_weight is not None:
         raise ValueError(f'{where}: give class_weight or sample_weight, not both (as in Keras)')
+    table = None if class_weight is None else \
+        class_weight_table(class_weight, one_output_width(model, where))
+    x, y, sample_weight = model_io.arranged(model, x, y, sample_weight, where)
     check_arrays(model, x, y, where)
-    table = None if class_weight is None else class_weight_table(class_weight, model.output_shape[-1])
-    xb, yb, wb = prepare_batch((x, y, checked_sample_weights(sample_weight, len(x), where)), table,
-                               where)
+    xb, yb, wb = prepare_batch(model, (x, y, checked_sample_weights(sample_weight,
+                                                                    num_samples(x), where)),
+                               table, where)
     if train:
         loss, outputs = train_step(model, xb, yb, wb)
     else:
         with no_grad():
-            loss, outputs = (t.data for t in loss_and_outputs(model, xb, yb, wb, training=False))
-    running = RunningMetrics(model.compiled_metrics)
-    running.add(loss, yb, outputs)
+            loss, outputs = loss_and_outputs(model, xb, yb, wb, training=False)
+            loss, outputs = loss.data, data_of(outputs)
+    running = RunningMetrics(model.metric_slots, model.loss)
+    running.add(loss, yb, outputs, wb)
     return keras_result(running.logs(), return_dict)
 
 
@@ -504,14 +593,23 @@ def predict(model, x, batch_size=32, verbose=0):
     check_positive_int('predict', 'batch_size', batch_size)
     check_verbose('predict', verbose)
     check_not_file_name('predict', 'x', x)
-    if not is_array(x):
-        raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), got '
-                        f'{type(x).__name__}')
-    check_numeric('predict', 'x', x)
+    x = model_io.arranged(model, x, None, None, 'predict')[0]
+    if not is_arrays(x):
+        raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), or a list '
+                        f'or dict of them for several inputs, got {type(x).__name__}')
+    for array in x if isinstance(x, list) else [x]:
+        check_numeric('predict', 'x', array)
+    model_io.check_lengths(model_io.labelled('x', x, model.input_names), 'predict')
     check_input_scale(model, x, 'predict')
-    outputs = []
+    batches = []
     with no_grad():
-        for start in range(0, len(x), batch_size):
-            outputs.append(model(as_model_input(x[start:start + batch_size])).numpy())
-    return np.concatenate(outputs) if outputs else \
-        np.zeros((0, *model.output_shape[1:]), np.float32)
+        for start in range(0, num_samples(x), batch_size):
+            out = model(as_model_input(rows(x, start, start + batch_size)))
+            batches.append([t.numpy() for t in out] if isinstance(out, list) else [out.numpy()])
+    if not batches:  # no samples: empty arrays of the outputs' shapes
+        shapes = model.output_shape
+        several = isinstance(shapes, list)
+        return model_io.unwrap([np.zeros((0, *s[1:]), np.float32)
+                                for s in (shapes if several else [shapes])], not several)
+    return model_io.unwrap([np.concatenate(parts) for parts in zip(*batches)],
+                           not isinstance(out, list))

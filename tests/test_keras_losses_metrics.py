@@ -519,7 +519,7 @@ def test_running_metrics_read_the_metrics_only_when_logs_are_asked_for():
         def result(self):
             Counting.reads += 1
             return super().result()
-    running = training.RunningMetrics([Counting()])
+    running = training.RunningMetrics([(Counting(), None, False)])
     for _ in range(3):
         running.add(np.asarray(0.5), np.array([1, 0]), np.array([[0.9], [0.4]]))
     assert Counting.reads == 0

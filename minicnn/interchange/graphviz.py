@@ -63,6 +63,7 @@ def layer_boxes(model):
             add(layer, shape, output, [previous])
             shape, previous = output, layer
         return boxes
+    model._require_graph('plot_model', NotImplementedError)
     for t in model.nodes:
         if t.inputs == ():  # an Input: no call made it
             add(t.layer, [t.shape], [t.shape], [])

@@ -132,6 +132,8 @@ def keras_layers(model):
     """
     if isinstance(model, model_class('Sequential')):
         return list(model.layers)
+    if model.subclassed:  # its tracked layers, in the order set, as Keras lists them
+        return list(model.layers)
 
     def inputs_of(t):
         return list(t.inputs) if isinstance(t.inputs, (list, tuple)) else \

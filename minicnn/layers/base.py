@@ -15,6 +15,7 @@ described (see minicnn/models.py). The layer keeps what its calls made:
 (minicnn/symbolic.py) compute with.
 """
 import collections
+import contextlib
 import re
 
 import numpy as np
@@ -53,6 +54,49 @@ def snake_case(class_name):
     """
     name = re.sub('(.)([A-Z][a-z]+)', r'\1_\2', class_name)
     return re.sub('([a-z])([A-Z])', r'\1_\2', name).lower()
+
+
+# -- the training flag of the call being run ------------------------------------
+# Keras's call context: a layer called inside another's call without a
+# ``training`` argument (``self.dropout(x)`` in a subclass's ``call``) takes
+# the flag of the call around it, so fit's training=True reaches every layer.
+
+_training_flags = [False]  # a stack: the flag of each call being run, innermost last
+
+
+def resolve_training(training):
+    """``training``, or where it is None the flag of the enclosing call (False outside any)."""
+    return _training_flags[-1] if training is None else bool(training)
+
+
+@contextlib.contextmanager
+def training_scope(training):
+    """Run the calls inside with ``training`` as their flag when they are given none."""
+    _training_flags.append(training)
+    try:
+        yield
+    finally:
+        _training_flags.pop()
+
+
+# -- Keras's tracking of sublayers ----------------------------------------------
+
+def holds_layers(value):
+    """Whether ``value`` is a Layer, or a list, tuple or dict holding one."""
+    if isinstance(value, Layer):
+        return True
+    items = value.values() if isinstance(value, dict) else value \
+        if isinstance(value, (list, tuple)) else ()
+    return any(holds_layers(v) for v in items)
+
+
+def layers_in(value):
+    """The Layers in ``value`` (see holds_layers), in order, lists and dicts opened."""
+    if isinstance(value, Layer):
+        yield value
+    elif isinstance(value, (list, tuple, dict)):
+        for v in (value.values() if isinstance(value, dict) else value):
+            yield from layers_in(v)
 
 
 class SymbolicTensor(Symbolic):
@@ -134,10 +178,33 @@ class Layer:
         self.built = False
         self.calls = []  # the SymbolicTensor each symbolic call made, in order
 
+    def __setattr__(self, name, value):
+        """Keras's tracking: a Layer set as an attribute (or a list, tuple or dict
+        of them) is a sublayer, whose weights are this layer's too (see sublayers)."""
+        if holds_layers(value):
+            if '_weights' not in vars(self):
+                raise RuntimeError(f'{type(self).__name__}: call super().__init__() in __init__ '
+                                   f'before setting the layer attribute {name!r}')
+            vars(self).setdefault('_tracked', {})[name] = value
+        elif name in vars(self).get('_tracked', {}):
+            del self._tracked[name]
+        super().__setattr__(name, value)
+
+    def sublayers(self):
+        """The layers set as this one's attributes, each once, in the order set
+        (Keras's tracked layers); lists and dicts appended to later count too."""
+        found = {}
+        for value in vars(self).get('_tracked', {}).values():
+            for layer in layers_in(value):
+                found.setdefault(id(layer), layer)
+        found.pop(id(self), None)
+        return list(found.values())
+
     @property
     def trainable(self):
         """Whether fit updates this layer's weights. Setting it to False freezes
-        them: they then need no gradient, so backward skips their work too."""
+        them (its sublayers' too): they then need no gradient, so backward skips
+        their work too."""
         return self._trainable
 
     @trainable.setter
@@ -145,22 +212,30 @@ class Layer:
         self._trainable = bool(value)
         for weight in self._weights:
             weight.requires_grad = self._trainable and id(weight) not in self._untrained
+        for layer in self.sublayers():
+            layer.trainable = value
 
     @property
     def weights(self):
-        """The layer's weight Tensors, in Keras's order (kernel, then bias)."""
-        return self._weights
+        """The layer's weight Tensors, in Keras's order (kernel, then bias); with
+        sublayers, Keras's: the trainable ones (its own, then the sublayers'),
+        then the others."""
+        if not self.sublayers():
+            return self._weights
+        return [*self.trainable_weights, *self.non_trainable_weights]
 
     @property
     def trainable_weights(self):
         """The weights fit updates: none of a frozen layer, and never those made
         with ``add_weight(trainable=False)`` (BatchNormalization's statistics)."""
-        return [w for w in self.weights if self.trainable and id(w) not in self._untrained]
+        own = [w for w in self._weights if self.trainable and id(w) not in self._untrained]
+        return [*own, *(w for layer in self.sublayers() for w in layer.trainable_weights)]
 
     @property
     def non_trainable_weights(self):
         trainable = {id(w) for w in self.trainable_weights}
-        return [w for w in self.weights if id(w) not in trainable]
+        own = [w for w in self._weights if id(w) not in trainable]
+        return [*own, *(w for layer in self.sublayers() for w in layer.non_trainable_weights)]
 
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
                    trainable=True, constraint=None):
@@ -215,15 +290,16 @@ class Layer:
         """(None, *output shape of one sample), as Keras reports it."""
         return with_batch_axis(self.compute_output_shape(self.sample_shape))
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None):
         """Run the layer: its activation of ``pre_activation(x)``; on a
-        SymbolicTensor, record the call instead (see the module docstring)."""
+        SymbolicTensor, record the call instead (see the module docstring).
+        ``training`` None takes the flag of the call around it (False outside)."""
         if is_symbolic(x):
             return self.call_symbolic(x)
         z = self.pre_activation(x, training)
         return z if self.activation is None else self.activation(z)
 
-    def pre_activation(self, x, training=False):
+    def pre_activation(self, x, training=None):
         """The layer's output before its activation (the logits of a softmax layer).
 
         Builds the weights on first use and checks the input's shape. With an
@@ -238,7 +314,9 @@ class Layer:
         else:
             x = as_tensor(x)
             self.check_input(shapes_of(x), tuple(x.shape))
-        z = self.forward(x, training)
+        training = resolve_training(training)
+        with training_scope(training):
+            z = self.forward(x, training)
         if self.activity_regularizer is not None:
             y = z if self.activation is None else self.activation(z)
             self.activity_penalty = self.activity_regularizer(y) / y.shape[0]
@@ -303,6 +381,7 @@ class Layer:
         trainable = {id(w) for w in self.trainable_weights}
         penalties = [regularizer(w) for regularizer, w in self._weight_penalties
                      if id(w) in trainable]
+        penalties += [p for layer in self.sublayers() for p in layer.losses]
         return penalties if self.activity_penalty is None else [*penalties, self.activity_penalty]
 
     def check_input(self, shapes, shown):
