@@ -163,6 +163,10 @@ def test_a_generator_of_dict_batches_trains(data):
      r"y\['score'\] has 7 samples but x\['image'\] has 12"),
     (lambda x, y: ({**x, 'meta': x['meta'][:, :2]}, y),
      r"the input 'meta' expects arrays of shape \(None, 3\), got x of shape \(12, 2\)"),
+    (lambda x, y: ({**x, 'meta': np.where(x['meta'] > 1, np.nan, x['meta'])}, y),
+     r"x for the input 'meta' contains NaN or infinite values"),
+    (lambda x, y: (x, {**y, 'score': np.where(y['score'] > 1, np.inf, y['score'])}),
+     r"y for the output 'score' contains NaN or infinite values"),
 ])
 def test_mismatched_names_lengths_and_shapes_are_named(data, change, message):
     model = two_by_two()
