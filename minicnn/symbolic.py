@@ -148,6 +148,11 @@ class Symbolic:
             raise unsupported('indexing by a symbolic tensor', 'index by numbers or arrays')
         return _apply('getitem', lambda a: a[index], [self], _indexed_shape(self.shape, index))
 
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f'{self!r} is symbolic: it has no values until K.function evaluates '
+                        f'it, so it cannot be an array or a Tensor; write it with the '
+                        f'functions of minicnn.backend, or evaluate it with K.function')
+
     def __bool__(self):
         raise TypeError('the truth value of a symbolic tensor is known only when K.function '
                         'evaluates it; compare the arrays it returns')
