@@ -22,6 +22,7 @@ import numpy as np
 from minicnn import activations, devices, initializers, regularizers
 from minicnn.arguments import checked_shape, keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor, no_grad
+from minicnn import missing
 from minicnn.missing import MissingFeatureError
 from minicnn.symbolic import Symbolic
 
@@ -161,6 +162,21 @@ class Layer:
     def non_trainable_weights(self):
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
+
+    # Keras's names for what minicnn does one way only: float32 throughout, no
+    # masks, no states carried between batches, no input checks but the layer's own.
+    dtype = compute_dtype = variable_dtype = 'float32'
+    supports_masking = stateful = False
+    input_spec = None
+    variables = property(lambda self: self.weights, doc="Keras's other name for weights")
+    trainable_variables = property(lambda self: self.trainable_weights,
+                                   doc="Keras's other name for trainable_weights")
+    non_trainable_variables = property(lambda self: self.non_trainable_weights,
+                                       doc="Keras's other name for non_trainable_weights")
+
+    def add_variable(self, *args, **kwargs):
+        """Keras 2's older name for ``add_weight``."""
+        return self.add_weight(*args, **kwargs)
 
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
                    trainable=True, constraint=None):
@@ -369,6 +385,9 @@ class Layer:
                 if not sub.__name__.startswith('_'):
                     found[sub.__name__] = sub
         return found
+
+
+missing.install_members(Layer, 'layers.Layer')
 
 
 def check_dtype(where, dtype):
