@@ -19,10 +19,9 @@ import re
 
 import numpy as np
 
-from minicnn import activations, devices, initializers, regularizers
+from minicnn import activations, devices, initializers, missing, regularizers
 from minicnn.arguments import checked_shape, keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor, no_grad
-from minicnn import missing
 from minicnn.missing import MissingFeatureError
 from minicnn.symbolic import Symbolic
 
