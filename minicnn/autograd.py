@@ -38,7 +38,10 @@ def is_grad_enabled():
 
 def _as_float_array(data, xp):
     """Float arrays keep their dtype; anything else becomes float32."""
-    if hasattr(data, 'dtype') and data.dtype.kind == 'f':
+    # Arrays are recognised by type: hasattr(data, 'dtype') would ask the
+    # object itself, and a symbolic tensor answers that with its own error.
+    is_array = isinstance(data, (np.ndarray, np.generic)) or devices.is_gpu_array(data)
+    if is_array and data.dtype.kind == 'f':
         return data
     return xp.asarray(data, dtype=np.float32)
 

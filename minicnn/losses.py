@@ -29,17 +29,49 @@ When the model ends in softmax (or sigmoid) and the loss is a categorical
 (or binary) cross-entropy, ``minicnn.training.loss_and_outputs`` computes
 the loss from the logits instead (``CrossEntropy.on_logits``): exact and finite.
 """
+import functools
+
 import numpy as np
 
 from minicnn import backend, missing
 from minicnn import functional as F
 from minicnn.arguments import keywords_checked
-from minicnn.autograd import Tensor, as_tensor
+from minicnn.autograd import Tensor, as_tensor, is_grad_enabled
 from minicnn.devices import get_array_module
 from minicnn.functional import loss_functions
 from minicnn.layers.base import snake_case
+from minicnn.symbolic import Expression, Symbolic
 
 # -- the per-sample functions --------------------------------------------------
+
+def per_sample(function):
+    """A per-sample loss function that also takes symbolic tensors, as Keras's
+    do: given one, it writes the Expression of itself, shaped as it reduces
+    the last axis (``K.mean(binary_crossentropy(K.flatten(x), K.flatten(decoded)))``).
+    The loss is differentiated by y_pred only: y_true is taken as labels."""
+    @functools.wraps(function)
+    def loss(y_true, y_pred, *args, **kwargs):
+        def compute(t, p):
+            if isinstance(t, Tensor) and t.requires_grad and is_grad_enabled():
+                raise missing.MissingFeatureError(
+                    f'losses.{function.__name__}: y_true is computed from trainable weights, '
+                    f'but minicnn\'s losses take y_true as constant labels and would give it '
+                    f'no gradient; write this loss with minicnn.backend functions instead')
+            return function(t, p, *args, **kwargs)
+        if isinstance(y_true, Symbolic) or isinstance(y_pred, Symbolic):
+            shape = per_sample_shape(backend.int_shape(y_true), backend.int_shape(y_pred))
+            return Expression(function.__name__, compute, [y_true, y_pred], shape)
+        return compute(y_true, y_pred)
+    return loss
+
+
+def per_sample_shape(true_shape, pred_shape):
+    """The shape of a per-sample loss: the aligned shape (as
+    ``squeeze_or_expand_to_same_rank`` aligns) without its last axis."""
+    low, high = sorted((tuple(true_shape), tuple(pred_shape)), key=len)
+    squeezed = len(high) == len(low) + 1 and high[-1] == 1 and len(low) > 1
+    return (low if squeezed else high)[:-1]
+
 
 def labels_array(y):
     """Labels (or weights) as an array: lists become NumPy arrays, Tensors give their data."""
@@ -89,6 +121,7 @@ def clipped_log(p):
     return loss_functions.clip(p, eps, 1 - eps).log()
 
 
+@per_sample
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """-sum_k t_k log p_k for each sample: y_pred (N, K) probabilities (normalized to sum
     1, as Keras does) or, from_logits, logits; y_true one-hot rows (or class ids)."""
@@ -99,6 +132,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -(rows * log_p).sum(axis=-1)
 
 
+@per_sample
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     """categorical_crossentropy with y_true class ids (N,) or (N, 1)."""
     return categorical_crossentropy(y_true, y_pred, from_logits)
@@ -110,6 +144,7 @@ def binary_targets(y_true, y_pred, label_smoothing):
     return targets * (1 - label_smoothing) + 0.5 * label_smoothing, y_pred
 
 
+@per_sample
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """mean_k -(t log p + (1 - t) log(1 - p)) for each sample: y_pred probabilities
     of "yes" or, from_logits, logits; y_true 0/1 labels (or probabilities)."""
@@ -119,6 +154,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     return -(t * clipped_log(y_pred) + (1 - t) * clipped_log(1 - y_pred)).mean(axis=-1)
 
 
+@per_sample
 def mean_squared_error(y_true, y_pred):
     """mean_k (y_pred - y_true)^2 for each sample."""
     y_true, y_pred = aligned(y_true, y_pred, 'mean_squared_error')
@@ -126,12 +162,14 @@ def mean_squared_error(y_true, y_pred):
     return (error * error).mean(axis=-1)
 
 
+@per_sample
 def mean_absolute_error(y_true, y_pred):
     """mean_k |y_pred - y_true| for each sample."""
     y_true, y_pred = aligned(y_true, y_pred, 'mean_absolute_error')
     return loss_functions.absolute_error(y_true, y_pred).mean(axis=-1)
 
 
+@per_sample
 def huber(y_true, y_pred, delta=1.0):
     """mean_k of the Huber function of y_pred - y_true (functional.HuberError) for each sample."""
     y_true, y_pred = aligned(y_true, y_pred, 'huber')
@@ -145,12 +183,14 @@ def plus_minus_one(y_true, y_pred, where):
     return get_array_module(t).where(is_binary, 2 * t - 1, t), y_pred
 
 
+@per_sample
 def hinge(y_true, y_pred):
     """mean_k max(1 - t y_pred, 0) for each sample, t in {-1, 1}."""
     t, y_pred = plus_minus_one(y_true, y_pred, 'hinge')
     return F.relu(1 - t * y_pred).mean(axis=-1)
 
 
+@per_sample
 def squared_hinge(y_true, y_pred):
     """mean_k max(1 - t y_pred, 0)^2 for each sample, t in {-1, 1}."""
     t, y_pred = plus_minus_one(y_true, y_pred, 'squared_hinge')
@@ -158,6 +198,7 @@ def squared_hinge(y_true, y_pred):
     return (margin * margin).mean(axis=-1)
 
 
+@per_sample
 def kl_divergence(y_true, y_pred):
     """sum_k t log(t / p) for each sample, t and p clipped to [eps, 1]."""
     t, y_pred = aligned(y_true, y_pred, 'kl_divergence')

@@ -15,6 +15,10 @@ Each Keras module lists its refusals in ``REFUSED`` below, grouped by the
 reason, and installs them with ``install(globals(), 'layers')`` after its own
 definitions. A name both defined and refused is an error at import, so the
 table cannot go on refusing what minicnn has since learned to do.
+
+Members of Keras's Layer and Model that minicnn's lack (``model.add_loss``,
+``layer.updates``) are refused the same way, from ``REFUSED_MEMBERS``, by
+``install_members(Layer, 'layers.Layer')``: reading one raises the error.
 """
 import sys
 import types
@@ -97,6 +101,36 @@ def install(namespace, module):
                 namespace[name] = refused(f'{keras_module}.{name}', reason)
 
 
+class RefusedMember:
+    """A Keras attribute or method that a minicnn class lacks: reading it from
+    an instance raises MissingFeatureError with the reason (read from the class,
+    it is this stand-in, so that help() and dir() still work)."""
+
+    def __init__(self, keras_class, name, reason):
+        self.keras_class, self.name, self.reason = keras_class, name, reason
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        raise MissingFeatureError(f'{type(instance).__name__}.{self.name} (Keras\'s '
+                                  f'{self.keras_class}.{self.name}) is not in minicnn: '
+                                  f'{self.reason}')
+
+    def __repr__(self):
+        return f'<refused Keras member {self.keras_class}.{self.name}: {self.reason}>'
+
+
+def install_members(cls, keras_class):
+    """Put the refused members of Keras's class ``keras_class`` (a key of
+    REFUSED_MEMBERS, e.g. 'layers.Layer') on ``cls``, which must not define them."""
+    for reason, names in REFUSED_MEMBERS[keras_class].items():
+        for name in names:
+            if name in vars(cls):
+                raise ValueError(f'{cls.__name__}.{name} is both defined and refused; delete '
+                                 f'it from minicnn.missing.REFUSED_MEMBERS[{keras_class!r}]')
+            setattr(cls, name, RefusedMember(f'keras.{keras_class}', name, reason))
+
+
 # Reasons shared by several modules.
 CONV_FRAMEWORK = 'minicnn is a framework for convolutional networks on images'
 RECURRENT = f'recurrent and sequence layers are not part of minicnn ({CONV_FRAMEWORK})'
@@ -139,13 +173,16 @@ REFUSED['backend'] = {
 }
 
 NOT_YET = 'not implemented in minicnn (yet)'
+ADDED_LOSSES = ("minicnn trains the loss given to compile() (and the layers' regularizers) "
+                'only; layers and models cannot add losses, metrics or updates of their own')
 # Keras's own submodules among the names below (refused as modules, see install).
 SUBMODULES = {
     'dtensor', 'estimator', 'experimental', 'export', 'mixed_precision', 'legacy',
     'boston_housing', 'cifar100', 'imdb', 'reuters',
     'convnext', 'densenet', 'efficientnet', 'efficientnet_v2', 'imagenet_utils',
     'inception_resnet_v2', 'inception_v3', 'mobilenet', 'mobilenet_v2', 'mobilenet_v3',
-    'nasnet', 'regnet', 'resnet', 'resnet50', 'resnet_rs', 'resnet_v2', 'vgg19', 'xception'}
+    'nasnet', 'regnet', 'resnet', 'resnet50', 'resnet_rs', 'resnet_v2', 'vgg19', 'xception',
+    'sequence', 'text'}
 
 REFUSED['keras'] = {
     TF_RUNTIME: ['dtensor', 'estimator', 'experimental', 'export', 'mixed_precision'],
@@ -247,6 +284,12 @@ REFUSED['activations'] = {
     NOT_YET: ['mish'],
 }
 
+REFUSED['preprocessing'] = {
+    TEXT: ['sequence', 'text', 'text_dataset_from_directory', 'timeseries_dataset_from_array'],
+    ('tf.data datasets are not part of minicnn; read a folder of images with '
+     'ImageDataGenerator().flow_from_directory'): ['image_dataset_from_directory'],
+}
+
 REFUSED['preprocessing.image'] = {
     ("Keras's single-image transform functions are not offered; ImageDataGenerator "
      'applies the same transforms to batches'): [
@@ -304,4 +347,43 @@ REFUSED['applications'] = {
 
 REFUSED['applications.vgg16'] = {
     "ImageNet's class names are not bundled with minicnn": ['decode_predictions'],
+}
+
+
+# Class members: the attributes and methods of Keras 2's Layer and Model
+# (tests/data/keras2_public_api.json, 'members') that minicnn's lack.
+REFUSED_MEMBERS = {}
+
+REFUSED_MEMBERS['layers.Layer'] = {
+    ADDED_LOSSES: ['add_loss', 'add_metric', 'add_update', 'metrics', 'updates'],
+    f'masks are not part of minicnn ({CONV_FRAMEWORK})': [
+        'compute_mask', 'input_mask', 'output_mask', 'get_input_mask_at', 'get_output_mask_at'],
+    ("minicnn's layers are called once each in a model (a layer's inputs and outputs are "
+     '.input and .output); it keeps no list of nodes'): [
+        'inbound_nodes', 'outbound_nodes', 'get_input_shape_at', 'get_output_shape_at'],
+    TF_RUNTIME: ['dtype_policy', 'name_scope', 'with_name_scope', 'submodules',
+                 'compute_output_signature', 'finalize_state'],
+    ("minicnn's layers compute in forward(x, training); call the layer itself, "
+     'layer(x), rather than its call method'): ['call'],
+    ("Keras 3's saving hooks; minicnn saves with model.save, save_weights and "
+     'get_config'): ['build_from_config', 'get_build_config', 'load_own_variables',
+                     'save_own_variables'],
+}
+
+REFUSED_MEMBERS['Model'] = {
+    TF_RUNTIME: ['autotune_steps_per_execution', 'distribute_reduction_method',
+                 'distribute_strategy', 'jit_compile', 'steps_per_execution', 'save_spec',
+                 'make_predict_function', 'make_test_function', 'make_train_function',
+                 'compiled_loss', 'state_updates'],
+    ("minicnn's fit, evaluate and predict run their own steps; a model cannot "
+     'override or call them'): ['train_step', 'test_step', 'predict_step', 'compute_loss',
+                                'compute_metrics', 'get_metrics_result', 'reset_metrics'],
+    ("minicnn's evaluate and predict take arrays, not generators; evaluate or predict "
+     'the batches the generator gives, or fit a generator with fit'): [
+        'evaluate_generator', 'predict_generator'],
+    'minicnn has no stateful (recurrent) layers, so there are no states to reset': [
+        'reset_states'],
+    ("Keras 3's saving hooks; minicnn saves with model.save, save_weights and "
+     'get_config'): ['compile_from_config', 'get_compile_config', 'get_weight_paths'],
+    "YAML is not supported (Keras 2.21's to_yaml also refuses); use to_json": ['to_yaml'],
 }

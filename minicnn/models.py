@@ -346,6 +346,7 @@ class Model(Layer):
                             validation_steps=validation_steps)
 
     fit_generator = fit
+    run_eagerly = True  # always: minicnn has no graph mode
 
     @keywords_checked
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
@@ -757,3 +758,4 @@ def clone_model(model, input_tensors=None, clone_function=None):
 
 
 missing.install(globals(), 'models')
+missing.install_members(Model, 'Model')

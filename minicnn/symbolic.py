@@ -19,8 +19,10 @@ Tensors, layers in inference mode. A gradient is then what autograd gives:
 
 Each backend function is one line: its operation on Tensors (mostly a
 minicnn.functional op) and the shape of its result, which Keras knows
-before any data is seen (None for the batch axis). Called on arrays or
-numbers only, a backend function computes at once and returns a NumPy array.
+before any data is seen (None for the batch axis). Called on autograd
+Tensors (in a custom layer's ``call``, a Lambda, a loss), a backend function
+runs that same operation at once and returns a Tensor, so gradients flow
+through it; on arrays or numbers only, it returns a NumPy array.
 What a K.function is fed may be a model's Input, any layer's output (to run
 only the layers after it), a ``placeholder()`` or the ``learning_phase()``.
 A symbolic operation minicnn lacks raises ``UnsupportedOperation``, naming it.
@@ -145,6 +147,11 @@ class Symbolic:
         if any(isinstance(i, Symbolic) for i in (index if isinstance(index, tuple) else (index,))):
             raise unsupported('indexing by a symbolic tensor', 'index by numbers or arrays')
         return _apply('getitem', lambda a: a[index], [self], _indexed_shape(self.shape, index))
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f'{self!r} is symbolic: it has no values until K.function evaluates '
+                        f'it, so it cannot be an array or a Tensor; write it with the '
+                        f'functions of minicnn.backend, or evaluate it with K.function')
 
     def __bool__(self):
         raise TypeError('the truth value of a symbolic tensor is known only when K.function '
@@ -373,12 +380,19 @@ def _to_numpy(value):
 # -- Building expressions --------------------------------------------------------------
 
 def _apply(name, compute, args, shape):
-    """The Expression ``compute(*args)``, or its value at once when no arg is symbolic."""
+    """``compute(*args)``: the Expression of it when an arg is symbolic; else its
+    value at once, by the very op the interpreter would run. On autograd Tensors
+    (a custom layer's ``call``, a loss) that value is a Tensor, recorded for the
+    gradient; on arrays and numbers only, a NumPy array."""
     if any(isinstance(a, Symbolic) for a in args):
         return Expression(name, compute, args, shape)
-    with no_grad():  # numbers stay numbers, to take the dtype of the arrays they meet
-        return _to_numpy(compute(*[a if isinstance(a, (int, float)) else as_tensor(a)
-                                   for a in args]))
+    # numbers stay numbers, to take the dtype of the arrays they meet
+    tensors = [a if isinstance(a, (int, float)) else as_tensor(a) for a in args]
+    if any(isinstance(a, Tensor) for a in args):
+        value = compute(*tensors)
+        return value if isinstance(value, Tensor) else Tensor(value)  # argmax's: no gradient
+    with no_grad():
+        return _to_numpy(compute(*tensors))
 
 
 def _shape_of(x):

@@ -11,13 +11,15 @@ import json
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 import minicnn
 from minicnn.missing import MissingFeatureError, is_refused
 
 TESTS = pathlib.Path(__file__).parent
-API = json.loads((TESTS / 'data' / 'keras2_public_api.json').read_text())['modules']
+KERAS2 = json.loads((TESTS / 'data' / 'keras2_public_api.json').read_text())
+API, MEMBERS = KERAS2['modules'], KERAS2['members']
 README = TESTS.parent / 'README.md'
 BEGIN, END = '<!-- keras-api-coverage: begin -->', '<!-- keras-api-coverage: end -->'
 
@@ -103,6 +105,66 @@ def test_the_readme_coverage_table_is_the_walks():
     assert found == coverage_table(), \
         f'README.md coverage table is out of date (python {__file__} rewrites it); it should ' \
         f'read:\n{coverage_table()}'
+
+
+def compiled_model_and_layer():
+    inputs = minicnn.Input((4,))
+    dense = minicnn.layers.Dense(2)
+    model = minicnn.Model(inputs, dense(inputs))
+    model.compile(optimizer='sgd', loss='mse')
+    return model, dense
+
+
+@pytest.mark.parametrize('keras_class', list(MEMBERS))
+def test_every_keras_member_of_model_and_layer_works_or_is_refused_at_use(keras_class):
+    model, dense = compiled_model_and_layer()
+    obj = model if keras_class == 'Model' else dense
+    problems = []
+    for name in MEMBERS[keras_class]:
+        try:
+            getattr(obj, name)
+        except MissingFeatureError as err:
+            if f'{type(obj).__name__}.{name} ' not in str(err):
+                problems.append(f'{keras_class}.{name}: refused without naming it: {err}')
+        except AttributeError as err:
+            problems.append(f'{keras_class}.{name}: AttributeError: {err}')
+    assert problems == []
+
+
+def test_keras_members_minicnn_has_one_way_of_doing_give_keras_values():
+    model, dense = compiled_model_and_layer()
+    assert (dense.dtype, dense.compute_dtype, dense.variable_dtype) == ('float32',) * 3
+    assert (dense.supports_masking, dense.stateful, dense.input_spec) == (False, False, None)
+    assert model.run_eagerly is True
+    assert [w is v for w, v in zip(model.variables, model.weights)] == [True, True]
+    dense.trainable = False
+    assert dense.trainable_variables == [] and len(dense.non_trainable_variables) == 2
+    extra = dense.add_variable('extra', (3,), initializer='ones')
+    assert extra.data.tolist() == [1, 1, 1] and any(w is extra for w in dense.weights)
+
+
+def test_a_refused_member_says_why_and_a_subclass_may_still_define_it():
+    model, dense = compiled_model_and_layer()
+    with pytest.raises(MissingFeatureError, match=r"Model.add_loss \(Keras's keras.layers.Layer"
+                                                  r".add_loss\) is not in minicnn: minicnn trains"):
+        model.add_loss(0.0)
+    with pytest.raises(MissingFeatureError, match='Model.evaluate_generator'):
+        model.evaluate_generator(iter([]))
+
+    class Doubled(minicnn.layers.Layer):
+        def call(self, inputs):
+            return inputs * 2
+    assert Doubled()(np.ones((1, 2), np.float32)).numpy().tolist() == [[2, 2]]
+
+
+def test_a_member_both_defined_and_refused_is_an_error():
+    from minicnn import missing
+
+    class Defines:
+        def add_loss(self, loss):
+            pass
+    with pytest.raises(ValueError, match='Defines.add_loss is both defined and refused'):
+        missing.install_members(Defines, 'layers.Layer')
 
 
 def test_a_refused_layer_imports_and_says_why_at_use():

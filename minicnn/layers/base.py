@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from minicnn import activations, devices, initializers, regularizers
+from minicnn import activations, devices, initializers, missing, regularizers
 from minicnn.arguments import checked_shape, keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor, no_grad
 from minicnn.missing import MissingFeatureError
@@ -237,6 +237,21 @@ class Layer:
         own = [w for w in self._weights if id(w) not in trainable]
         return [*own, *(w for layer in self.sublayers() for w in layer.non_trainable_weights)]
 
+    # Keras's names for what minicnn does one way only: float32 throughout, no
+    # masks, no states carried between batches, no input checks but the layer's own.
+    dtype = compute_dtype = variable_dtype = 'float32'
+    supports_masking = stateful = False
+    input_spec = None
+    variables = property(lambda self: self.weights, doc="Keras's other name for weights")
+    trainable_variables = property(lambda self: self.trainable_weights,
+                                   doc="Keras's other name for trainable_weights")
+    non_trainable_variables = property(lambda self: self.non_trainable_weights,
+                                       doc="Keras's other name for non_trainable_weights")
+
+    def add_variable(self, *args, **kwargs):
+        """Keras 2's older name for ``add_weight``."""
+        return self.add_weight(*args, **kwargs)
+
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
                    trainable=True, constraint=None):
         """Create a weight Tensor ``'<layer>/<name>'`` of ``shape`` filled by
@@ -448,6 +463,9 @@ class Layer:
                 if not sub.__name__.startswith('_'):
                     found[sub.__name__] = sub
         return found
+
+
+missing.install_members(Layer, 'layers.Layer')
 
 
 def check_dtype(where, dtype):

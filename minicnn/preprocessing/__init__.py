@@ -12,7 +12,10 @@
                                     save_img: one image file, opened within
                                     Pillow's safety limits
 """
+from minicnn import missing
 from minicnn.preprocessing.directory import DirectoryIterator
 from minicnn.preprocessing.image import ArrayIterator, ImageDataGenerator, Transform
 
 __all__ = ['ImageDataGenerator', 'ArrayIterator', 'DirectoryIterator', 'Transform']
+
+missing.install(globals(), 'preprocessing')
