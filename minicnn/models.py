@@ -41,6 +41,10 @@ from minicnn.layers.base import (Layer, SymbolicTensor, inferred_output_shape, i
 from minicnn.layers.input_layer import InputLayer
 
 
+# Keras's hooks for a custom training loop inside fit, which minicnn's loop does not call.
+CUSTOM_STEPS = ('train_step', 'test_step', 'predict_step', 'compute_loss', 'compute_metrics')
+
+
 @layer_classes.register_model_class
 class Model(Layer):
     """A functional model, ``Model(inputs, outputs)``, and the base of Sequential.
@@ -65,6 +69,14 @@ class Model(Layer):
         # written with call, which Layer would adapt (keras_style_subclass).
         if 'call' not in vars(cls):
             super().__init_subclass__(**kwargs)
+        # fit, evaluate and predict run minicnn's own steps: a custom one would
+        # be ignored without a word, so it is refused when the class is made.
+        custom_steps = [name for name in CUSTOM_STEPS if name in vars(cls)]
+        if custom_steps:
+            raise missing.MissingFeatureError(
+                f'{cls.__name__} overrides {", ".join(custom_steps)}: minicnn\'s fit, evaluate '
+                f'and predict run their own steps and cannot call a custom one; write the '
+                f'loop yourself with the model, its loss and its optimizer (see docs/tour/06)')
 
     def _start(self, name, trainable):
         """What every model starts with, Sequential included: no layers, not compiled."""

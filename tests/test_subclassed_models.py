@@ -6,6 +6,8 @@ import pytest
 
 import minicnn
 from minicnn import layers, models, optimizers
+from minicnn.missing import MissingFeatureError
+from minicnn.models import Model
 
 
 class Recorder(layers.Layer):
@@ -241,3 +243,17 @@ def test_a_call_that_takes_a_list_of_inputs_gets_x_as_given():
     assert model.predict(x).shape == (6, 1) and model.input_shape == [(None, 2), (None, 3)]
     with pytest.raises(ValueError, match=r'x\[1\] has 5 samples but x\[0\] has 6'):
         model.fit([x[0], x[1][:5]], y, verbose=0)
+
+
+def test_a_custom_train_step_is_refused_when_the_class_is_made():
+    # Keras runs a subclass's train_step inside fit; minicnn's fit would ignore it.
+    with pytest.raises(MissingFeatureError, match=r'CustomLoop overrides train_step, test_step'):
+        class CustomLoop(Model):
+            def call(self, inputs):
+                return inputs
+
+            def train_step(self, data):
+                return {}
+
+            def test_step(self, data):
+                return {}
