@@ -3,16 +3,13 @@ minicnn, where Keras 3 and Keras 2 agree: the backend's settings, the merge
 functions, the Identity initializer, losses as metrics, a custom layer, a
 Lambda layer and a learning rate set between steps. Skips without Keras."""
 import importlib.util
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import minicnn as keras_minicnn
+from keras3_runs import flat, run_in_keras3
 
 pytestmark = [pytest.mark.skipif(importlib.util.find_spec('keras') is None,
                                  reason='Keras 3 is not installed'),
@@ -77,27 +74,13 @@ def program_source():
 
 @pytest.fixture(scope='module')
 def keras3():
-    script = (f'import json, numpy as np, keras\nX, Y = {X!r}, {Y!r}\n'
-              f'LABELS, PROBS = {LABELS!r}, {PROBS!r}\n{program_source()}\n'
-              f'print(json.dumps(program(keras, np)))\n')
-    env = {**os.environ, 'KERAS_BACKEND': 'torch'}
-    run = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                         env=env, timeout=300)
-    if run.returncode != 0:
-        pytest.skip(f'Keras 3 did not run: {run.stderr.strip().splitlines()[-1]}')
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return run_in_keras3(f'X, Y = {X!r}, {Y!r}\nLABELS, PROBS = {LABELS!r}, {PROBS!r}\n'
+                         f'{program_source()}')
 
 
 @pytest.fixture(scope='module')
 def ours():
     return program(keras_minicnn, np)
-
-
-def flat(value):
-    """Every number of a nested list, in order (lists of weights have ragged shapes)."""
-    if isinstance(value, (list, tuple)):
-        return [number for item in value for number in flat(item)]
-    return [value]
 
 
 @pytest.mark.parametrize('key', ['epsilon', 'data_format', 'floatx', 'add', 'subtract',

@@ -4,16 +4,13 @@ loss_weights, and a subclassed model with BatchNormalization, each from the
 same initial weights through one epoch of SGD on fixed data. Skips without Keras."""
 import importlib.util
 import inspect
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import minicnn as keras_minicnn
+from keras3_runs import flat, run_in_keras3
 
 pytestmark = [pytest.mark.skipif(importlib.util.find_spec('keras') is None,
                                  reason='Keras 3 is not installed'),
@@ -77,27 +74,12 @@ def program(keras, np):
 
 @pytest.fixture(scope='module')
 def keras3():
-    script = (f'import json, numpy as np, keras\n{textwrap.dedent(inspect.getsource(program))}\n'
-              f'print(json.dumps(program(keras, np)))\n')
-    env = {**os.environ, 'KERAS_BACKEND': 'torch'}
-    run = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                         env=env, timeout=300)
-    if run.returncode != 0:
-        pytest.skip(f'Keras 3 did not run: {run.stderr.strip().splitlines()[-1]}')
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return run_in_keras3(textwrap.dedent(inspect.getsource(program)))
 
 
 @pytest.fixture(scope='module')
 def ours():
     return program(keras_minicnn, np)
-
-
-def flat(value):
-    if isinstance(value, dict):
-        return [number for key in sorted(value) for number in flat(value[key])]
-    if isinstance(value, (list, tuple)):
-        return [number for item in value for number in flat(item)]
-    return [value]
 
 
 def test_two_inputs_two_outputs_train_as_in_keras_3(keras3, ours):
