@@ -3,11 +3,12 @@
 Read it in this order, following one training step from the top down:
 
     minicnn.models              Model (a graph of layer calls) and Sequential:
-                                compile / fit / evaluate / predict / summary
-    minicnn.model_io            several inputs and outputs: data by name, a loss per output
-    minicnn.subclassing         class Net(Model) with call(): a model that is Python code
-    minicnn.training            the loop: forward, loss, backward, step, metrics
-    minicnn.batches             where the batches come from (arrays, Sequences, data sets)
+                                compile / fit / evaluate / predict / summary;
+                                models.subclassing: class Net(Model) with call()
+    minicnn.training            the loop: forward, loss, backward, step, metrics;
+                                training.batches: where the batches come from (arrays,
+                                Sequences, data sets); training.inputs_outputs: several
+                                inputs and outputs, data by name, a loss per output
     minicnn.layers              Conv2D, BatchNormalization, Dense, ...: own their weights
     minicnn.functional          conv2d, pooling, dense, normalization, activations,
                                 losses, dropout: forward and backward side by side

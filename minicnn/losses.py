@@ -40,7 +40,7 @@ from minicnn.autograd import Tensor, as_tensor, is_grad_enabled
 from minicnn.devices import get_array_module
 from minicnn.functional import loss_functions
 from minicnn.layers.base import snake_case
-from minicnn.symbolic import Expression, Symbolic
+from minicnn.backend.symbolic import Expression, Symbolic
 
 # -- the per-sample functions --------------------------------------------------
 

@@ -145,8 +145,8 @@ CONSTRAINTS = 'weight constraints are not implemented in minicnn'
 PRETRAINED = 'of the pretrained networks minicnn has VGG16 only (minicnn.applications.VGG16)'
 REGISTRY = ("minicnn has no registry of custom objects; rebuild custom layers from "
             'get_config() yourself')
-# Keras's backend tensor functions that minicnn/symbolic.py does not write.
-SYMBOLIC = 'a tensor function minicnn.symbolic does not implement (yet)'
+# Keras's backend tensor functions that minicnn/backend/symbolic.py does not write.
+SYMBOLIC = 'a tensor function minicnn.backend.symbolic does not implement (yet)'
 
 REFUSED = {}  # filled in below, one entry per Keras module
 

@@ -154,6 +154,6 @@ def test_a_learning_phase_scope_is_refused_by_name():
 
 def test_tensor_functions_minicnn_lacks_are_refused_at_use_not_at_import():
     from minicnn.backend import conv2d  # noqa: F401  (imports fine)
-    with pytest.raises(MissingFeatureError, match=r'keras\.backend\.conv2d.*minicnn\.symbolic'):
+    with pytest.raises(MissingFeatureError, match=r'keras\.backend\.conv2d.*minicnn\.backend\.symbolic'):
         K.conv2d(np.ones((1, 3, 3, 1)), np.ones((2, 2, 1, 1)))
     assert K.backend() == 'minicnn'

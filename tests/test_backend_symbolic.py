@@ -1,5 +1,5 @@
 """Keras 2's backend functions on the symbolic outputs of a model's layers
-(minicnn/symbolic.py), tested through the programs Keras users write with
+(minicnn/backend/symbolic.py), tested through the programs Keras users write with
 them: filter visualisation by gradient ascent, Grad-CAM as the Keras books
 write it, the activations of every layer."""
 import numpy as np
@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from minicnn import backend as K
-from minicnn import symbolic, viz
+from minicnn import viz
+from minicnn.backend import symbolic
 from minicnn.autograd import Function, Tensor, grad
 from minicnn.tools.gradcheck import gradcheck
 from minicnn.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten,

@@ -28,3 +28,9 @@ def test_the_only_import_circle_is_the_tensor_operators():
         assert 'minicnn.autograd' in component and all(
             m == 'minicnn.autograd' or m.startswith('minicnn.functional') for m in component), \
             component
+
+
+def test_the_top_level_stays_small():
+    # Issue 23: at most 16 modules beside the packages, so that the folder
+    # listing reads as the architecture (a new concept goes into its package).
+    assert len(house.top_level_modules()) <= 16, house.top_level_modules()

@@ -39,3 +39,11 @@ def test_accuracy_picks_the_matching_classes_and_reports_under_the_given_name():
     for y_true in (np.array([1, 0, 0]), np.eye(2)[[1, 1, 1]], np.array([[1], [0], [0]])):
         assert metrics.get('accuracy')(y_true, y_pred) == pytest.approx(2 / 3)
     assert metrics.get('ACC').name == 'ACC' and metrics.get('accuracy').name == 'accuracy'
+
+
+def test_softmax_cross_entropy_given_its_arguments_in_keras_order_says_so(rng):
+    logits = rng.normal(size=(4, 3)).astype(np.float32)
+    labels = np.eye(3, dtype=np.float32)[[0, 2, 1, 1]]
+    F.softmax_cross_entropy(Tensor(logits), labels)  # logits first: fine
+    with pytest.raises(ValueError, match=r'non-negative.*softmax_cross_entropy\(logits, labels\)'):
+        F.softmax_cross_entropy(Tensor(labels), logits)  # y_true first, as Keras's losses

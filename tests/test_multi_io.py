@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from minicnn import layers, losses, metrics, models, optimizers
-from minicnn.model_io import Output, TotalLoss
+from minicnn.training.inputs_outputs import Output, TotalLoss
 from minicnn.tools.gradcheck import gradcheck
 
 N = 12

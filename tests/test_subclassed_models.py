@@ -257,3 +257,35 @@ def test_a_custom_train_step_is_refused_when_the_class_is_made():
 
             def test_step(self, data):
                 return {}
+
+
+class BuiltByHand(minicnn.Model):
+    """A subclass whose build ends as Keras tutorials end theirs."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = layers.Dense(2)
+
+    def build(self, input_shape):
+        self.seen_shape = input_shape
+        self.built = True
+
+    def call(self, inputs):
+        return self.head(inputs)
+
+
+def test_a_build_that_says_built_true_trains_and_a_model_cannot_be_unbuilt():
+    model = BuiltByHand()
+    assert not model.built
+    out = model.predict(np.ones((3, 4), np.float32), verbose=0)
+    assert out.shape == (3, 2) and model.built and model.seen_shape == (None, 4)
+    with pytest.raises(ValueError, match='cannot unbuild'):
+        model.built = False
+
+
+def test_a_model_built_or_not_reads_its_input_shape():
+    sequential = models.Sequential([layers.Dense(2)])
+    assert not sequential.built and sequential.activation_name == 'linear'
+    sequential.add(layers.Dense(3, activation='softmax'))
+    sequential.build((None, 5))
+    assert sequential.built and sequential.activation_name == 'softmax'

@@ -45,6 +45,11 @@ def target_rows(labels, logits_shape, fn_name='softmax_cross_entropy'):
         if labels.shape[0] != n:
             raise ValueError(f'{fn_name}: labels shape {labels.shape} does not match '
                              f'logits shape {logits_shape}')
+        # Rows and logits have the same shape, so arguments given in the other
+        # order would pass unseen but for this: logits are signed, targets not.
+        if xp is np and labels.size and labels.min() < 0:
+            raise ValueError(f'{fn_name}: target rows must be non-negative, got a minimum of '
+                             f'{float(labels.min()):g}; the order is {fn_name}(logits, labels)')
         return labels
     ids = labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
     if ids.ndim != 1 or ids.shape[0] != n:

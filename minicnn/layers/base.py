@@ -10,11 +10,10 @@ shapes.
 Called on arrays or Tensors, a layer computes. Called on a ``SymbolicTensor``
 (what ``Input(shape)`` returns), it only records the call and returns a new
 SymbolicTensor of its output's shape: that is how a functional ``Model`` is
-described (see minicnn/models.py). The layer keeps what its calls made:
+described (see minicnn/models/). The layer keeps what its calls made:
 ``layer.output`` and ``layer.input``, which Keras's backend functions
-(minicnn/symbolic.py) compute with.
+(minicnn/backend/symbolic.py) compute with.
 """
-import collections
 import contextlib
 import re
 
@@ -24,21 +23,8 @@ from minicnn import activations, devices, initializers, missing, regularizers
 from minicnn.arguments import checked_shape, keyword_names, reject_unknown
 from minicnn.autograd import Tensor, as_tensor, no_grad
 from minicnn.missing import MissingFeatureError
-from minicnn.symbolic import Symbolic
-
-_name_counts = collections.Counter()
-
-
-def get_uid(prefix=''):
-    """1, 2, 3, ... on successive calls with the same ``prefix`` (Keras's backend.get_uid)."""
-    _name_counts[prefix] += 1
-    return _name_counts[prefix]
-
-
-def reset_uids():
-    """Start every prefix's count again: the next layers get their plain names."""
-    _name_counts.clear()
-
+from minicnn.backend import get_uid
+from minicnn.backend.symbolic import Symbolic
 
 def unique_name(base):
     """'conv2d', then 'conv2d_1', 'conv2d_2', ... as Keras names layers."""
@@ -106,7 +92,7 @@ class SymbolicTensor(Symbolic):
     Following ``inputs`` back from a model's outputs gives its graph of
     layer calls, just as ``creator.inputs`` gives a Tensor's graph of Functions.
     Sliced and combined by Keras's backend functions, it makes Expressions
-    (minicnn/symbolic.py).
+    (minicnn/backend/symbolic.py).
     """
 
     def __init__(self, shape, layer=None, inputs=()):
@@ -144,6 +130,9 @@ class Layer:
     is found by calling it on a batch of zeros (see ``keras_style_subclass``).
     """
     keras_style = False
+    built = False  # True once build has made the weights
+    # No activation unless the constructor names one (a model's are properties).
+    activation_name, activation = 'linear', None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -163,7 +152,8 @@ class Layer:
         where = type(self).__name__
         reject_unknown(where, unknown, constructor_keywords(type(self)))
         self.name = name or unique_name(snake_case(where))
-        self.activation_name, self.activation = activations.named(activation)
+        if activation is not None:
+            self.activation_name, self.activation = activations.named(activation)
         self._weights = []
         self._untrained = set()  # ids of the weights made with add_weight(trainable=False)
         self._weight_penalties = []  # (regularizer, weight) pairs of add_weight(regularizer=)
@@ -175,7 +165,6 @@ class Layer:
         self.dynamic = bool(dynamic)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.activity_penalty = None  # the activity regularizer's, of the latest call
-        self.built = False
         self.calls = []  # the SymbolicTensor each symbolic call made, in order
 
     def __setattr__(self, name, value):

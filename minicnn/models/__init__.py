@@ -17,13 +17,13 @@ topological order. Running it on data then records, call by call, the
 autograd graph of the layers' Functions, through which ``backward`` flows.
 
 A model of several inputs or outputs takes its data as lists or dicts by
-name, a loss and metrics per output (minicnn/model_io.py). A subclass of
+name, a loss and metrics per output (minicnn/training/inputs_outputs.py). A subclass of
 Model with a ``call`` method is Keras's subclassed model, whose graph is
-its Python code (minicnn/subclassing.py).
+its Python code (minicnn/models/subclassing.py).
 
 Every kind shares everything else, in the class Model: compile, fit,
 evaluate, predict, summary, weights and saving (the loop itself is in
-minicnn/training.py). A model is a Layer too, so one can be a layer of
+minicnn/training/). A model is a Layer too, so one can be a layer of
 another (``model.add(conv_base)``), and ``conv_base.trainable = False``
 freezes everything inside it.
 """
@@ -31,7 +31,7 @@ import json
 import sys
 
 
-from minicnn import devices, missing, model_io, optimizers, saving, subclassing, training
+from minicnn import devices, missing, optimizers, saving, training
 from minicnn import layers as layer_classes
 from minicnn.arguments import keywords_checked
 from minicnn.autograd import as_tensor, depth_first
@@ -39,6 +39,8 @@ from minicnn.interchange.keras_config import keras_type_name
 from minicnn.layers.base import (Layer, SymbolicTensor, inferred_output_shape, is_symbolic,
                                  resolve_training, with_batch_axis)
 from minicnn.layers.input_layer import InputLayer
+from minicnn.models import subclassing
+from minicnn.training import inputs_outputs
 
 
 # Keras's hooks for a custom training loop inside fit, which minicnn's loop does not call.
@@ -57,7 +59,7 @@ class Model(Layer):
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True):
         self._start(name, trainable)
         if inputs is None and outputs is None and hasattr(type(self), 'call'):
-            self.subclassed = True  # Keras's subclassed model: see minicnn/subclassing.py
+            self.subclassed = True  # Keras's subclassed model: see minicnn/models/subclassing.py
             self.inputs = self.outputs = None  # none until it is called, as in Keras 2
             self.single_input = self.single_output = True
             self.sample_shape = None
@@ -107,7 +109,6 @@ class Model(Layer):
                              f'not among the inputs')
         self.layers = list({id(t.layer): t.layer for t in self.nodes}.values())
         self.sample_shape = _unwrap(self.single_input, [t.shape[1:] for t in self.inputs])
-        self.built = True
 
     def __call__(self, x, training=None):
         """Run the graph on data: (N, *input shape) -> (N, *output shape);
@@ -141,7 +142,7 @@ class Model(Layer):
         if self.subclassed:  # no separate logits: fit computes its loss from the outputs
             return subclassing.run(self, x, training)
         training = resolve_training(training)
-        xs = model_io.in_order(x, self.input_names, 'x', f"model '{self.name}'") \
+        xs = inputs_outputs.in_order(x, self.input_names, 'x', f"model '{self.name}'") \
             if isinstance(x, dict) else [x] if self.single_input else list(x)
         if len(xs) != len(self.inputs):
             raise ValueError(f"model '{self.name}' takes {len(self.inputs)} inputs, got {len(xs)}")
@@ -168,10 +169,6 @@ class Model(Layer):
         if self.subclassed:  # its call may end anywhere
             return 'linear'
         return self.layers[-1].activation_name if self.layers else 'linear'
-
-    @activation_name.setter
-    def activation_name(self, value):  # Layer.__init__ sets it; a model's is its last layer's
-        pass
 
     def build(self, input_shape):
         """A functional model is built when it is made; a subclassed one by
@@ -227,11 +224,16 @@ class Model(Layer):
 
     @property
     def built(self):
+        """A model is built once it knows its input shape."""
         return self.sample_shape is not None
 
     @built.setter
-    def built(self, value):  # Layer.__init__ sets it; a model is built once it has a shape
-        pass
+    def built(self, value):
+        # A subclass's own build() may end as Keras's do, ``self.built = True``:
+        # true once minicnn records the input shape, which follows that build.
+        if not value:
+            raise ValueError(f"model '{self.name}': built = False cannot unbuild a model; "
+                             f"make a new one (or clone_model(model))")
 
     def _require_built(self, what):
         if not self.built and self.subclassed:
@@ -301,17 +303,18 @@ class Model(Layer):
         of names such as 'accuracy' or 'auc', Metrics or functions); the metrics in
         ``weighted_metrics`` see fit's sample weights, the others do not.
 
-        With several outputs (see minicnn/model_io.py): one loss for all, a list
+        With several outputs (see minicnn/training/inputs_outputs.py): one loss for all, a list
         or a dict by output name; loss_weights lambda_k (a list or dict) give the
         total loss sum_k lambda_k L_k; metrics one list for all outputs, a list of
         lists or a dict by output name.
         """
         self.optimizer = optimizers.get(optimizer)
         names = self.output_names
-        outputs = model_io.compile_outputs(names, loss, loss_weights, metrics, weighted_metrics)
+        outputs = inputs_outputs.compile_outputs(names, loss, loss_weights, metrics,
+                                                 weighted_metrics)
         if len(outputs) > 1 or not self.single_output:  # outputs as a list: y too
-            self.loss = model_io.TotalLoss(outputs)
-            self.metric_slots = model_io.metric_slots(outputs)
+            self.loss = inputs_outputs.TotalLoss(outputs)
+            self.metric_slots = inputs_outputs.metric_slots(outputs)
         else:
             if outputs[0].weight != 1.0:
                 raise ValueError(f'compile: loss_weights={loss_weights!r} for a model of one '
@@ -319,14 +322,14 @@ class Model(Layer):
                                  f'for models of several outputs')
             self.loss = outputs[0].loss
             self.metric_slots = [(m, None, weighted)
-                                 for m, _, weighted in model_io.metric_slots(outputs)]
+                                 for m, _, weighted in inputs_outputs.metric_slots(outputs)]
         self.compiled_metrics = [m for m, _, _ in self.metric_slots]
 
     @property
     def metrics_names(self):
         """'loss', then each output's loss (several outputs), then each compiled
         metric's name: the order of evaluate's list, as in Keras 2."""
-        parts = model_io.part_names(self.loss)
+        parts = inputs_outputs.part_names(self.loss)
         return ['loss', *parts, *(m.name for m in self.compiled_metrics)]
 
     @property

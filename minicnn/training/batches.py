@@ -25,7 +25,7 @@ def is_array(x):
 
 
 def is_arrays(x):
-    """An array, or the list of arrays of a model's several inputs (minicnn/model_io.py)."""
+    """An array, or the list of arrays of a model's several inputs (minicnn/training/inputs_outputs.py)."""
     return is_array(x) or (isinstance(x, list) and bool(x) and all(is_array(a) for a in x))
 
 

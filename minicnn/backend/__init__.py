@@ -9,24 +9,24 @@ What a Keras program asks of its backend apart from tensor math:
     session       clear_session, get_uid, reset_uids
     tensors       K.mean, K.square, K.gradients, K.function, learning_phase, ...:
                   the functions on the symbolic outputs of a model's layers,
-                  written in minicnn/symbolic.py and imported here
+                  written in minicnn/backend/symbolic.py and imported here
 
 minicnn is channels-last and float32 throughout, so the setters accept those
 and refuse the rest by name; the tensor functions minicnn lacks are refused
 by name (see minicnn.missing). Which arrays minicnn computes on, NumPy or
 CuPy, is minicnn.devices, not this module.
 """
+import collections
 import numbers
 
 import numpy as np
 
 from minicnn import devices, missing
 from minicnn.autograd import Tensor
-from minicnn.layers.base import get_uid, reset_uids
-from minicnn import symbolic
-from minicnn.symbolic import Symbolic
+from minicnn.backend import symbolic
+from minicnn.backend.symbolic import Symbolic
 # Keras's tensor functions, K.mean ... K.function: symbolic's public names.
-from minicnn.symbolic import *  # noqa: F401, F403, A004
+from minicnn.backend.symbolic import *  # noqa: F401, F403, A004
 
 __all__ = ['backend', 'image_data_format', 'set_image_data_format', 'epsilon', 'set_epsilon',
            'floatx', 'set_floatx', 'cast_to_floatx', 'int_shape', 'ndim', 'dtype',
@@ -35,6 +35,19 @@ __all__ = ['backend', 'image_data_format', 'set_image_data_format', 'epsilon', '
            *symbolic.__all__]
 
 _settings = {'epsilon': 1e-7}
+# How many layers of each name have been made: Keras names them conv2d, conv2d_1, ...
+_uid_counts = collections.Counter()
+
+
+def get_uid(prefix=''):
+    """1, 2, 3, ... on successive calls with the same ``prefix`` (Keras's backend.get_uid)."""
+    _uid_counts[prefix] += 1
+    return _uid_counts[prefix]
+
+
+def reset_uids():
+    """Start every prefix's count again: the next layers get their plain names."""
+    _uid_counts.clear()
 
 
 def backend():

@@ -31,10 +31,11 @@ import weakref
 import numpy as np
 from tqdm.auto import tqdm
 
-from minicnn import activations, devices, losses, model_io
+from minicnn import activations, devices, losses
 from minicnn.arguments import check_positive_int
 from minicnn.autograd import no_grad
-from minicnn.batches import (ArrayBatches, batch_source, is_array, is_arrays, num_samples,
+from minicnn.training import inputs_outputs
+from minicnn.training.batches import (ArrayBatches, batch_source, is_array, is_arrays, num_samples,
                              rows, split_validation, unpack_batch)
 from minicnn.callbacks import BackupAndRestore, Callback, CallbackList, History
 from minicnn.functional.loss_functions import check_class_ids
@@ -96,7 +97,7 @@ def check_numeric(where, name, array):
 
 def check_array_lists(model, x, y, where):
     """check_arrays for a model of several inputs or outputs (lists in the model's
-    order, see minicnn/model_io.py), naming the input or output that is wrong."""
+    order, see minicnn/training/inputs_outputs.py), naming the input or output that is wrong."""
     if y is None:
         raise ValueError(f'{where}: y is required when x is arrays')
     xs, ys = (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
@@ -116,8 +117,8 @@ def check_array_lists(model, x, y, where):
     for name, array in zip(model.output_names, ys):
         check_values(where, f'y for the output {name!r}',
                      array if is_array(array) else np.asarray(array))
-    model_io.check_lengths([*model_io.labelled('x', xs, names),
-                            *model_io.labelled('y', ys, model.output_names)], where)
+    inputs_outputs.check_lengths([*inputs_outputs.labelled('x', xs, names),
+                            *inputs_outputs.labelled('y', ys, model.output_names)], where)
 
 
 # Per model, what check_input_scale has seen: the largest |x| fit was given and
@@ -193,7 +194,7 @@ def class_weight_table(class_weight, classes):
 
 def one_output_width(model, where):
     """The width of the model's one output, which class_weight's classes index."""
-    if isinstance(model.loss, model_io.TotalLoss):
+    if isinstance(model.loss, inputs_outputs.TotalLoss):
         raise ValueError(f'{where}: class_weight takes a model of one output, as in Keras 2; '
                          f'weight the samples of each output with sample_weight instead')
     return model.output_shape[-1]
@@ -226,7 +227,7 @@ class RunningMetrics:
         for m, _, _ in self.slots:
             m.reset_state()
         self.total_loss = loss
-        self.part_names = model_io.part_names(loss)
+        self.part_names = inputs_outputs.part_names(loss)
         self.part_sums = [0.0] * len(self.part_names)
         self.loss_sum = 0.0
         self.seen = 0
@@ -310,7 +311,7 @@ def loss_and_outputs(model, x, y, sample_weight, training):
             outputs = activations.get(activation)(logits)
     else:
         outputs = model(x, training)
-        if isinstance(outputs, list) and not isinstance(model.loss, model_io.TotalLoss):
+        if isinstance(outputs, list) and not isinstance(model.loss, inputs_outputs.TotalLoss):
             raise NotImplementedError(
                 f"model '{model.name}' returns a list of {len(outputs)} outputs, but minicnn "
                 f"compiled it for one: a subclassed model trains with one output, and a model "
@@ -372,7 +373,7 @@ def fit(model, x, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
     verbose = check_verbose('fit', verbose)
     if class_weight is not None and sample_weight is not None:
         raise ValueError('fit: give class_weight or sample_weight, not both (as in Keras)')
-    x, y, sample_weight = model_io.arranged(model, x, y, sample_weight, 'fit')
+    x, y, sample_weight = inputs_outputs.arranged(model, x, y, sample_weight, 'fit')
     x, y, sample_weight, validation = split_validation(x, y, sample_weight, validation_split,
                                                        validation_data)
     if is_arrays(x):
@@ -426,7 +427,7 @@ def prepare_batch(model, batch, class_weights, where):
     """A batch (x, y, w) from a source: inputs on the device, labels and weights checked;
     with class weights, w_n = class_weights[class of sample n]. The data of several
     inputs or outputs (lists or dicts by name) comes in the model's order."""
-    xb, yb, wb = model_io.arranged(model, *unpack_batch(batch, where), where)
+    xb, yb, wb = inputs_outputs.arranged(model, *unpack_batch(batch, where), where)
     yb = as_labels(yb)
     if class_weights is not None:
         if wb is not None:
@@ -440,7 +441,7 @@ def prepare_batch(model, batch, class_weights, where):
 @dataclasses.dataclass
 class Run:
     """What every epoch of one fit shares."""
-    source: object            # the batch source (minicnn/batches.py)
+    source: object            # the batch source (minicnn/training/batches.py)
     class_weights: object     # class_weight_table's array, or None
     epochs: int
     verbose: int
@@ -508,7 +509,7 @@ def validation_source(model, validation, batch_size, validation_steps):
         return None
     where = 'fit: validation_data'
     if isinstance(validation, tuple) and len(validation) == 3:  # arrays, see split_validation
-        x, y, w = model_io.arranged(model, *validation, where)
+        x, y, w = inputs_outputs.arranged(model, *validation, where)
         check_arrays(model, x, y, where)
         return ArrayBatches(x, y, checked_sample_weights(w, num_samples(x), where), batch_size,
                             shuffle=False)
@@ -535,7 +536,7 @@ def evaluate(model, x, y=None, batch_size=32, verbose=1, sample_weight=None, ret
     _require_compiled(model, 'evaluate')
     check_positive_int('evaluate', 'batch_size', batch_size)
     verbose = check_verbose('evaluate', verbose)
-    x, y, sample_weight = model_io.arranged(model, x, y, sample_weight, 'evaluate')
+    x, y, sample_weight = inputs_outputs.arranged(model, x, y, sample_weight, 'evaluate')
     check_arrays(model, x, y, 'evaluate')
     check_input_scale(model, x, 'evaluate')
     sample_weight = checked_sample_weights(sample_weight, num_samples(x), 'evaluate')
@@ -566,7 +567,7 @@ def on_batch(model, x, y, sample_weight, class_weight, reset_metrics, return_dic
         raise ValueError(f'{where}: give class_weight or sample_weight, not both (as in Keras)')
     table = None if class_weight is None else \
         class_weight_table(class_weight, one_output_width(model, where))
-    x, y, sample_weight = model_io.arranged(model, x, y, sample_weight, where)
+    x, y, sample_weight = inputs_outputs.arranged(model, x, y, sample_weight, where)
     check_arrays(model, x, y, where)
     xb, yb, wb = prepare_batch(model, (x, y, checked_sample_weights(sample_weight,
                                                                     num_samples(x), where)),
@@ -593,13 +594,13 @@ def predict(model, x, batch_size=32, verbose=0):
     check_positive_int('predict', 'batch_size', batch_size)
     check_verbose('predict', verbose)
     check_not_file_name('predict', 'x', x)
-    x = model_io.arranged(model, x, None, None, 'predict')[0]
+    x = inputs_outputs.arranged(model, x, None, None, 'predict')[0]
     if not is_arrays(x):
         raise TypeError(f'predict: x must be an array (NumPy, or CuPy on the GPU), or a list '
                         f'or dict of them for several inputs, got {type(x).__name__}')
     for array in x if isinstance(x, list) else [x]:
         check_numeric('predict', 'x', array)
-    model_io.check_lengths(model_io.labelled('x', x, model.input_names), 'predict')
+    inputs_outputs.check_lengths(inputs_outputs.labelled('x', x, model.input_names), 'predict')
     check_input_scale(model, x, 'predict')
     batches = []
     with no_grad():
@@ -609,7 +610,7 @@ def predict(model, x, batch_size=32, verbose=0):
     if not batches:  # no samples: empty arrays of the outputs' shapes
         shapes = model.output_shape
         several = isinstance(shapes, list)
-        return model_io.unwrap([np.zeros((0, *s[1:]), np.float32)
+        return inputs_outputs.unwrap([np.zeros((0, *s[1:]), np.float32)
                                 for s in (shapes if several else [shapes])], not several)
-    return model_io.unwrap([np.concatenate(parts) for parts in zip(*batches)],
+    return inputs_outputs.unwrap([np.concatenate(parts) for parts in zip(*batches)],
                            not isinstance(out, list))

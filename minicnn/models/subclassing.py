@@ -23,7 +23,7 @@ calls it once on a batch of zeros), which fixes its input shape.
 taken from the call around it (fit runs the model with training=True,
 evaluate and predict with False).
 
-The class Model (minicnn/models.py) keeps compile, fit, evaluate and predict
+The class Model (minicnn/models/__init__.py) keeps compile, fit, evaluate and predict
 for it too, and turns here for what differs. Whole-model files need the
 architecture as a config, which a subclass's Python code is not: they are
 refused, as Keras 2 refuses them for HDF5; save_weights and load_weights work.
