@@ -16,6 +16,7 @@ Numba kernels alone takes over 100 MB, and importing PyTorch peaks above
 where it settles: hence the warm-up step and the restart. Linux >= 4.0.
 """
 import pathlib
+import statistics
 import subprocess
 import sys
 
@@ -61,17 +62,22 @@ def peak_mb(model_name, impl_name, batch, threads, n_steps):
     return float(done.stdout.split()[-1])
 
 
-def add_peaks(rows, batch, threads, n_steps):
-    """Give each row of steps.run its 'peak_mb' and 'peak_vs_torch'. The GPU's
-    rows get None: host memory says little about a GPU run."""
-    peaks = {}
+def add_peaks(rows, batch, threads, n_steps, rounds=1):
+    """Give each row of steps.run its 'peak_mb' and 'peak_vs_torch': the median
+    over ``rounds`` probes, the implementations taking turns in each round (a
+    process's peak varies by tens of MB from run to run: its allocator and
+    thread stacks). The GPU's rows get None: host memory says little about a
+    GPU run."""
+    keys = list(dict.fromkeys((row['model'], row['impl']) for row in rows
+                              if row['impl'] != 'cupy'))
+    probes = {key: [] for key in keys}
+    for round_ in range(rounds):
+        for key in keys:
+            report.progress(f'memory {round_ + 1}/{rounds}: {key[0]} with {key[1]}')
+            probes[key].append(peak_mb(*key, batch, threads, n_steps))
+    peaks = {key: statistics.median(values) for key, values in probes.items()}
     for row in rows:
-        key = row['model'], row['impl']
-        if row['impl'] != 'cupy':
-            report.progress(f'memory: {key[0]} with {key[1]}')
-            peaks[key] = peak_mb(*key, batch, threads, n_steps)
-        row['peak_mb'] = peaks.get(key)
-    for row in rows:
+        row['peak_mb'] = peaks.get((row['model'], row['impl']))
         row['peak_vs_torch'] = report.ratio(row['peak_mb'], peaks.get((row['model'], 'torch')))
 
 

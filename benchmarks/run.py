@@ -37,6 +37,7 @@ PRESETS = {  # option: (default, with --quick)
     'repeats': (10, 1),
     'warmup': (2, 1),
     'memory_steps': (3, 1),
+    'memory_rounds': (5, 1),
 }
 
 
@@ -72,6 +73,9 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=at_least(0), help='untimed calls first (default 2)')
     parser.add_argument('--memory-steps', type=at_least(0),
                         help='training steps per memory probe (default 3; 0: no probes)')
+    parser.add_argument('--memory-rounds', type=at_least(1),
+                        help='memory probes per model and implementation, taking turns; '
+                             'the median is reported (default 5)')
     parser.add_argument('--threads', type=at_least(1), default=os.cpu_count(),
                         help='threads for Numba and PyTorch (default: every core)')
     parser.add_argument('--device', choices=devices.DEVICES, default='cpu',
@@ -151,7 +155,8 @@ def main(argv=None):
         record['steps'] = steps.run(impls, args.models, args.batch_size, args.warmup,
                                     args.repeats)
         if args.memory_steps:
-            memory.add_peaks(record['steps'], args.batch_size, args.threads, args.memory_steps)
+            memory.add_peaks(record['steps'], args.batch_size, args.threads, args.memory_steps,
+                             args.memory_rounds)
     profile_text = ''
     if 'profile' in sections:
         record['profile'], profile_text = profile(impls, args.models, args.batch_size,

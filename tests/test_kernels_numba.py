@@ -175,6 +175,15 @@ def test_relu_and_its_gradient_match_the_reference(shape, dtype):
     gx = numba_cpu.relu_backward(gy, y)
     np.testing.assert_array_equal(gx, reference.relu_backward(gy, y))
     assert y.dtype == gx.dtype == dtype
+    in_place, expected = x.copy(), reference.relu(x)
+    assert numba_cpu.relu(in_place, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, expected)
+
+
+def test_relu_refuses_an_out_it_could_not_write_through():
+    x = np.ones((4, 6), np.float32)
+    with pytest.raises(ValueError, match='C-contiguous'):
+        numba_cpu.relu(x[:, ::2], out=x[:, ::2])
 
 
 def test_each_kernel_set_names_its_per_operation_twins():

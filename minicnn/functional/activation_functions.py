@@ -52,13 +52,35 @@ from minicnn.functional.basic import Exp, sum_to_shape
 
 
 class ReLU(Function):
+    """max(x, 0); its gradient passes where the output is positive.
+
+    ``in_place=True`` writes the output over the input, as PyTorch's
+    ``ReLU(inplace=True)``: for an input nothing else will read (a layer's
+    own pre-activation), one buffer the size of the output is saved.
+    """
+
+    def __init__(self, in_place=False):
+        self.in_place = in_place
+
     def forward(self, x):
         # The output is kept, not a mask: the next layer holds it anyway.
-        self.y = kernels.for_array(x).relu(x)
+        self.y = kernels.for_array(x).relu(x, out=x if self.in_place else None)
         return self.y
 
     def backward(self, gy):
         return (kernels.for_array(gy).relu_backward(gy, self.y),)
+
+
+def writable_in_place(t):
+    """Whether a function may write its output over tensor ``t``'s array
+    without changing any gradient: ``t`` was made by a Function (it is not
+    data or a weight), owns its buffer (it is not a view of another
+    tensor's), and its creator did not keep it for its backward (a
+    convolution keeps its input, an ELU its output). The caller knows the
+    rest: that nothing else reads ``t``."""
+    creator = t.creator
+    return creator is not None and t.data.base is None and \
+        all(kept is not t.data for kept in vars(creator).values())
 
 
 class GeneralizedReLU(Function):

@@ -12,10 +12,11 @@ from minicnn import devices
 from minicnn.autograd import Function, as_tensor
 
 
-def kept_scale(draws, rate, dtype):
-    """mask / (1 - rate) from uniform draws in [0, 1), one per element: an element
-    is kept where its draw is at least ``rate``, which happens with probability 1 - rate."""
-    return (draws >= rate).astype(dtype) / (1 - rate)
+def kept_and_scaled(values, mask, rate):
+    """values * mask / (1 - rate): the kept elements scaled up, the others zero."""
+    out = values * (1 / (1 - rate))
+    out *= mask
+    return out
 
 
 class InvertedDropout(Function):
@@ -25,11 +26,13 @@ class InvertedDropout(Function):
     def forward(self, x):
         # float32 draws: half the random bits of the default float64, same decisions to 2^-24
         draws = devices.rng(devices.device_of(x)).random(x.shape, dtype='float32')
-        self.scale = kept_scale(draws, self.rate, x.dtype)
-        return x * self.scale
+        # An element is kept where its draw is at least rate: probability 1 - rate.
+        # The mask is kept as booleans, a quarter of a float32 mask's memory.
+        self.mask = draws >= self.rate
+        return kept_and_scaled(x, self.mask, self.rate)
 
     def backward(self, gy):
-        return (gy * self.scale,)
+        return (kept_and_scaled(gy, self.mask, self.rate),)
 
 
 def dropout(x, rate, training=True):

@@ -267,10 +267,13 @@ def _relu_backward_kernel(gy, y, gx):
         gx[k] = gy[k] if y[k] > 0 else 0
 
 
-def relu(x):
-    """max(x, 0), one parallel pass (NumPy's needs two, single-threaded)."""
+def relu(x, out=None):
+    """max(x, 0), one parallel pass (NumPy's needs two, single-threaded); into
+    ``out`` if given (``out=x``: in place), which must be C-contiguous."""
     x = np.ascontiguousarray(x)
-    y = np.empty_like(x)
+    if out is not None and not (out.flags.c_contiguous and out.shape == x.shape):
+        raise ValueError(f'relu: out must be a C-contiguous array of shape {x.shape}')
+    y = np.empty_like(x) if out is None else out
     _relu_kernel(x.reshape(-1), y.reshape(-1))
     return y
 

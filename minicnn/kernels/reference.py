@@ -162,9 +162,9 @@ def avg_pool_backward(gy, x_shape, window, strides, pad):
     return _unpad(g_padded, pad)
 
 
-def relu(x):
-    """max(x, 0), elementwise."""
-    return get_array_module(x).maximum(x, 0)
+def relu(x, out=None):
+    """max(x, 0), elementwise; into ``out`` if given (``out=x``: in place)."""
+    return get_array_module(x).maximum(x, 0, out=out)
 
 
 def relu_backward(gy, y):

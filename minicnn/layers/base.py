@@ -25,6 +25,7 @@ from minicnn.autograd import Tensor, as_tensor, no_grad
 from minicnn.missing import MissingFeatureError
 from minicnn.backend import get_uid
 from minicnn.backend.symbolic import Symbolic
+from minicnn.functional.activation_functions import ReLU, writable_in_place
 
 def unique_name(base):
     """'conv2d', then 'conv2d_1', 'conv2d_2', ... as Keras names layers."""
@@ -300,8 +301,27 @@ class Layer:
         ``training`` None takes the flag of the call around it (False outside)."""
         if is_symbolic(x):
             return self.call_symbolic(x)
+        return self.call_owning(x, training, owns_input=False)
+
+    def call_owning(self, x, training=None, owns_input=True):
+        """``self(x)``, told whether anything but this call reads ``x`` (inside
+        a Sequential, nothing reads the output of the layer before but the
+        next layer).
+
+        A ReLU may then write its output over its input, as PyTorch's
+        ``ReLU(inplace=True)``, and save one buffer of the output's size: over
+        the input when the call owns it, over the pre-activation of one of
+        minicnn's own layers (a fresh array; a subclass's forward might keep
+        it), and only where the function that made it did not keep it for
+        its backward (``writable_in_place``).
+        """
         z = self.pre_activation(x, training)
-        return z if self.activation is None else self.activation(z)
+        if self.activation is None:
+            return z
+        owned = owns_input if z is x else type(self).__module__.startswith('minicnn.layers')
+        if owned and self.activation is activations.relu and writable_in_place(z):
+            return ReLU(in_place=True)(z)
+        return self.activation(z)
 
     def pre_activation(self, x, training=None):
         """The layer's output before its activation (the logits of a softmax layer).

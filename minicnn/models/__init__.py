@@ -648,8 +648,10 @@ class Sequential(Model):
         if not self.built:
             self.build(x.shape[1:])
         *body, last = self.layers
-        for layer in body:
-            x = layer(x, training)
+        for layer, before in zip(body, [None, *body]):
+            # The output of one of minicnn's layers is read by the next alone.
+            owned = type(before).__module__.startswith('minicnn.layers')
+            x = layer.call_owning(x, training, owns_input=owned)
         return last.pre_activation(x, training)
 
     def forward(self, x, training):

@@ -13,7 +13,7 @@ from minicnn.autograd import Tensor
 from minicnn.functional.activation_functions import ReLU
 from minicnn.functional.conv import Im2colConvolution
 from minicnn.functional.dense import Affine
-from minicnn.functional.dropout import kept_scale
+from minicnn.functional.dropout import kept_and_scaled
 from minicnn.functional.normalization import BatchStatisticsNorm
 from minicnn.kernels import reference
 from minicnn.optimizers import SGD, Adam
@@ -89,11 +89,11 @@ def max_pool_backward(dy, x, window, strides, pad):
 
 
 def dropout_forward(x, rate, training, uniform):
-    return x * kept_scale(uniform, rate, x.dtype) if training else x
+    return kept_and_scaled(x, uniform >= rate, rate) if training else x
 
 
 def dropout_backward(dy, rate, uniform):
-    return dy * kept_scale(uniform, rate, dy.dtype)
+    return kept_and_scaled(dy, uniform >= rate, rate)
 
 
 def batchnorm_forward(x, gamma, beta, epsilon):
