@@ -106,3 +106,23 @@ def test_only_a_fresh_array_that_its_maker_did_not_keep_may_be_written_over(rng)
     assert writable(F.conv2d(x, kernel))                # the convolution keeps its input only
     assert not writable(F.elu(x))                       # ELU keeps its output for backward
     assert not writable(F.flatten(F.conv2d(x, kernel)))  # a view of the convolution's output
+
+
+def test_a_functional_chain_writes_over_what_one_layer_reads_and_gives_the_same_gradients(
+        rng, monkeypatch):
+    inputs = layers.Input(shape=(6, 6, 2))
+    hidden = layers.Activation('relu')(layers.BatchNormalization()(layers.Conv2D(4, 3)(inputs)))
+    side = layers.Conv2D(4, 3)(inputs)
+    joined = layers.Activation('relu')(layers.Add()([hidden, side]))
+    outputs = layers.Dense(3, activation='softmax')(layers.Flatten()(joined))
+    model = models.Model(inputs, outputs)
+    out = model(rng.normal(size=(2, 6, 6, 2)).astype(np.float32), training=True)
+    relus = [f for f in graph_functions(out) if isinstance(f, activation_functions.ReLU)]
+    # After Add, the ReLU writes over the sum; after BatchNormalization it
+    # copies: the normalized output is a view of the array the kernel wrote.
+    assert sorted(f.in_place for f in relus) == [False, True]
+    x, y = data(rng)
+    in_place = gradients(model, x, y)
+    monkeypatch.setattr('minicnn.layers.base.writable_in_place', lambda t: False)
+    for a, b in zip(in_place, gradients(model, x, y)):
+        np.testing.assert_array_equal(a, b)

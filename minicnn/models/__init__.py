@@ -27,6 +27,7 @@ minicnn/training/). A model is a Layer too, so one can be a layer of
 another (``model.add(conv_base)``), and ``conv_base.trainable = False``
 freezes everything inside it.
 """
+import collections
 import json
 import sys
 
@@ -109,6 +110,7 @@ class Model(Layer):
                              f'not among the inputs')
         self.layers = list({id(t.layer): t.layer for t in self.nodes}.values())
         self.sample_shape = _unwrap(self.single_input, [t.shape[1:] for t in self.inputs])
+        self.read_once = read_once(self.nodes, self.outputs)
 
     def __call__(self, x, training=None):
         """Run the graph on data: (N, *input shape) -> (N, *output shape);
@@ -153,7 +155,9 @@ class Model(Layer):
             args = [values[id(i)] for i in t.inputs] if isinstance(t.inputs, (list, tuple)) \
                 else values[id(t.inputs)]
             last = logits and t is self.outputs[0]
-            values[id(t)] = t.layer.pre_activation(args, training) if last else t.layer(args, training)
+            owned = id(t.inputs) in self.read_once  # a list of inputs is never in it
+            values[id(t)] = t.layer.pre_activation(args, training) if last else \
+                t.layer.call_owning(args, training, owns_input=owned)
         return _unwrap(self.single_output, [values[id(t)] for t in self.outputs])
 
     def pre_activation(self, x, training=None):
@@ -690,6 +694,19 @@ def graph_order(outputs):
     """Every SymbolicTensor the outputs depend on, each after its inputs."""
     return depth_first(outputs, lambda t: t.inputs if isinstance(t.inputs, (list, tuple))
                        else [t.inputs])
+
+
+def read_once(nodes, outputs):
+    """The ids of the graph's tensors that one layer call reads and nothing
+    else does (not an output of the model), made by one of minicnn's own
+    layers (not an Input, whose value comes from outside): the calls that
+    read them own them (see Layer.call_owning)."""
+    readers = collections.Counter(id(i) for t in nodes
+                                  for i in (t.inputs if isinstance(t.inputs, (list, tuple))
+                                            else [t.inputs]))
+    return {id(t) for t in nodes if readers[id(t)] == 1 and t.inputs != ()
+            and all(t is not o for o in outputs)
+            and type(t.layer).__module__.startswith('minicnn.layers')}
 
 
 def _as_list(what, tensors):
