@@ -161,6 +161,7 @@ def conv_method(layer, in_shape):
 
 
 def trains(weights):
+    """Whether any of the weights gets a gradient (a frozen one does not)."""
     return any(w.requires_grad for w in weights)
 
 
