@@ -11,6 +11,11 @@ kernels, minicnn on CuPy (with ``--device gpu``) and PyTorch, whose twins of
 the networks are in ``torch_models``. ``memory`` measures each training
 step's peak memory in a fresh process, and ``report`` prints the tables and
 writes the JSON record and the bar chart.
+
+Apart from the suite, ``peak.py`` measures the machine's float32
+matrix-product rate and gives each layer's FLOPs, time and fraction of it
+for the fast recipe's network and the seed-004 CNN; ``options`` holds the
+option types the scripts share.
 """
 
 # minicnn first, before anything imports NumPy: it tells OpenMP and OpenBLAS

@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script or by `minicnn bench`: find the
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import memory, ops, report, steps, timing  # noqa: E402  (imports minicnn first)
+from benchmarks.options import apply_presets, at_least, names_among  # noqa: E402
 import numpy as np  # noqa: E402,I100
 from minicnn import devices  # noqa: E402
 from minicnn.tools import profiler  # noqa: E402
@@ -41,23 +42,7 @@ PRESETS = {  # option: (default, with --quick)
 }
 
 
-def at_least(minimum):
-    """An argparse type: a whole number no smaller than minimum."""
-    def parse(text):
-        value = int(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f'must be at least {minimum}, got {value}')
-        return value
-    return parse
-
-
-def model_list(text):
-    names = [name.strip() for name in text.split(',') if name.strip()]
-    unknown = sorted(set(names) - set(zoo.RECIPES))
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f'unknown models {unknown}; choose from {sorted(zoo.RECIPES)}')
-    return names
+model_list = names_among(zoo.RECIPES, 'models')
 
 
 def parse_args(argv=None):
@@ -84,14 +69,6 @@ def parse_args(argv=None):
     parser.add_argument('--out', default='bench-results',
                         help='folder for bench.json and bench.png (default: bench-results)')
     return apply_presets(parser.parse_args(argv), PRESETS)
-
-
-def apply_presets(args, presets):
-    """Each option of ``presets`` ({option: (default, with --quick)}) left unset gets its preset."""
-    for option, (default, quick) in presets.items():
-        if getattr(args, option) is None:
-            setattr(args, option, quick if args.quick else default)
-    return args
 
 
 def implementations(args):
