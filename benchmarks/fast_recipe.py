@@ -16,13 +16,16 @@ same order, translated and flipped alike. What differs: the starting weights
 (each framework draws its own), and PyTorch's momentum buffer, which holds
 gradients where Keras's holds steps (the same update while the learning rate
 is constant). Peak memory is the process's maximum resident set (data set
-included, the same for both). Writes --out/fast_recipe.json and prints the table.
+included, the same for both), its own high-water mark (VmHWM): not
+ru_maxrss, which in a child counts the resident memory of the process it
+was started from. Writes --out/fast_recipe.json and prints the table.
+
+``run_children`` and ``write_runs`` serve benchmarks/airbench.py too.
 """
 import argparse
 import json
 import os
 import pathlib
-import resource
 import subprocess
 import sys
 import time
@@ -32,18 +35,43 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from minicnn.recipes.zoo import FAST_BUDGETS  # noqa: E402  (minicnn before torch, which children import)
+from benchmarks import report  # noqa: E402
+from benchmarks.memory import memory_mb  # noqa: E402
 
 FRAMEWORKS = ('minicnn', 'torch')
 
 
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+def run_child(command, env=None):
+    """Run ``command``, a Python process that prints its record (JSON) as its
+    last line, to its end, passing its output on as it comes. Returns the
+    record, with 'process_seconds', from the child's start to its exit."""
+    start, last = time.perf_counter(), ''
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        for line in process.stdout:
+            print(line, end='', flush=True)
+            last = line
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return {**json.loads(last), 'process_seconds': time.perf_counter() - start}
+
+
+def run_children(script, names, options, env=None):
+    """``python SCRIPT --child NAME OPTIONS`` for each of ``names``, each in a
+    fresh Python process of its own, one after the other; their records."""
+    return [run_child([sys.executable, str(script), '--child', name, *options], env)
+            for name in names]
+
+
+def write_runs(path, records, **settings):
+    """The JSON record of a side-by-side run, written atomically: the machine
+    (benchmarks/report.py), the settings and each child's record."""
+    report.write_json(path, {'machine': report.machine(), **settings, 'runs': records})
 
 
 def run_minicnn(budget, out, seed):
     from minicnn.recipes import fast_recipe
     _, metrics = fast_recipe.train(out, budget=budget, seed=seed)
-    return {'seconds_per_epoch': metrics['seconds_per_epoch'],
+    return {'seconds_per_epoch': metrics['seconds_per_epoch'], 'steps': metrics['steps'],
             'test_accuracy': metrics['test_accuracy'],
             'tta_test_accuracy': metrics['tta_test_accuracy']}
 
@@ -102,14 +130,15 @@ def run_torch(budget, out, seed):
     torch.manual_seed(seed)
     torch.set_num_threads(os.cpu_count())
     preset = fast_recipe.BUDGETS[budget]
-    batch_size, epochs = preset['batch_size'], preset['epochs']
+    batch_size = preset['batch_size']
     (x_train, y_train), (x_test, y_test) = datasets.cifar10.load_data()
     normalize = fast_recipe.normalizer(*fast_recipe.channel_statistics(x_train))
     kernel = fast_recipe.patch_whitening(normalize(x_train[:fast_recipe.WHITENING_IMAGES]))
     net = torch_net(preset['widths'], kernel).to(memory_format=torch.channels_last)
     batches = AugmentedBatches(x_train, y_train.ravel(), batch_size, preprocess=normalize,
-                               seed=seed)
-    steps = len(batches) * epochs
+                               seed=seed, drop_remainder=preset['drop_remainder'],
+                               epochs=preset['epochs'])
+    steps, epochs = batches.steps, batches.epochs_to_run
     lr = fast_recipe.LR_PER_1024 * batch_size / 1024
     biases = [p for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d) for p in [m.bias]]
     others = [p for p in net.parameters() if p.requires_grad and all(p is not b for b in biases)]
@@ -126,17 +155,16 @@ def run_torch(budget, out, seed):
         return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
 
     def predict(images, views=lambda batch: [(batch, 1.0)]):
-        """Softmax outputs, averaged over the views of each batch of 1000 (tta_views)."""
+        """Logits, averaged over the views of each batch of 1000 (tta_views)."""
         net.eval()
         with torch.no_grad():
             return np.concatenate([
-                sum(weight * net(nchw(view)).softmax(1).numpy()
-                    for view, weight in views(images[i:i + 1000]))
+                sum(weight * net(nchw(view)).numpy() for view, weight in views(images[i:i + 1000]))
                 for i in range(0, len(images), 1000)])
 
     seconds, step = [], 0
     x_test_n = normalize(x_test)
-    whiten_bias_epochs = round(fast_recipe.WHITENING_BIAS_EPOCHS * epochs)
+    whiten_bias_epochs = round(fast_recipe.WHITENING_BIAS_EPOCHS * preset['epochs'])
     for epoch in range(epochs):
         start = time.perf_counter()
         net[0].bias.requires_grad = epoch < whiten_bias_epochs   # fast_recipe.FreezeAfter
@@ -169,7 +197,7 @@ def run_torch(budget, out, seed):
               flush=True)
     tta = predict(x_test_n, tta_views)
     return {'seconds_per_epoch': float(np.median(seconds)), 'epoch_seconds': seconds,
-            'test_accuracy': accuracy,
+            'steps': step, 'test_accuracy': accuracy,
             'tta_test_accuracy': float(np.mean(tta.argmax(1) == y_test.ravel()))}
 
 
@@ -177,7 +205,7 @@ def child(framework, budget, out, seed):
     """Run one framework here; print its record as the last line."""
     start = time.perf_counter()
     record = (run_minicnn if framework == 'minicnn' else run_torch)(budget, out, seed)
-    record.update(framework=framework, budget=budget, seed=seed, peak_mb=peak_mb(),
+    record.update(framework=framework, budget=budget, seed=seed, peak_mb=memory_mb('VmHWM'),
                   total_seconds=time.perf_counter() - start)
     print(json.dumps(record))
 
@@ -194,16 +222,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child, args.budget, f'{args.out}/{args.child}', args.seed)
-    records = []
-    for framework in [args.only] if args.only else FRAMEWORKS:
-        result = subprocess.run([sys.executable, __file__, '--child', framework, '--budget',
-                                 args.budget, '--seed', str(args.seed), '--out', args.out],
-                                stdout=subprocess.PIPE, text=True, check=True)
-        records.append(json.loads(result.stdout.strip().splitlines()[-1]))
-    os.makedirs(args.out, exist_ok=True)
-    with open(f'{args.out}/fast_recipe.json', 'w') as f:
-        json.dump({'machine': os.uname().machine, 'cores': os.cpu_count(), 'runs': records}, f,
-                  indent=2)
+    records = run_children(__file__, [args.only] if args.only else FRAMEWORKS,
+                           ['--budget', args.budget, '--seed', str(args.seed), '--out', args.out])
+    write_runs(f'{args.out}/fast_recipe.json', records)
     torch_run = next((r for r in records if r['framework'] == 'torch'), None)
     print(f"{'framework':10} {'s/epoch':>8} {'x torch':>8} {'peak MB':>8} {'x torch':>8} "
           f"{'test acc':>9} {'with TTA':>9}")

@@ -25,7 +25,7 @@ import numpy as np
 
 from minicnn import devices, missing, saving
 from minicnn.interchange import tensorboard as events
-from minicnn.arguments import keywords_checked, reject_unknown
+from minicnn.arguments import check_positive_int, keywords_checked, reject_unknown
 
 
 class Callback:
@@ -643,20 +643,29 @@ class Lookahead(Callback):
     default, 0.95^5 p^3, is airbench's: no pull early on, when the weights
     must travel, and a growing one towards the end, where averaging the last
     steps' weights smooths out the noise of the large learning rate.
+
+    The fraction done is steps / total_steps, total_steps being fit's steps
+    per epoch times its epochs, or ``total_steps`` when given: for a run whose
+    last epoch stops short (the fast recipe's 9.9 epochs, see
+    preprocessing.augment.AugmentedBatches' steps).
     """
 
-    def __init__(self, every=5, decay=lambda progress: 0.95 ** 5 * progress ** 3):
+    def __init__(self, every=5, decay=lambda progress: 0.95 ** 5 * progress ** 3,
+                 total_steps=None):
         super().__init__()
         if not isinstance(every, int) or every < 1:
             raise ValueError(f'Lookahead: every must be a positive int, got {every!r}')
+        if total_steps is not None:
+            check_positive_int('Lookahead', 'total_steps', total_steps)
         self.every, self.decay = every, decay if callable(decay) else (lambda progress: decay)
+        self.given_total_steps = total_steps
 
     def on_train_begin(self, logs=None):
         if not self.params.get('steps'):
             raise ValueError('Lookahead: the decay follows the fraction of training done, so '
                              'fit needs a known number of steps per epoch (give arrays, a '
                              'Sequence or steps_per_epoch)')
-        self.total_steps = self.params['steps'] * self.params['epochs']
+        self.total_steps = self.given_total_steps or self.params['steps'] * self.params['epochs']
         self.slow = self.snapshot()
 
     def snapshot(self):

@@ -16,6 +16,7 @@ from minicnn.initializers import Dirac, patch_whitening
 from minicnn.models import Sequential
 from minicnn.optimizers import SGD
 from minicnn.optimizers.schedules import PiecewiseLinearDecay, deserialize, serialize
+from minicnn.preprocessing import augment
 from minicnn.preprocessing.augment import (AlternatingFlip, AugmentedBatches, predict_with_tta,
                                            random_crops, reflect_pad)
 
@@ -160,23 +161,111 @@ def test_augmented_batches_cover_every_image_once_per_epoch(rng):
         AugmentedBatches(x, ids, 4, flip='sometimes')
 
 
-def test_predict_with_tta_is_the_weighted_mean_of_six_views(rng):
-    model = Sequential([L.Conv2D(2, 3, input_shape=(6, 6, 1)), L.Flatten(),
-                        L.Dense(3, activation='softmax')])
-    x = rng.standard_normal((5, 6, 6, 1)).astype(np.float32)
+def test_augmented_batches_drop_the_remainder_and_stop_within_an_epoch(rng):
+    x = rng.integers(0, 255, (10, 4, 4, 3)).astype(np.uint8)
+    ids = np.arange(10)
+
+    def sizes(batches, epochs):
+        return [[len(b) for _, b in batches] for _ in range(epochs)]
+    cut = AugmentedBatches(x, ids, 4, translate=0, flip=None, drop_remainder=True, epochs=2.4)
+    assert (len(cut), cut.steps, cut.epochs_to_run) == (2, 5, 3)      # ceil(2.4 * 2) = 5
+    assert sizes(cut, 4) == [[4, 4], [4, 4], [4], []]
+    kept = AugmentedBatches(x, ids, 4, translate=0, flip=None, epochs=2)
+    assert (len(kept), kept.steps) == (3, 6) and sizes(kept, 2) == [[4, 4, 2], [4, 4, 2]]
+    whole = AugmentedBatches(x, ids, 4, translate=0, flip=None, drop_remainder=True)
+    assert whole.steps is None and sizes(whole, 3) == [[4, 4]] * 3
+    seen = [np.concatenate([b for _, b in whole]) for _ in range(2)]
+    assert all(len(set(s)) == 8 for s in seen)              # 8 distinct images, 2 left out
+    # airbench94: 9.9 epochs of 50,000 // 1024 = 48 batches; the short budget, whole epochs
+    assert augment.total_steps(9.9, 48) == 476 and augment.total_steps(4, 196) == 784
+    with pytest.raises(ValueError, match=r'drop_remainder=True with batch_size=11 larger than '
+                                         r'the 10 images'):
+        AugmentedBatches(x, ids, 11, drop_remainder=True)
+    for epochs in (0, -1.5, float('nan'), float('inf'), '2'):
+        with pytest.raises(ValueError, match='epochs must be None or a positive number'):
+            AugmentedBatches(x, ids, 4, epochs=epochs)
+
+
+def test_lookahead_reaches_the_end_of_its_decay_at_the_last_of_total_steps(rng):
+    x = rng.standard_normal((12, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 12)]
+    batches = AugmentedBatches(x, y, 4, translate=0, flip=None, epochs=1.5)   # 3 + 2 steps
+    progress = []
+    model = tiny_model()
+    model.fit(batches, epochs=batches.epochs_to_run, verbose=0, callbacks=[
+        Lookahead(every=1, decay=lambda p: progress.append(p) or 0.0, total_steps=batches.steps)])
+    assert progress == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    with pytest.raises(ValueError, match='total_steps must be a positive int'):
+        Lookahead(total_steps=0)
+
+
+def test_the_full_budget_takes_airbenchs_step_count_and_ends_its_schedule_there(rng, tmp_path):
+    data = tiny_cifar(rng, n_train=70, n_test=8)
+    # full: drop the remainder, so 70 // 16 = 4 batches an epoch; ceil(1.6 * 4) = 7 steps
+    model, metrics = fast_recipe.train(tmp_path, data, budget='full', widths=(4, 8, 8),
+                                       epochs=1.6, batch_size=16, without=['tta'], verbose=0)
+    assert metrics['steps'] == model.optimizer.iterations == 7
+    assert metrics['epochs'] == 2 and metrics['budget_epochs'] == 1.6
+    schedule, lr = model.optimizer.schedule, fast_recipe.LR_PER_1024 * 16 / 1024
+    assert schedule.boundaries == [0, int(fast_recipe.WARMUP * 7), 7]
+    assert schedule(model.optimizer.iterations) == pytest.approx(fast_recipe.END * lr)
+    with pytest.raises(ValueError, match=r'fast_recipe.train: epochs must be a positive number'):
+        fast_recipe.train(tmp_path, data, epochs=float('nan'))
+
+
+def known_logits_model(rng, activation):
+    """Flatten then Dense(3) with set weights: logits(x) = flatten(x) @ W + b, by hand."""
+    model = Sequential([L.Flatten(input_shape=(6, 6, 1)), L.Dense(3, activation=activation)])
+    kernel, bias = rng.standard_normal((36, 3)), rng.standard_normal(3)
+    model.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+    return model, lambda images: images.reshape(len(images), -1).astype(np.float64) @ kernel + bias
+
+
+def six_view_mean(x, f):
+    """airbench's weights: x and its mirror 1/4 each; x moved one pixel up-left and
+    down-right (reflect padding), each both ways, 1/8 each; f of each view, averaged."""
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode='reflect')
     up_left, down_right = padded[:, :6, :6], padded[:, 2:, 2:]
 
     def both_ways(images):
-        return (model.predict(images, verbose=0) + model.predict(images[:, :, ::-1].copy(),
-                                                                 verbose=0)) / 2
-    expected = 0.5 * both_ways(x) + 0.25 * both_ways(up_left) + 0.25 * both_ways(down_right)
-    assert np.allclose(predict_with_tta(model, x, batch_size=2), expected, atol=1e-6)
-    assert np.allclose(predict_with_tta(model, x, flip=True, shift=0), both_ways(x), atol=1e-6)
+        return (f(images) + f(images[:, :, ::-1])) / 2
+    return 0.5 * both_ways(x) + 0.25 * both_ways(up_left) + 0.25 * both_ways(down_right)
+
+
+def softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_predict_with_tta_is_the_softmax_of_the_views_mean_logits(rng):
+    model, logits = known_logits_model(rng, 'softmax')
+    x = 3 * rng.standard_normal((40, 6, 6, 1)).astype(np.float32)
+    expected = softmax_rows(six_view_mean(x, logits))
+    predictions = predict_with_tta(model, x, batch_size=7)
+    assert np.allclose(predictions, expected, atol=1e-5)
+    assert np.array_equal(predictions.argmax(1), expected.argmax(1))
+    # not the mean of the probabilities, which this test would accept by mistake otherwise
+    probabilities = six_view_mean(x, lambda images: softmax_rows(logits(images)))
+    assert not np.allclose(predictions, probabilities, atol=1e-3)
+    flip_only = (logits(x) + logits(x[:, :, ::-1])) / 2
+    assert np.allclose(predict_with_tta(model, x, flip=True, shift=0), softmax_rows(flip_only),
+                       atol=1e-5)
     assert np.allclose(predict_with_tta(model, x, flip=False, shift=0),
-                       model.predict(x, verbose=0))
+                       model.predict(x, verbose=0), atol=1e-6)
     with pytest.raises(ValueError, match='shifts without flips'):
         predict_with_tta(model, x, flip=False, shift=1)
+
+
+def test_predict_with_tta_of_sigmoid_linear_and_other_models(rng):
+    x = rng.standard_normal((9, 6, 6, 1)).astype(np.float32)
+    sigmoid, logits = known_logits_model(rng, 'sigmoid')
+    assert np.allclose(predict_with_tta(sigmoid, x), 1 / (1 + np.exp(-six_view_mean(x, logits))),
+                       atol=1e-5)
+    linear, logits = known_logits_model(rng, None)   # its outputs are its logits
+    assert np.allclose(predict_with_tta(linear, x), six_view_mean(x, logits), atol=1e-5)
+    relu, logits = known_logits_model(rng, 'relu')   # no logits: its outputs are averaged
+    assert np.allclose(predict_with_tta(relu, x),
+                       six_view_mean(x, lambda images: np.maximum(logits(images), 0)), atol=1e-5)
 
 
 def test_check_memory_names_the_batch_size_and_the_estimate():

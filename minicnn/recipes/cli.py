@@ -123,7 +123,8 @@ def _train_fast(args):
     print(f"fast recipe ({budget}, widths {tuple(metrics['widths'])}): test accuracy "
           f"{metrics['test_accuracy']:.4f}" + (f', {tta:.4f} with test-time augmentation'
                                                if tta is not None else '')
-          + f" after {metrics['epochs']} epochs on {metrics['train_images']} images "
+          + f" after {metrics['budget_epochs']} epochs ({metrics['steps']} steps) on "
+          f"{metrics['train_images']} images "
           f"({metrics['seconds_per_epoch']:.1f} s/epoch); results in {out}/")
 
 

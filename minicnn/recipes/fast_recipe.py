@@ -30,20 +30,28 @@ network is ``zoo.fast_cnn``.
 airbench sums its loss over a batch; minicnn's losses are means, so the
 learning rate here is airbench's times the batch size. Its hyperparameters
 are written per 1024 examples, divided by Nesterov's step gain (see
-LR_PER_1024 and WEIGHT_DECAY below). Two small differences from airbench94
-itself: whole epochs (10, not 9.9), and the last, partial batch of an epoch
-is kept rather than dropped.
+LR_PER_1024 and WEIGHT_DECAY below).
+
+The 'full' budget takes airbench94's steps exactly: 9.9 epochs of
+floor(50,000 / 1024) = 48 whole batches (each epoch's last 848 shuffled
+images left out), ceil(9.9 * 48) = 476 steps, the tenth epoch stopping after
+its 44th batch (augment.total_steps); the schedule and the lookahead run on
+those 476 steps. The other budgets train whole epochs and keep each epoch's
+last, smaller batch (their README figures were measured so); for whole
+epochs airbench's count is the same, only the remainder differs.
+Test-time augmentation averages the logits of the views, as airbench does.
 
 ``train(...)`` runs the recipe; ``without=`` drops tricks by name (TRICKS)
 for the ablation table in the README. ``minicnn train fast`` and
 examples/cifar10_fast.py call it.
 """
+import math
 import os
 
 import numpy as np
 
 from minicnn import devices, datasets, viz
-from minicnn.arguments import check_positive_int
+from minicnn.arguments import check_positive_int, number
 from minicnn.callbacks import Callback, EpochTimer, Lookahead
 from minicnn.recipes.experiment import write_json, write_results
 from minicnn.initializers import patch_whitening
@@ -92,7 +100,11 @@ def normalizer(mean, std):
 
 
 def optimizer(steps, batch_size):
-    """Nesterov SGD with airbench's schedule: warm-up, then linear decay."""
+    """Nesterov SGD with airbench's schedule over ``steps`` steps: warm-up from
+    START * lr to lr at step int(WARMUP * steps), then linear decay to END * lr
+    at step ``steps``. Step k (from 0) takes the rate at k, so the end is
+    reached as the last step (k = steps - 1) is taken, as in airbench, whose
+    LambdaLR gives step k its schedule[k]."""
     lr = LR_PER_1024 * batch_size / 1024
     warmup = int(WARMUP * steps)
     schedule = PiecewiseLinearDecay([0, warmup, steps], [START * lr, lr, END * lr])
@@ -173,13 +185,15 @@ def train(out, data=None, budget='short', widths=None, epochs=None, batch_size=N
 
     data: ((x_train, y_train), (x_test, y_test)), uint8 images and integer
     labels as ``datasets.cifar10.load_data()`` gives them (the default).
-    budget: a BUDGETS preset; widths, epochs and batch_size override it.
+    budget: a BUDGETS preset; widths, epochs and batch_size override it
+    (epochs may be a fraction: see augment.AugmentedBatches; the preset says
+    whether each epoch's last, smaller batch is dropped).
     without: names from TRICKS to leave out ('tta' only changes the evaluation;
     'batchnorm' means Keras's BatchNormalization defaults; 'alternating_flip'
     means a fresh random flip each epoch).
     Returns (model, metrics); the metrics, also written to out/metrics.json,
     hold the test accuracy with and without test-time augmentation, the
-    seconds per epoch and the history.
+    seconds per epoch, the optimizer steps taken and the history.
     """
     check_tricks(without)
     if budget not in BUDGETS:
@@ -187,8 +201,9 @@ def train(out, data=None, budget='short', widths=None, epochs=None, batch_size=N
                          f'got {budget!r}')
     preset = BUDGETS[budget]
     widths = tuple(preset['widths'] if widths is None else widths)
-    epochs = check_positive_int('fast_recipe.train', 'epochs',
-                                preset['epochs'] if epochs is None else epochs)
+    epochs = preset['epochs'] if epochs is None else epochs
+    number('fast_recipe.train', 'epochs', epochs, 'a positive number',
+           ok=lambda value: 0 < value < math.inf)
     batch_size = check_positive_int('fast_recipe.train', 'batch_size',
                                     preset['batch_size'] if batch_size is None else batch_size)
     check_positive_int('fast_recipe.train', 'seed', seed, allow_zero=True)
@@ -210,19 +225,21 @@ def train(out, data=None, budget='short', widths=None, epochs=None, batch_size=N
 
     batches = AugmentedBatches(x_train, y_train, batch_size, translate=2,
                                flip='random' if 'alternating_flip' in without else 'alternating',
-                               preprocess=normalize, seed=seed)
+                               preprocess=normalize, seed=seed,
+                               drop_remainder=preset['drop_remainder'], epochs=epochs)
     smoothing = 0.0 if 'label_smoothing' in without else LABEL_SMOOTHING
-    model.compile(optimizer=optimizer(len(batches) * epochs, batch_size),
+    model.compile(optimizer=optimizer(batches.steps, batch_size),
                   loss=CategoricalCrossentropy(label_smoothing=smoothing), metrics=['accuracy'])
     timer = EpochTimer()
-    callbacks = [timer] + ([] if 'lookahead' in without else [Lookahead()])
+    callbacks = [timer] + ([] if 'lookahead' in without else [Lookahead(total_steps=batches.steps)])
     if 'whitening' not in without:
         callbacks.append(FreezeAfter([model.get_layer('whiten').bias],
                                      round(WHITENING_BIAS_EPOCHS * epochs)))
-    history = model.fit(batches, epochs=epochs, validation_data=(x_test, y_test),
+    history = model.fit(batches, epochs=batches.epochs_to_run, validation_data=(x_test, y_test),
                         callbacks=callbacks, verbose=verbose)
 
     about = {'recipe': 'fast', 'budget': budget, 'widths': list(widths), 'batch_size': batch_size,
+             'budget_epochs': epochs, 'steps': model.optimizer.iterations,
              'train_images': len(x_train), 'without': sorted(without), 'seed': seed}
     metrics = write_results(out, model, history.history, timer, (x_test, y_test), batch_size,
                             f'fast recipe, widths {widths}, on CIFAR-10', about)
