@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from minicnn import layers as L
 
 MINICNN = os.path.dirname(L.__file__).rsplit(os.sep, 1)[0]
-BOUNDED = settings(max_examples=150, deadline=2000, derandomize=True,
+# no deadline: the first example of a layer compiles its Numba kernels (seconds), and
+# CI's shared 2-core host has taken 2.7 s for what takes 1 ms warm
+BOUNDED = settings(max_examples=150, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.too_slow])
 
 small_ints = st.integers(-3, 6)
