@@ -123,10 +123,7 @@ def files_run_by_fit_epoch(samples=256, batch_size=128):
     after a warm-up epoch (so that compiling and first-call imports are done)."""
     import numpy as np
     sys.path.insert(0, os.path.dirname(PACKAGE))
-    try:
-        from minicnn.recipes.zoo import cnn_seed004
-    except ImportError:
-        from minicnn.recipes.zoo import cnn_seed004
+    from minicnn.recipes.zoo import cnn_seed004
     from minicnn.optimizers import Adam
     rng = np.random.default_rng(0)
     x = rng.random((samples, 32, 32, 3), dtype=np.float32)

@@ -163,6 +163,37 @@ def test_gelu_and_its_gradient_match_the_reference(shape, dtype):
     assert y.dtype == cdf.dtype == gx.dtype == dtype
 
 
+def test_float32_exp_is_within_an_ulp_of_exp_and_zero_past_its_limit():
+    """_exp_neg_float32, the float32 GELU gradient's e^-t, against float64's exp."""
+    from numba import njit
+
+    @njit
+    def exp_neg(t):
+        out = np.empty_like(t)
+        for k in range(t.size):
+            out[k] = numba_cpu._exp_neg_float32(t[k])
+        return out
+
+    t = np.concatenate([np.linspace(0, numba_cpu.EXP_NEG_LIMIT, 4001, dtype=np.float32),
+                        np.float32([1e-30, 0.3465736, 0.3465737, 84.999])])
+    want = np.exp(-t.astype(np.float64))
+    assert np.max(np.abs(exp_neg(t) - want) / want) <= np.finfo(np.float32).eps
+    np.testing.assert_array_equal(exp_neg(np.float32([85.01, 88.0, 1e4, np.inf])), 0)
+
+
+@pytest.mark.parametrize('x', [-20.0, -12.0, -9.0, -3.0, 0.0, 9.0, 13.5])
+def test_float32_gelu_gradient_in_the_tails(x):
+    """Where x phi(x) is tiny or beyond float32's normal numbers, the float32
+    kernel's gradient still matches float64's to float32's smallest normals.
+    Both get the same Phi(x), so only the gradient's own arithmetic differs."""
+    x32 = np.full(3, x, np.float32)
+    gy = np.ones(3, np.float32)
+    cdf = numba_cpu.gelu(x32)[1]
+    got = numba_cpu.gelu_backward(gy, x32, cdf)
+    want = reference.gelu_backward(*(a.astype(np.float64) for a in (gy, x32, cdf)))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=np.finfo(np.float32).tiny)
+
+
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 @pytest.mark.parametrize('shape', [(7,), (3, 5, 4, 2), (1, 1)])
 def test_relu_and_its_gradient_match_the_reference(shape, dtype):

@@ -177,11 +177,40 @@ def max_pool(x, window, strides, pad):
     return y, argmax
 
 
+@njit(parallel=True, cache=True)
+def _disjoint_max_pool_backward_kernel(gy, argmax, gx, kh, kw, sh, sw, top, left):
+    """_max_pool_backward_kernel for windows that never overlap (strides >= window).
+
+    Each pixel then lies in at most one window, so the scatter turns into a
+    gather: every pixel asks which window holds it and takes that window's
+    gradient if it is the maximum, else 0. Each pixel is written once, in
+    memory order, and gx needs no zero-filling pass first.
+    """
+    n_img, h_in, w_in, n_ch = gx.shape
+    _, oh_n, ow_n, _ = gy.shape
+    for n in prange(n_img):
+        for h in range(h_in):
+            oh, i = divmod(h + top, sh)
+            for w in range(w_in):
+                ow, j = divmod(w + left, sw)
+                if oh < oh_n and ow < ow_n and i < kh and j < kw:
+                    offset = i * kw + j
+                    for c in range(n_ch):
+                        gx[n, h, w, c] = gy[n, oh, ow, c] if argmax[n, oh, ow, c] == offset else 0
+                else:
+                    for c in range(n_ch):
+                        gx[n, h, w, c] = 0
+
+
 def max_pool_backward(gy, argmax, x_shape, window, strides, pad):
     """Route each output gradient to its window's maximum: -> (N, H, W, C)."""
-    gx = np.zeros(tuple(x_shape), dtype=gy.dtype)
-    _max_pool_backward_kernel(np.ascontiguousarray(gy), np.ascontiguousarray(argmax), gx,
-                              window[1], *strides, pad[0], pad[2])
+    gy, argmax = np.ascontiguousarray(gy), np.ascontiguousarray(argmax)
+    if strides[0] >= window[0] and strides[1] >= window[1]:
+        gx = np.empty(tuple(x_shape), dtype=gy.dtype)
+        _disjoint_max_pool_backward_kernel(gy, argmax, gx, *window, *strides, pad[0], pad[2])
+    else:
+        gx = np.zeros(tuple(x_shape), dtype=gy.dtype)
+        _max_pool_backward_kernel(gy, argmax, gx, window[1], *strides, pad[0], pad[2])
     return gx
 
 
@@ -343,6 +372,40 @@ def _gelu_backward_kernel(gy, x, cdf, gx):
         gx[k] = gy[k] * (cdf[k] + x[k] * math.exp(-0.5 * x[k] * x[k]) * INV_SQRT_2PI)
 
 
+# e^-t in float32 arithmetic the compiler vectorises (the C library's exp takes one
+# element at a time): e^-t = e^-r / 2^n with n = round(t / ln 2), so that
+# |r| <= ln(2)/2 and eight Taylor terms of e^-r reach float32's precision. ln 2 is
+# split in two (Cody & Waite) so that n * LN2_HIGH is exact and r keeps its digits.
+# Beyond t = 85, e^-t < 1.2e-37 reads as 0, which keeps 2^n (two shifts of 1) in int64.
+LN2_HIGH, LN2_LOW = 0.693359375, -2.12194440e-4
+EXP_NEG_LIMIT = 85.0
+
+
+@njit(inline='always')
+def _exp_neg_float32(t):
+    """e^-t for float32 t >= 0, within a few units in the last place (0 past 85)."""
+    f32 = np.float32
+    t_reduced = min(t, f32(EXP_NEG_LIMIT))
+    n = int(t_reduced * f32(1 / math.log(2)) + f32(0.5))
+    n_f32 = f32(n)                                      # int64 * float32 would be float64
+    u = (n_f32 * f32(LN2_HIGH) - t_reduced) + n_f32 * f32(LN2_LOW)     # u = -r
+    p = f32(1)
+    for k in range(8, 0, -1):                           # e^u = 1 + u (1 + u/2 (1 + u/3 (...)))
+        p = f32(1) + u * f32(1 / k) * p
+    half = n >> 1
+    power_of_two = f32(1 << half) * f32(1 << (n - half))
+    return p / power_of_two if t <= f32(EXP_NEG_LIMIT) else f32(0)
+
+
+@njit(parallel=True, cache=True)
+def _gelu_backward_float32_kernel(gy, x, cdf, gx):
+    """_gelu_backward_kernel in float32 throughout, with _exp_neg_float32's e^-t."""
+    f32 = np.float32
+    for k in prange(gy.size):
+        phi = _exp_neg_float32(f32(0.5) * x[k] * x[k]) * f32(INV_SQRT_2PI)
+        gx[k] = gy[k] * (cdf[k] + x[k] * phi)
+
+
 def gelu(x):
     """(x Phi(x), Phi(x)) in one parallel pass (the reference makes five arrays);
     float32 by a polynomial erf (ERF_A), float64 by the C library's."""
@@ -360,7 +423,9 @@ def gelu_backward(gy, x, cdf):
     """GELU's gradient in one parallel pass."""
     gy, x, cdf = (np.ascontiguousarray(a) for a in (gy, x, cdf))
     gx = np.empty_like(gy)
-    _gelu_backward_kernel(gy.reshape(-1), x.reshape(-1), cdf.reshape(-1), gx.reshape(-1))
+    float32 = gy.dtype == x.dtype == cdf.dtype == np.float32
+    kernel = _gelu_backward_float32_kernel if float32 else _gelu_backward_kernel
+    kernel(gy.reshape(-1), x.reshape(-1), cdf.reshape(-1), gx.reshape(-1))
     return gx
 
 
