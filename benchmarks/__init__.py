@@ -14,8 +14,10 @@ writes the JSON record and the bar chart.
 
 Apart from the suite, ``peak.py`` measures the machine's float32
 matrix-product rate and gives each layer's FLOPs, time and fraction of it
-for the fast recipe's network and the seed-004 CNN; ``options`` holds the
-option types the scripts share.
+for the fast recipe's network and the seed-004 CNN; ``kernel_paths.py``
+times the Numba kernels' special paths (float32 GELU gradient, max-pool
+gradient of disjoint windows) against the general kernels beside them;
+``options`` holds the option types the scripts share.
 """
 
 # minicnn first, before anything imports NumPy: it tells OpenMP and OpenBLAS
