@@ -40,7 +40,7 @@ from minicnn.recipes import zoo  # noqa: E402
 
 
 def network_shapes(widths, batch):
-    """(max-pool layers with their input shapes, GELU output shapes) of fast_cnn, each once."""
+    """({input shape: its max-pool layer}, [GELU output shapes]) of fast_cnn, each shape once."""
     model = zoo.fast_cnn(widths=widths)
     pools, gelus = {}, {}
     shape = model.sample_shape

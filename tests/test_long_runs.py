@@ -22,7 +22,9 @@ def small_model(features=8):
 
 def live_tensors():
     gc.collect()
-    return sum(isinstance(o, autograd.Tensor) for o in gc.get_objects())
+    # type(), not isinstance(): isinstance dereferences a weakref proxy, and a dead
+    # one (another library's, e.g. PyTorch's when it is imported) raises ReferenceError
+    return sum(issubclass(type(o), autograd.Tensor) for o in gc.get_objects())
 
 
 def array_bytes():
