@@ -13,7 +13,8 @@ walks the same loop nest::
 
 * ``prange`` hands whole images to the threads. The backward kernels add
   overlapping windows into the same pixels; as every pixel belongs to one
-  image, no two threads ever write the same place.
+  image, no two threads ever write the same place. (Max pooling's gradient
+  over windows that never overlap walks the input pixels instead: a gather.)
 * Padding is never materialised: ``_inside`` clips each window to the image
   (im2col, which must also write the zeros, tests each pixel instead), and
   the outputs start at the value padding would give (0 for copies and sums,
