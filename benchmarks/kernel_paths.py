@@ -33,6 +33,7 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import report, timing  # noqa: E402
+from benchmarks.options import apply_presets, at_least  # noqa: E402
 from minicnn.functional.geometry import window_geometry  # noqa: E402
 from minicnn.kernels import numba_cpu  # noqa: E402
 from minicnn.layers import MaxPooling2D  # noqa: E402
@@ -106,13 +107,11 @@ def measure(name, pair, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true', help='tiny batch, few rounds')
-    parser.add_argument('--repeats', type=int, default=30)
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f'--repeats must be at least 1, got {args.repeats}')
+    parser.add_argument('--quick', action='store_true', help='batch 8 and 3 rounds')
+    parser.add_argument('--repeats', type=at_least(1), help='timed rounds (default 30)')
+    args = apply_presets(parser.parse_args(argv), {'repeats': (30, 3)})
     budget = zoo.FAST_BUDGETS['short']
-    batch, repeats = (8, 3) if args.quick else (budget['batch_size'], args.repeats)
+    batch, repeats = (8 if args.quick else budget['batch_size']), args.repeats
     pools, gelus = network_shapes(budget['widths'], batch)
     rng = np.random.default_rng(0)
     rows = []

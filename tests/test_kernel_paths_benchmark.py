@@ -4,6 +4,7 @@ import pathlib
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the checkout, not installed
@@ -35,3 +36,10 @@ def test_quick_run_prints_one_row_per_shape(capsys):
     assert len(rows) == 8
     assert all(r['general_ms'] > 0 and r['new_ms'] > 0 for r in rows)
     assert 'new / general' in capsys.readouterr().out
+
+
+def test_quick_keeps_a_repeats_given_with_it_and_refuses_zero(capsys):
+    kernel_paths.main(['--quick', '--repeats', '2'])
+    assert 'medians of 2 interleaved rounds' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        kernel_paths.main(['--repeats', '0'])
