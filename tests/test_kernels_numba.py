@@ -36,7 +36,7 @@ def random_input(shape, dtype, seed=0):
 
 
 def assert_matches_reference(x, window, strides, pad):
-    """All six kernels on x: the Numba result equals the reference's, dtype included."""
+    """Every window kernel on x (im2col and col2im in both forms): the Numba result equals the reference's, dtype included."""
     close = TOLERANCE[x.dtype.type]
 
     def same(got, want, exact=False):
@@ -49,8 +49,11 @@ def assert_matches_reference(x, window, strides, pad):
     geometry = (window, strides, pad)
     cols = reference.im2col(x, *geometry)
     same(numba_cpu.im2col(x, *geometry), cols, exact=True)
+    same(numba_cpu.im2col_serial(x, *geometry), cols, exact=True)
     cols = random_input(cols.shape, x.dtype, seed=1)
-    same(numba_cpu.col2im(cols, x.shape, *geometry), reference.col2im(cols, x.shape, *geometry))
+    folded = reference.col2im(cols, x.shape, *geometry)
+    same(numba_cpu.col2im(cols, x.shape, *geometry), folded)
+    same(numba_cpu.col2im_serial(cols, x.shape, *geometry), folded)
 
     y, argmax = reference.max_pool(x, *geometry)
     got_y, got_argmax = numba_cpu.max_pool(x, *geometry)

@@ -21,8 +21,10 @@ at a time (``kernels.batch_parts``): on a CPU each slice's ``cols`` then
 stays in cache between im2col and the matrix product, and backward unfolds
 ``x`` again rather than keeping the whole ``cols``, which is kh*kw times the
 size of ``x`` (133 MB for the second layer of the seed-004 network), at the
-cost of one more im2col. The tests check the two against each other and
-against the loops.
+cost of one more im2col. The cores share the slices (``map_parts``), each
+slice's im2col, products and col2im on one core, rather than each kernel
+and product inside them: they meet once per slice, not at every call. The
+tests check the two against each other and against the loops.
 
 Two options, as in Keras's Conv2D, change which pixels meet which weights:
 
@@ -88,15 +90,24 @@ class SlidingWindows(Function):
         window = dilated_window(kernel_shape[:2], self.dilation)
         return window_geometry(self.name, x_shape, window, self.strides, self.padding)
 
-    def unfold(self, x):
-        """im2col: (B, H, W, C) -> (B, OH, OW, kh, kw, C)."""
-        return kernels.for_array(x).im2col(x, self.kernel.shape[:2], self.strides, self.pad,
-                                           self.dilation)
+    def unfold(self, x, serial=False):
+        """im2col: (B, H, W, C) -> (B, OH, OW, kh, kw, C); ``serial``: on this thread
+        only, for one slice of a batch whose slices the cores share (``_map_parts``)."""
+        k = kernels.for_array(x)
+        im2col = k.im2col_serial if serial else k.im2col
+        return im2col(x, self.kernel.shape[:2], self.strides, self.pad, self.dilation)
 
-    def fold(self, g_cols, x_shape):
+    def fold(self, g_cols, x_shape, serial=False):
         """col2im, the adjoint of ``unfold``: (B, OH, OW, kh, kw, C) -> x_shape."""
-        return kernels.for_array(g_cols).col2im(g_cols, x_shape, self.kernel.shape[:2],
-                                                self.strides, self.pad, self.dilation)
+        k = kernels.for_array(g_cols)
+        col2im = k.col2im_serial if serial else k.col2im
+        return col2im(g_cols, x_shape, self.kernel.shape[:2], self.strides, self.pad,
+                      self.dilation)
+
+    def _map_parts(self, work):
+        """[work(part) for part in the subclass's slices of the batch (``_parts``)], on as
+        many threads as x's kernels run in parallel (one, this thread, for the references)."""
+        return map_parts(work, self._parts(), kernels.for_array(self.x).parallel_threads())
 
 
 class Im2colConvolution(SlidingWindows):
@@ -150,7 +161,8 @@ class Im2colConvolution(SlidingWindows):
 
 
 class ChunkedConvolution(Im2colConvolution):
-    """The fast version: the same products, over cache-sized slices of the batch."""
+    """The fast version: the same products over cache-sized slices of the batch, the
+    slices shared among the cores, each slice's im2col and products on one core."""
 
     def forward(self, x, kernel, bias=None):
         check_shapes(x, kernel, bias, self.groups)
@@ -158,10 +170,14 @@ class ChunkedConvolution(Im2colConvolution):
         self.pad, self.out_hw = self.geometry(x.shape, kernel.shape)
         self.x, self.kernel = x, kernel
         y = xp.empty((x.shape[0], *self.out_hw, kernel.shape[3]), dtype=xp.result_type(x, kernel))
-        for part in self._parts():
-            y[part] = self.cols_times_kernel(self.unfold(x[part])).reshape(y[part].shape)
-        if bias is not None:
-            y += bias
+
+        def forward_part(part):
+            y_part = y[part]
+            y_part[...] = self.cols_times_kernel(self.unfold(x[part], serial=True)).reshape(
+                y_part.shape)
+            if bias is not None:
+                y_part += bias
+        self._map_parts(forward_part)
         return y
 
     def backward(self, gy):
@@ -169,15 +185,20 @@ class ChunkedConvolution(Im2colConvolution):
         # The first layer's images need no gradient, nor does a frozen kernel
         # (the fast recipe's whitening layer): both products can be skipped.
         gx = xp.empty(self.x.shape, dtype=gy.dtype) if self.needs_grad[0] else None
-        g_kernel = xp.zeros(self.kernel.shape, dtype=gy.dtype) if self.needs_grad[1] else None
-        for part in self._parts() if self.needs_grad[0] or self.needs_grad[1] else []:
-            cols = self.unfold(self.x[part])
+
+        def backward_part(part):
+            """This slice's shares of dK and db; writes its rows of dx."""
             g = gy[part].reshape(-1, gy.shape[-1])
-            if g_kernel is not None:
-                g_kernel += self.g_kernel(cols, g)
-            if gx is not None:
-                gx[part] = self.fold(self.g_cols(g, cols.shape), gx[part].shape)
-        return gx, g_kernel, gy.sum(axis=(0, 1, 2))
+            g_kernel = None
+            if gx is not None or self.needs_grad[1]:
+                cols = self.unfold(self.x[part], serial=True)
+                if gx is not None:
+                    gx[part] = self.fold(self.g_cols(g, cols.shape), gx[part].shape, serial=True)
+                if self.needs_grad[1]:
+                    g_kernel = self.g_kernel(cols, g)
+            return g_kernel, g.sum(axis=0)
+        g_kernel, g_bias = zip(*self._map_parts(backward_part))
+        return gx, added_up(g_kernel) if self.needs_grad[1] else None, added_up(g_bias)
 
     def _parts(self):
         """Slices of the batch, each unfolded into a few MB of ``cols``."""
@@ -222,9 +243,8 @@ class WinogradConvolution(SlidingWindows):
 
     so the gradients take 2.25 times fewer multiply-adds as well. As in
     ``ChunkedConvolution``, the batch goes a few images at a time, so that V
-    and M stay in cache, and backward transforms x again rather than keeping
-    V; but the slices, not the loops and products inside them, are what the
-    cores share (``map_parts``).
+    and M stay in cache, the cores share the slices (``map_parts``), and
+    backward transforms x again rather than keeping V.
 
     The additions round differently from im2col's sums. Against exact sums,
     in float32, the tests measure y's error below im2col's and that of the
@@ -279,11 +299,6 @@ class WinogradConvolution(SlidingWindows):
     def _transforms(x):
         """The transform kernels for x: the Numba loops where the Numba kernels are chosen."""
         return kernels.for_array(x).winograd
-
-    def _map_parts(self, work):
-        """[work(part) for part in the slices of the batch], on as many threads as
-        x's kernels run in parallel (one, this thread, for the references)."""
-        return map_parts(work, self._parts(), kernels.for_array(self.x).parallel_threads())
 
     def _parts(self):
         """Slices of the batch, each transformed into a few MB of V and M."""

@@ -15,6 +15,10 @@ walks the same loop nest::
   overlapping windows into the same pixels; as every pixel belongs to one
   image, no two threads ever write the same place. (Max pooling's gradient
   over windows that never overlap walks the input pixels instead: a gather.)
+* im2col and col2im also come serial (``im2col_serial``, ``col2im_serial``):
+  the same loops over one image (``_im2col_image``), the images in order on
+  the calling thread, for a convolution that shares slices of its batch
+  among the cores itself (``functional.conv.ChunkedConvolution``).
 * Padding is never materialised: ``_inside`` clips each window to the image
   (im2col, which must also write the zeros, tests each pixel instead), and
   the outputs start at the value padding would give (0 for copies and sums,
@@ -35,7 +39,8 @@ from minicnn.kernels.reference import output_size, window_counts
 
 SQRT_HALF, INV_SQRT_2PI = math.sqrt(0.5), 1 / math.sqrt(2 * math.pi)
 
-__all__ = ['output_size', 'window_counts', 'im2col', 'col2im', 'max_pool', 'max_pool_backward',
+__all__ = ['output_size', 'window_counts', 'im2col', 'col2im', 'im2col_serial', 'col2im_serial',
+           'max_pool', 'max_pool_backward',
            'avg_pool', 'avg_pool_backward', 'relu', 'relu_backward', 'erf', 'gelu',
            'gelu_backward', 'parallel_threads']
 
@@ -55,65 +60,106 @@ def _inside(start, k, size, step=1):
 
 # ---------------------------------------------------------------- im2col / col2im
 
-@njit(parallel=True, cache=True)
-def _im2col_kernel(x, cols, sh, sw, top, left, dh, dw):
+@njit(inline='always')
+def _im2col_image(x, cols, n, sh, sw, top, left, dh, dw):
     """cols[n, oh, ow, i, j, c] = x[n, oh*sh - top + i*dh, ow*sw - left + j*dw, c], or 0
-    in the padding.
+    in the padding, for image n.
 
     Every entry of cols is written, so it can start uninitialised: zero-filling
     it first would be one more pass over the largest array of a training step.
     """
-    n_img, h_in, w_in, n_ch = x.shape
+    _, h_in, w_in, n_ch = x.shape
     _, oh_n, ow_n, kh, kw, _ = cols.shape
-    for n in prange(n_img):
-        for oh in range(oh_n):
-            for ow in range(ow_n):
-                for i in range(kh):
-                    h = oh * sh - top + i * dh
-                    for j in range(kw):
-                        w = ow * sw - left + j * dw
-                        if 0 <= h < h_in and 0 <= w < w_in:
-                            for c in range(n_ch):
-                                cols[n, oh, ow, i, j, c] = x[n, h, w, c]
-                        else:
-                            for c in range(n_ch):
-                                cols[n, oh, ow, i, j, c] = 0
+    for oh in range(oh_n):
+        for ow in range(ow_n):
+            for i in range(kh):
+                h = oh * sh - top + i * dh
+                for j in range(kw):
+                    w = ow * sw - left + j * dw
+                    if 0 <= h < h_in and 0 <= w < w_in:
+                        for c in range(n_ch):
+                            cols[n, oh, ow, i, j, c] = x[n, h, w, c]
+                    else:
+                        for c in range(n_ch):
+                            cols[n, oh, ow, i, j, c] = 0
+
+
+@njit(inline='always')
+def _col2im_image(cols, x, n, sh, sw, top, left, dh, dw):
+    """x[n, oh*sh - top + i*dh, ow*sw - left + j*dw, c] += cols[n, oh, ow, i, j, c], for
+    image n: im2col run backwards; entries that fall in the padding are dropped."""
+    _, h_in, w_in, n_ch = x.shape
+    _, oh_n, ow_n, kh, kw, _ = cols.shape
+    for oh in range(oh_n):
+        h0 = oh * sh - top
+        i_lo, i_hi = _inside(h0, kh, h_in, dh)
+        for ow in range(ow_n):
+            w0 = ow * sw - left
+            j_lo, j_hi = _inside(w0, kw, w_in, dw)
+            for i in range(i_lo, i_hi):
+                for j in range(j_lo, j_hi):
+                    for c in range(n_ch):
+                        x[n, h0 + i * dh, w0 + j * dw, c] += cols[n, oh, ow, i, j, c]
+
+
+@njit(parallel=True, cache=True)
+def _im2col_kernel(x, cols, sh, sw, top, left, dh, dw):
+    for n in prange(x.shape[0]):
+        _im2col_image(x, cols, n, sh, sw, top, left, dh, dw)
 
 
 @njit(parallel=True, cache=True)
 def _col2im_kernel(cols, x, sh, sw, top, left, dh, dw):
-    """x[n, oh*sh - top + i*dh, ow*sw - left + j*dw, c] += cols[n, oh, ow, i, j, c].
+    for n in prange(x.shape[0]):
+        _col2im_image(cols, x, n, sh, sw, top, left, dh, dw)
 
-    im2col run backwards; entries that fall in the padding are dropped.
-    """
-    n_img, h_in, w_in, n_ch = x.shape
-    _, oh_n, ow_n, kh, kw, _ = cols.shape
-    for n in prange(n_img):
-        for oh in range(oh_n):
-            h0 = oh * sh - top
-            i_lo, i_hi = _inside(h0, kh, h_in, dh)
-            for ow in range(ow_n):
-                w0 = ow * sw - left
-                j_lo, j_hi = _inside(w0, kw, w_in, dw)
-                for i in range(i_lo, i_hi):
-                    for j in range(j_lo, j_hi):
-                        for c in range(n_ch):
-                            x[n, h0 + i * dh, w0 + j * dw, c] += cols[n, oh, ow, i, j, c]
+
+# The same loops with the images in order on the calling thread, which they free
+# (nogil): for a convolution that shares slices of its batch among the cores itself
+# (``kernels.parallel.map_parts``), so that each slice stays on one core.
+@njit(nogil=True, cache=True)
+def _im2col_serial_kernel(x, cols, sh, sw, top, left, dh, dw):
+    for n in range(x.shape[0]):
+        _im2col_image(x, cols, n, sh, sw, top, left, dh, dw)
+
+
+@njit(nogil=True, cache=True)
+def _col2im_serial_kernel(cols, x, sh, sw, top, left, dh, dw):
+    for n in range(x.shape[0]):
+        _col2im_image(cols, x, n, sh, sw, top, left, dh, dw)
 
 
 def im2col(x, window, strides, pad, dilation=(1, 1)):
     """Unfold every window of x: (N, H, W, C) -> (N, OH, OW, kh, kw, C); padding reads as 0."""
-    x = np.ascontiguousarray(x)
-    out_hw = output_size(x.shape, window, strides, pad, dilation)
-    cols = np.empty((x.shape[0], *out_hw, *window, x.shape[3]), dtype=x.dtype)
-    _im2col_kernel(x, cols, *strides, pad[0], pad[2], *dilation)
-    return cols
+    return _unfold(_im2col_kernel, x, window, strides, pad, dilation)
 
 
 def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
     """Fold windows back, summing overlaps: (N, OH, OW, kh, kw, C) -> x_shape."""
+    return _fold(_col2im_kernel, cols, x_shape, strides, pad, dilation)
+
+
+def im2col_serial(x, window, strides, pad, dilation=(1, 1)):
+    """im2col on the calling thread only: one slice of a batch whose slices the cores share."""
+    return _unfold(_im2col_serial_kernel, x, window, strides, pad, dilation)
+
+
+def col2im_serial(cols, x_shape, window, strides, pad, dilation=(1, 1)):
+    """col2im on the calling thread only: one slice of a batch whose slices the cores share."""
+    return _fold(_col2im_serial_kernel, cols, x_shape, strides, pad, dilation)
+
+
+def _unfold(kernel, x, window, strides, pad, dilation):
+    x = np.ascontiguousarray(x)
+    out_hw = output_size(x.shape, window, strides, pad, dilation)
+    cols = np.empty((x.shape[0], *out_hw, *window, x.shape[3]), dtype=x.dtype)
+    kernel(x, cols, *strides, pad[0], pad[2], *dilation)
+    return cols
+
+
+def _fold(kernel, cols, x_shape, strides, pad, dilation):
     x = np.zeros(tuple(x_shape), dtype=cols.dtype)
-    _col2im_kernel(np.ascontiguousarray(cols), x, *strides, pad[0], pad[2], *dilation)
+    kernel(np.ascontiguousarray(cols), x, *strides, pad[0], pad[2], *dilation)
     return x
 
 

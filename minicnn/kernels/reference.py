@@ -95,6 +95,10 @@ def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
     return _unpad(g_padded, pad)
 
 
+# One slice of a batch whose slices the cores share: the references use the
+# calling thread only anyway.
+im2col_serial, col2im_serial = im2col, col2im
+
 def max_pool(x, window, strides, pad):
     """Window maxima and where they are: (N, H, W, C) -> y, argmax, both (N, OH, OW, C).
 

@@ -14,12 +14,18 @@ runtime reads once, when it is loaded:
     OPENBLAS_THREAD_TIMEOUT=1    OpenBLAS (1 is clamped to its shortest wait)
 
 ``configure`` sets them when minicnn is imported, unless the user did, and
-asks threadpoolctl which runtimes are loaded already: those never read them.
+asks threadpoolctl which runtimes are loaded already: those never read them,
+unless they can be restarted.
 
 * None (minicnn first): every pool sleeps at once.
-* OpenBLAS (NumPy first): it keeps spinning, and nothing changes that once
-  it is loaded; on 2 cores a step took 0 to 15% longer, mostly within the
-  noise. OpenMP, loaded later by Numba's first parallel kernel, still sleeps.
+* OpenBLAS (NumPy first, as most programs begin): its threads read the
+  timeout when they start, so ``configure`` stops them and starts them
+  again (``_restart_openblas``), the way OpenBLAS's own fork handler stops
+  them before a fork. Left spinning, OpenBLAS's idle thread takes a core
+  for a tenth of a second after every matrix product: the seed-001 step
+  took 1.5 times as long with a convolution that shares its slices among
+  threads (``kernels.parallel.map_parts``). OpenMP, loaded later by Numba's
+  first parallel kernel, sleeps either way.
 * An OpenMP runtime (PyTorch, which ships its own libgomp, or any library
   built with OpenMP): it spins, and Numba's OpenMP layer would run on it,
   as the dynamic linker gives Numba the OpenMP already loaded. Its idle
@@ -33,6 +39,7 @@ asks threadpoolctl which runtimes are loaded already: those never read them.
   outside it: OMP_WAIT_POLICY=PASSIVE set before Python starts, or minicnn
   imported first.
 """
+import ctypes
 import os
 import warnings
 
@@ -58,8 +65,38 @@ def configure():
             continue  # the user's choice, and presumably set before any runtime loaded
         os.environ[name] = value
         _missed[name] = [pool['filepath'] for pool in loaded if pool['internal_api'] == api]
+    if _missed.get('OPENBLAS_THREAD_TIMEOUT'):
+        _missed['OPENBLAS_THREAD_TIMEOUT'] = _restart_openblas(
+            [pool for pool in loaded if pool['filepath'] in _missed['OPENBLAS_THREAD_TIMEOUT']])
     if _missed.get('OMP_WAIT_POLICY'):
         _keep_numba_off(_missed['OMP_WAIT_POLICY'])
+
+
+def _restart_openblas(pools):
+    """Restart the threads of OpenBLAS ``pools`` (threadpoolctl's records) loaded before
+    minicnn, so that they read OPENBLAS_THREAD_TIMEOUT; the paths of those that can't be.
+
+    OpenBLAS reads its environment once, into variables of its own
+    (``openblas_read_env``), and its threads take their timeout from them when
+    they start (``blas_thread_init``). ``blas_thread_shutdown_`` joins them,
+    as OpenBLAS's fork handler does. Only the pthreads build has these threads;
+    an OpenMP build waits as OMP_WAIT_POLICY says. No product may run during the
+    restart: minicnn is being imported, by one thread.
+    """
+    still_missed = []
+    for pool in pools:
+        try:
+            library = ctypes.CDLL(pool['filepath'])  # the copy already loaded
+            steps = (library.openblas_read_env, library.blas_thread_shutdown_,
+                     library.blas_thread_init)
+        except (OSError, AttributeError):
+            steps = None
+        if pool.get('threading_layer') != 'pthreads' or steps is None:
+            still_missed.append(pool['filepath'])
+            continue
+        for step in steps:
+            step()
+    return still_missed
 
 
 def _keep_numba_off(spinning):
