@@ -13,7 +13,9 @@ per round, so that a slow spell of a shared machine falls on all of them
 alike. The table gives each order's median over the rounds and its ratio to
 the fastest order; --out/import_orders.json keeps every round, what minicnn
 chose in each order, and the machine. Without PyTorch the orders that import
-it are left out.
+it are left out. One more setting rides along: minicnn first, with glibc's
+allocator left as it is (ENVIRONMENTS), against which the first row shows
+what keeping freed memory for reuse (minicnn/kernels/allocator.py) is worth.
 """
 import argparse
 import importlib.util
@@ -40,7 +42,12 @@ ORDERS = {  # name: what the program runs before it imports minicnn
     'numpy first': 'import numpy',
     'torch first': 'import torch',
     'torch first, 2 threads': 'import torch; torch.set_num_threads(2)',
+    "minicnn first, glibc's malloc": '',
 }
+# What an order adds to the environment Python starts with. MALLOC_TOP_PAD_ at
+# glibc's own default changes nothing but tells minicnn that the user tuned the
+# allocator, so it leaves glibc's defaults in place (see minicnn/kernels/allocator.py).
+ENVIRONMENTS = {"minicnn first, glibc's malloc": {'MALLOC_TOP_PAD_': str(128 * 1024)}}
 PRESETS = {  # option: (default, with --quick)
     'batch_size': (128, 4),
     'rounds': (5, 1),
@@ -58,7 +65,7 @@ def measure(order, models, batch, warmup, repeats):
         exec(ORDERS[order])  # the program's own first lines, as written in ORDERS
         from benchmarks import steps, timing  # imports minicnn, then NumPy
     import numba
-    from minicnn.kernels import threads
+    from minicnn.kernels import allocator, threads
     impl = timing.make_impl('numba', numba.get_num_threads())  # minicnn's choice, kept
     runs = {name: steps.step_runner(impl, name, *steps.random_batch(name, batch))
             for name in models}
@@ -68,6 +75,7 @@ def measure(order, models, batch, warmup, repeats):
         'numba': f'{numba.threading_layer()} x{numba.get_num_threads()}',
         'warnings': [str(w.message) for w in caught if 'minicnn' in str(w.message)],
         'missed': {name: paths for name, (_, paths) in threads.wait_settings().items()},
+        'allocator': allocator.settings(),
     }
 
 
@@ -76,7 +84,8 @@ def run_order(order, args):
     settings = {'order': order, 'models': args.models, 'batch': args.batch_size,
                 'warmup': args.warmup, 'repeats': args.repeats}
     done = subprocess.run([sys.executable, __file__, '--measure', json.dumps(settings)],
-                          cwd=ROOT, env=START_ENVIRON, capture_output=True, text=True)
+                          cwd=ROOT, env={**START_ENVIRON, **ENVIRONMENTS.get(order, {})},
+                          capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f'{order}: the measuring process failed:\n{done.stderr}')
     return json.loads(done.stdout.splitlines()[-1])
@@ -153,6 +162,7 @@ def main(argv=None):
     machine = {**report.machine(), 'threadpoolctl': report.installed_version('threadpoolctl')}
     record = {'machine': machine, 'settings': {**vars(args), 'orders': orders},
               'imports': {order: ORDERS[order] for order in orders},
+              'environments': {order: ENVIRONMENTS.get(order, {}) for order in orders},
               'rows': summarize(samples, args.models), 'processes': samples}
     out = pathlib.Path(args.out) / 'import_orders.json'
     report.write_json(out, record)

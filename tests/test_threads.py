@@ -7,12 +7,13 @@ import importlib.util
 import json
 import os
 import pathlib
+import platform
 import subprocess
 import sys
 
 import pytest
 
-from minicnn.kernels import threads
+from minicnn.kernels import allocator, threads
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TORCH = pytest.mark.skipif(importlib.util.find_spec('torch') is None,
@@ -42,9 +43,10 @@ print(json.dumps({
 
 def clean_environ(**settings):
     """This environment without the wait settings (importing minicnn here added
-    them), plus ``settings``: as if a user started Python with those alone."""
-    environ = {k: v for k, v in os.environ.items()
-               if k not in threads.WAIT_SETTINGS and k != 'NUMBA_THREADING_LAYER'}
+    them) or allocator settings, plus ``settings``: as if a user started Python
+    with those alone."""
+    left_out = {*threads.WAIT_SETTINGS, *allocator.USER_SETTINGS, 'NUMBA_THREADING_LAYER'}
+    environ = {k: v for k, v in os.environ.items() if k not in left_out}
     return {**environ, **settings}
 
 
@@ -164,3 +166,7 @@ def test_import_orders_benchmark_runs_quick(tmp_path):
     first = record['processes']['minicnn first'][0]
     assert first['missed'] == {'OMP_WAIT_POLICY': [], 'OPENBLAS_THREAD_TIMEOUT': []}
     assert not first['warnings']
+    assert record['processes']['numpy first'][0]['missed']['OPENBLAS_THREAD_TIMEOUT'] == []
+    if platform.libc_ver()[0] == 'glibc':
+        assert first['allocator'].startswith('freed memory kept')
+        assert "left alone" in record['processes']["minicnn first, glibc's malloc"][0]['allocator']

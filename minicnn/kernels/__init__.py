@@ -15,6 +15,7 @@ What is here:
                          rules are in minicnn.optimizers)
     parallel             map_parts: a batch's slices shared among threads
     threads              how the BLAS and OpenMP thread pools wait when idle
+    allocator            the C allocator keeps freed memory for the next step
 
 One mechanism picks the code: ``for_array(x)`` gives x's kernel set, a module
 with the memory-bound functions (``for_array(x).im2col(...)``) and its
@@ -43,10 +44,12 @@ then the im2col kernel (``_IM2COL_SOURCE``, a dozen lines), then col2im's
 gather.
 """
 # Before anything below imports NumPy, which loads OpenBLAS: the thread pools
-# read how to wait when they are loaded (see threads.py).
-from minicnn.kernels import threads
+# read how to wait when they are loaded (see threads.py). And before the first
+# large array: how the allocator treats freed memory (see allocator.py).
+from minicnn.kernels import allocator, threads
 
 threads.configure()
+allocator.configure()
 
 import os  # noqa: E402
 

@@ -143,7 +143,7 @@ def _summary(args):
 def _info(args):
     import numba
     import numpy
-    from minicnn.kernels import threads
+    from minicnn.kernels import allocator, threads
     print(f'minicnn {sys.modules["minicnn"].__version__}')
     print(f'Python {platform.python_version()} ({platform.machine()}, {platform.processor() or "?"})')
     numba_threads = numba.get_num_threads()  # starts Numba's threading layer, to name it
@@ -155,6 +155,7 @@ def _info(args):
         print(f'{name}={value}: {effect}')
     print('thread pools: ' + ', '.join(f'{api} {pathlib.Path(path).name} ({n} threads)'
                                        for api, path, n in threads.pools()))
+    print(f'memory allocator: {allocator.settings()}')
     try:
         cupy = devices.cupy()
         props = cupy.cuda.runtime.getDeviceProperties(0)
