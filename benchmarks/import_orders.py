@@ -44,10 +44,8 @@ ORDERS = {  # name: what the program runs before it imports minicnn
     'torch first, 2 threads': 'import torch; torch.set_num_threads(2)',
     "minicnn first, glibc's malloc": '',
 }
-# What an order adds to the environment Python starts with. MALLOC_TOP_PAD_ at
-# glibc's own default changes nothing but tells minicnn that the user tuned the
-# allocator, so it leaves glibc's defaults in place (see minicnn/kernels/allocator.py).
-ENVIRONMENTS = {"minicnn first, glibc's malloc": {'MALLOC_TOP_PAD_': str(128 * 1024)}}
+# What an order adds to the environment Python starts with.
+ENVIRONMENTS = {"minicnn first, glibc's malloc": {'MINICNN_ALLOCATOR': 'system'}}
 PRESETS = {  # option: (default, with --quick)
     'batch_size': (128, 4),
     'rounds': (5, 1),

@@ -2,7 +2,10 @@
 step (minicnn/kernels/allocator.py), unless the user tuned it. Each case runs in
 a fresh Python process and counts page faults, not time: benchmarks/import_orders.py
 measures the speed."""
+import os
 import platform
+import subprocess
+import sys
 
 import pytest
 
@@ -42,8 +45,16 @@ def test_freed_memory_is_reused_once_minicnn_is_imported():
 
 def test_glibc_alone_maps_every_large_array_afresh():
     """The control: the probe sees the faults minicnn's settings spare."""
-    _, faults = faults_per_array('import minicnn', MALLOC_TOP_PAD_='131072')
+    said, faults = faults_per_array('import minicnn', MINICNN_ALLOCATOR='system')
+    assert said == "the C library's own (MINICNN_ALLOCATOR=system)"
     assert faults >= 30  # 64 MB in 2 MB huge pages, or 16,384 small ones
+
+
+def test_an_unknown_allocator_choice_is_refused_by_name():
+    done = subprocess.run([sys.executable, '-c', 'import minicnn'], capture_output=True,
+                          text=True, env={**os.environ, 'MINICNN_ALLOCATOR': 'jemalloc'})
+    assert done.returncode != 0
+    assert "MINICNN_ALLOCATOR must be one of ('keep', 'system'), got 'jemalloc'" in done.stderr
 
 
 @pytest.mark.parametrize('variable, value', [('MALLOC_TOP_PAD_', '131072'),

@@ -37,6 +37,7 @@ print(json.dumps({
     'environ': {name: os.environ.get(name) for name in threads.WAIT_SETTINGS},
     'missed': {name: missed for name, (_, missed) in threads.wait_settings().items()},
     'openmp': [path for api, path, _ in threads.pools() if api == 'openmp'],
+    'slice_threads': threads.slice_threads(),
 }))
 '''
 
@@ -45,7 +46,8 @@ def clean_environ(**settings):
     """This environment without the wait settings (importing minicnn here added
     them) or allocator settings, plus ``settings``: as if a user started Python
     with those alone."""
-    left_out = {*threads.WAIT_SETTINGS, *allocator.USER_SETTINGS, 'NUMBA_THREADING_LAYER'}
+    left_out = {*threads.WAIT_SETTINGS, *allocator.USER_SETTINGS, 'MINICNN_ALLOCATOR',
+                'NUMBA_THREADING_LAYER'}
     environ = {k: v for k, v in os.environ.items() if k not in left_out}
     return {**environ, **settings}
 
@@ -68,11 +70,14 @@ def assert_every_pool_sleeps(chosen, warnings):
     assert chosen['environ'] == {'OMP_WAIT_POLICY': 'PASSIVE', 'OPENBLAS_THREAD_TIMEOUT': '1'}
     assert chosen['missed']['OMP_WAIT_POLICY'] == []
     assert chosen['threads'] == chosen['all_threads'] and warnings == 0
+    assert chosen['slice_threads'] == chosen['all_threads']
 
 
 def assert_numba_kept_off_openmp(chosen, warnings):
-    """Numba's kernels run on one thread, and minicnn said why, once."""
+    """Numba's kernels run on one thread, and minicnn said why, once; the convolutions'
+    slices, on Python's threads, still get every core."""
     assert chosen['layer'] == 'omp' and chosen['threads'] == 1
+    assert chosen['slice_threads'] == chosen['all_threads']
     assert chosen['missed']['OMP_WAIT_POLICY'] and warnings == 1
 
 
@@ -169,4 +174,4 @@ def test_import_orders_benchmark_runs_quick(tmp_path):
     assert record['processes']['numpy first'][0]['missed']['OPENBLAS_THREAD_TIMEOUT'] == []
     if platform.libc_ver()[0] == 'glibc':
         assert first['allocator'].startswith('freed memory kept')
-        assert "left alone" in record['processes']["minicnn first, glibc's malloc"][0]['allocator']
+        assert 'MINICNN_ALLOCATOR=system' in record['processes']["minicnn first, glibc's malloc"][0]['allocator']

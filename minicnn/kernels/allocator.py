@@ -20,11 +20,14 @@ The cost: memory the program frees stays with the process, for its next
 arrays, instead of going back to the system until the process exits; the
 peak, what a step needs at once, does not grow.
 
-A user's own allocator settings win: if any MALLOC_* variable glibc reads, or
-GLIBC_TUNABLES, is in the environment, minicnn changes nothing. Elsewhere
-than glibc (macOS, Windows, musl) there is no ``mallopt`` to call, and
-nothing changes either. ``settings()`` says what happened; ``minicnn info``
-prints it.
+``MINICNN_ALLOCATOR=system`` in the environment leaves the allocator as the
+C library set it up (``keep``, the default, is the above). A user's own
+allocator settings win too: if any MALLOC_* variable glibc reads, or
+GLIBC_TUNABLES, is in the environment, minicnn changes nothing. (Setting
+any of them also stops glibc from raising its mmap threshold as large blocks
+are freed, so the defaults cannot be had by naming them.) Elsewhere than
+glibc (macOS, Windows, musl) there is no ``mallopt`` to call, and nothing
+changes either. ``settings()`` says what happened; ``minicnn info`` prints it.
 """
 import ctypes
 import os
@@ -41,12 +44,21 @@ USER_SETTINGS = ('MALLOC_MMAP_MAX_', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRE
 _state = {'settings': 'not configured'}
 
 
+CHOICES = ('keep', 'system')
+
+
 def configure():
-    """Keep freed memory for reuse, unless the user tuned the allocator or it isn't glibc's.
-    ``import minicnn`` calls this once."""
+    """Keep freed memory for reuse, unless MINICNN_ALLOCATOR=system, the user tuned the
+    allocator, or it isn't glibc's. ``import minicnn`` calls this once."""
+    choice = os.environ.get('MINICNN_ALLOCATOR', 'keep').strip().lower() or 'keep'
+    if choice not in CHOICES:
+        raise ValueError(f'MINICNN_ALLOCATOR must be one of {CHOICES}, got '
+                         f'{os.environ["MINICNN_ALLOCATOR"]!r}')
     user = [name for name in USER_SETTINGS if name in os.environ]
     mallopt = _glibc_mallopt()
-    if user:
+    if choice == 'system':
+        _state['settings'] = "the C library's own (MINICNN_ALLOCATOR=system)"
+    elif user:
         _state['settings'] = f"the user's ({', '.join(user)} set): left alone"
     elif mallopt is None:
         _state['settings'] = "the C library's own (not glibc: no mallopt)"

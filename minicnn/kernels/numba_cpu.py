@@ -34,6 +34,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from minicnn.kernels import threads
 # output_size and window_counts are part of every kernel module's interface.
 from minicnn.kernels.reference import output_size, window_counts
 
@@ -488,5 +489,4 @@ from minicnn.kernels import winograd_numba as winograd  # noqa: E402
 
 def parallel_threads():
     """How many threads ``kernels.parallel.map_parts`` shares an operation's slices among."""
-    import numba
-    return numba.get_num_threads()
+    return threads.slice_threads()

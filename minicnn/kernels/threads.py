@@ -21,23 +21,23 @@ unless they can be restarted.
 * OpenBLAS (NumPy first, as most programs begin): its threads read the
   timeout when they start, so ``configure`` stops them and starts them
   again (``_restart_openblas``), the way OpenBLAS's own fork handler stops
-  them before a fork. Left spinning, OpenBLAS's idle thread takes a core
-  for a tenth of a second after every matrix product: the seed-001 step
-  took 1.5 times as long with a convolution that shares its slices among
-  threads (``kernels.parallel.map_parts``). OpenMP, loaded later by Numba's
-  first parallel kernel, sleeps either way.
+  them before a fork. Left spinning, OpenBLAS's idle thread would hold a
+  core for up to a tenth of a second after every matrix product, while the
+  convolutions' slices (``kernels.parallel.map_parts``) wait for it.
+  OpenMP, loaded later by Numba's first parallel kernel, sleeps either way.
 * An OpenMP runtime (PyTorch, which ships its own libgomp, or any library
   built with OpenMP): it spins, and Numba's OpenMP layer would run on it,
   as the dynamic linker gives Numba the OpenMP already loaded. Its idle
   threads then take the cores from the matrix products after every
   kernel: steps 5 to 25 times slower on 2 cores. So Numba's kernels run on
   one thread, the calling one: OpenMP then starts no other thread, and none
-  is left to spin. That cost 0 to 5% on 2 cores (more on many, where the
-  kernels lose their parallelism), where Numba's own pool (the 'workqueue'
-  threading layer), which sleeps too but hands every kernel to its threads
-  and back through locks, cost 12 to 25%. minicnn warns, as the fix is
-  outside it: OMP_WAIT_POLICY=PASSIVE set before Python starts, or minicnn
-  imported first.
+  is left to spin. The convolutions still share their slices among all
+  the cores (``slice_threads``): those threads are Python's, and run no
+  OpenMP. Numba's own pool (the 'workqueue' threading layer) sleeps too,
+  but hands every kernel to its threads and back through locks, which cost
+  12 to 25%. minicnn warns, as the fix is outside it:
+  OMP_WAIT_POLICY=PASSIVE set before Python starts, or minicnn imported
+  first.
 """
 import ctypes
 import os
@@ -53,6 +53,8 @@ WAIT_SETTINGS = {
 
 # variable: the runtimes that were loaded before minicnn set it, and so never read it
 _missed = {}
+# True once configure has held Numba's kernels to one thread, off a spinning OpenMP runtime
+_numba_held = [False]
 
 
 def configure():
@@ -107,6 +109,7 @@ def _keep_numba_off(spinning):
     if numba.threading_layer() != 'omp':
         return  # TBB or workqueue: threads of Numba's own
     numba.set_num_threads(1)  # for this thread: Numba keeps the number per thread
+    _numba_held[0] = True
     warnings.warn(
         f'minicnn: an OpenMP runtime ({spinning[0]}) was loaded before minicnn, without '
         f'OMP_WAIT_POLICY in the environment, so its idle threads busy-wait on the cores '
@@ -115,6 +118,16 @@ def _keep_numba_off(spinning):
         f'start Python with OMP_WAIT_POLICY=PASSIVE, or import minicnn before the library '
         f'that loads that runtime (torch, say).',
         RuntimeWarning, stacklevel=4)  # at the line that imported minicnn
+
+
+def slice_threads():
+    """How many threads ``kernels.parallel.map_parts`` may share a batch's slices among:
+    as many as Numba's kernels run on, but all of Numba's if ``configure`` held those
+    to one only to keep them off a spinning OpenMP runtime. map_parts's threads are
+    Python's own, and the serial kernels and one-thread products they run never
+    start an OpenMP team, so the cores stay theirs."""
+    import numba
+    return numba.config.NUMBA_NUM_THREADS if _numba_held[0] else numba.get_num_threads()
 
 
 def wait_settings():
