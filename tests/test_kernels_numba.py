@@ -36,7 +36,8 @@ def random_input(shape, dtype, seed=0):
 
 
 def assert_matches_reference(x, window, strides, pad):
-    """Every window kernel on x (im2col and col2im in both forms): the Numba result equals the reference's, dtype included."""
+    """Every window kernel on x (im2col and col2im in both forms): the Numba result
+    equals the reference's, dtype included."""
     close = TOLERANCE[x.dtype.type]
 
     def same(got, want, exact=False):

@@ -174,4 +174,5 @@ def test_import_orders_benchmark_runs_quick(tmp_path):
     assert record['processes']['numpy first'][0]['missed']['OPENBLAS_THREAD_TIMEOUT'] == []
     if platform.libc_ver()[0] == 'glibc':
         assert first['allocator'].startswith('freed memory kept')
-        assert 'MINICNN_ALLOCATOR=system' in record['processes']["minicnn first, glibc's malloc"][0]['allocator']
+        system = record['processes']["minicnn first, glibc's malloc"][0]
+        assert 'MINICNN_ALLOCATOR=system' in system['allocator']
