@@ -67,3 +67,22 @@ def test_a_user_who_tuned_malloc_keeps_their_settings(variable, value):
 def test_info_names_the_allocator_settings():
     done = run_python('-c', 'from minicnn.recipes import cli; cli.main(["info"])')
     assert 'memory allocator: freed memory kept for reuse' in done.stdout
+
+
+RELEASE = '''
+import sys
+exec(sys.argv[1])
+import numpy
+from minicnn.kernels import allocator
+from benchmarks.memory import memory_mb
+numpy.ones(2**24, numpy.float32)  # 64 MB, freed at once
+before = memory_mb('VmRSS')
+released = allocator.release_free_memory()
+print(released, before - memory_mb('VmRSS'))
+'''
+
+
+def test_release_free_memory_hands_kept_memory_back():
+    *_, line = run_python('-c', RELEASE, 'import minicnn').stdout.splitlines()
+    released, mb_given_back = line.split()
+    assert released == 'True' and float(mb_given_back) > 50

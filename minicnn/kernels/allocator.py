@@ -17,8 +17,9 @@ free top is never handed back (M_TRIM_THRESHOLD at its largest), so a
 step's arrays reuse the blocks the previous step freed. (PyTorch's CPU
 tuning guide gets the same effect by swapping in jemalloc or tcmalloc.)
 The cost: memory the program frees stays with the process, for its next
-arrays, instead of going back to the system until the process exits; the
-peak, what a step needs at once, does not grow.
+arrays, instead of going back to the system until the process exits (or
+calls ``release_free_memory``); the peak, what a step needs at once, does
+not grow.
 
 ``MINICNN_ALLOCATOR=system`` in the environment leaves the allocator as the
 C library set it up (``keep``, the default, is the above). A user's own
@@ -66,6 +67,16 @@ def configure():
         _state['settings'] = 'freed memory kept for reuse (glibc mallopt: no mmap, no trim)'
     else:
         _state['settings'] = "glibc's defaults (mallopt refused minicnn's settings)"
+
+
+def release_free_memory():
+    """Hand the memory freed so far back to the system (glibc's ``malloc_trim(0)``),
+    as glibc's defaults would have: after training, say, or before a measurement of
+    memory in use. True where it could (glibc), False elsewhere."""
+    if platform.libc_ver()[0] != 'glibc':
+        return False
+    ctypes.CDLL(None).malloc_trim(0)
+    return True
 
 
 def settings():
