@@ -2,7 +2,9 @@
 ones, the convolution and its gradients against im2col's and by gradcheck, its
 float32 error against exact sums, when ``conv2d`` picks it, and how it shares the
 slices of the batch among threads."""
+import collections
 import inspect
+import time
 
 import numba
 import numpy as np
@@ -168,6 +170,34 @@ def test_map_parts_keeps_the_order_and_holds_blas_to_one_thread():
     assert [part for part, _ in results] == list(range(7))
     assert all(blas == [1] * len(blas) for _, blas in results)
     assert map_parts(lambda part: -part, [1, 2], threads=1) == [-1, -2]
+
+
+def test_map_parts_does_every_part_once():
+    calls = collections.Counter()
+
+    def work(part):
+        calls[part] += 1
+        time.sleep(0.001)  # lets the helper thread take parts too
+        return 2 * part
+    assert map_parts(work, list(range(40)), threads=2) == [2 * part for part in range(40)]
+    assert calls == collections.Counter(range(40))
+
+
+def test_a_failing_part_is_raised_once_every_thread_has_stopped():
+    running, started = [], []
+
+    def work(part):
+        running.append(part)
+        started.append(part)
+        time.sleep(0.002)
+        running.remove(part)
+        if part == 3:
+            raise ValueError('part 3 failed')
+        return part
+    with pytest.raises(ValueError, match='part 3 failed'):
+        map_parts(work, list(range(40)), threads=2)
+    assert running == []
+    assert len(started) < 10  # the parts left were not started
 
 
 def test_the_threads_do_not_change_the_result(rng, monkeypatch):
