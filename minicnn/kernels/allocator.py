@@ -7,9 +7,10 @@ large block (over 128 kB at first, at most 32 MB) by mapping fresh pages from
 the kernel (mmap) and unmaps them when it is freed; smaller blocks come from
 its heap, whose free top goes back to the kernel too once it is large. Every
 page the process gets back then costs a page fault, and the kernel zeroes
-it, before the array's first write: on the 2-core VM, a fresh 64 MB array
-took about 7 ms to fill where a reused one takes about 1, and the seed
-networks' steps made 1,600 to 8,000 such faults each.
+it, before the array's first write: on the 2-core VM, the fast recipe's
+first max-pool backward, which writes a fresh 63 MB gradient each step,
+took 66 ms in a whole step against 4.5 ms for its kernel alone, and 3.1 ms
+with freed memory kept (``benchmarks/peak.py``, README).
 
 ``configure`` turns both off with ``mallopt``, glibc's knob for its
 allocator: no block is mapped on its own (M_MMAP_MAX = 0), and the heap's
