@@ -38,18 +38,21 @@ def map_parts(work, parts, threads):
     for index in range(len(parts)):
         left.put(index)
 
+    def next_index():
+        """The index of a part nobody has taken, or None when none is left."""
+        try:
+            return left.get_nowait()
+        except queue.Empty:
+            return None
+
     def take_parts():
         """Do the parts left, one at a time, until there are none (or one fails)."""
-        while True:
-            try:
-                index = left.get_nowait()
-            except queue.Empty:
-                return
+        while (index := next_index()) is not None:
             try:
                 results[index] = work(parts[index])
             except BaseException:
-                while not left.empty():  # the other threads stop after their part
-                    left.get_nowait()
+                while next_index() is not None:  # the other threads stop after their part
+                    pass
                 raise
 
     with _blas_pools().limit(limits=1, user_api='blas'):
