@@ -35,6 +35,7 @@ glibc (macOS, Windows, musl) there is no ``mallopt`` to call, and nothing
 changes either. ``settings()`` says what happened; ``minicnn info`` prints it.
 """
 import ctypes
+import functools
 import os
 import platform
 
@@ -59,14 +60,14 @@ def configure():
         raise ValueError(f'MINICNN_ALLOCATOR must be one of {CHOICES}, got '
                          f'{os.environ["MINICNN_ALLOCATOR"]!r}')
     user = [name for name in USER_SETTINGS if name in os.environ]
-    mallopt = _glibc_mallopt()
     if choice == 'system':
         _state['settings'] = "the C library's own (MINICNN_ALLOCATOR=system)"
     elif user:
         _state['settings'] = f"the user's ({', '.join(user)} set): left alone"
-    elif mallopt is None:
+    elif _glibc() is None:
         _state['settings'] = "the C library's own (not glibc: no mallopt)"
-    elif all(mallopt(parameter, value) == 1 for parameter, value in KEEP_FREED_MEMORY.items()):
+    elif all(_glibc().mallopt(parameter, value) == 1
+             for parameter, value in KEEP_FREED_MEMORY.items()):
         _state['settings'] = 'freed memory kept for reuse (glibc mallopt: no mmap, no trim)'
     else:
         _state['settings'] = "glibc's defaults (mallopt refused minicnn's settings)"
@@ -76,9 +77,9 @@ def release_free_memory():
     """Hand the memory freed so far back to the system (glibc's ``malloc_trim(0)``),
     as glibc's defaults would have: after training, say, or before a measurement of
     memory in use. True where it could (glibc), False elsewhere."""
-    if platform.libc_ver()[0] != 'glibc':
+    if _glibc() is None:
         return False
-    ctypes.CDLL(None).malloc_trim(0)
+    _glibc().malloc_trim(0)
     return True
 
 
@@ -87,13 +88,15 @@ def settings():
     return _state['settings']
 
 
-def _glibc_mallopt():
-    """glibc's ``mallopt`` (int mallopt(int param, int value)), or None elsewhere."""
+@functools.lru_cache(maxsize=None)
+def _glibc():
+    """The C library, where it is glibc (``mallopt`` and ``malloc_trim`` typed), else None."""
     if platform.libc_ver()[0] != 'glibc':
         return None
     try:
-        mallopt = ctypes.CDLL(None).mallopt
+        libc = ctypes.CDLL(None)
+        libc.mallopt.argtypes, libc.mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = (ctypes.c_size_t,), ctypes.c_int
     except (OSError, AttributeError):
         return None
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return mallopt
+    return libc

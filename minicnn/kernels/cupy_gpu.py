@@ -416,6 +416,7 @@ def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
 # A slice of a batch in one launch, as a whole batch: no host threads to keep to one.
 im2col_serial, col2im_serial = im2col, col2im
 
+
 def max_pool(x, window, strides, pad):
     """Window maxima and where they are: (N, H, W, C) -> y, argmax, both (N, OH, OW, C).
 

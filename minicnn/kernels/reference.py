@@ -99,6 +99,7 @@ def col2im(cols, x_shape, window, strides, pad, dilation=(1, 1)):
 # calling thread only anyway.
 im2col_serial, col2im_serial = im2col, col2im
 
+
 def max_pool(x, window, strides, pad):
     """Window maxima and where they are: (N, H, W, C) -> y, argmax, both (N, OH, OW, C).
 
